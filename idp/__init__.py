@@ -1,0 +1,115 @@
+"""The National DVC identity provider: a Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from idp.settings import ROOT, load_settings
+
+
+def create_app(env: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the provider app from ``config/<env>.toml``, the environment and overrides."""
+    settings = load_settings(env, overrides)
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.update(settings)
+    app.config.update(
+        SQLALCHEMY_DATABASE_URI=settings["DATABASE_URL"],
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings["DATABASE_URL"]),
+        SESSION_COOKIE_NAME="idp_flow",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings["SESSION_COOKIE_SECURE"],
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_SSL_STRICT=False,
+        JSON_AS_ASCII=False,
+    )
+    logging.basicConfig(level=logging.INFO)
+    _init_extensions(app)
+    _init_services(app)
+    _register_blueprints(app)
+    return app
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10, "pool_recycle": 1800}
+
+
+def _init_extensions(app: Flask) -> None:
+    from idp.extensions import csrf, db, migrate
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True
+    )
+    csrf.init_app(app)
+    # Import every model so metadata (and Alembic) sees all tables.
+    import idp.models  # noqa: F401
+
+
+def _init_services(app: Flask) -> None:
+    from idp.accounts.password_policy import configure_hasher
+    from idp.oidc.keys import KeyStore
+    from idp.otp import OtpPolicy, OtpService
+    from idp.services import Services
+    from idp.sms import create_gateway
+    from idp.sms.recent import RecentMessages, RecordingGateway
+    from idp.store import create_store
+
+    c = app.config
+    configure_hasher(
+        time_cost=int(c["ARGON2_TIME_COST"]),
+        memory_cost=int(c["ARGON2_MEMORY_COST"]),
+        parallelism=int(c["ARGON2_PARALLELISM"]),
+    )
+    store = create_store(c["REDIS_URL"] or None, prefix=c["REDIS_PREFIX"])
+    gateway = create_gateway(
+        c["SMS_BACKEND"],
+        outbox_path=c["SMS_OUTBOX_PATH"],
+        http_url=c["SMS_HTTP_URL"],
+        http_token=c["SMS_HTTP_TOKEN"],
+    )
+    recent = RecentMessages()
+    if c["SHOW_SMS_PAGE"]:
+        gateway = RecordingGateway(gateway, recent)
+    policy = OtpPolicy(
+        ttl=int(c["OTP_TTL_SECONDS"]),
+        max_attempts=int(c["OTP_MAX_ATTEMPTS"]),
+        resend_cooldown=int(c["OTP_RESEND_COOLDOWN_SECONDS"]),
+        max_sends_per_hour=int(c["OTP_MAX_SENDS_PER_HOUR"]),
+    )
+    otp = OtpService(store, gateway, policy, c["SECRET_KEY"].encode())
+    app.extensions["idp"] = Services(
+        store=store, keys=KeyStore(c["IDP_KEYS_DIR"]), sms=gateway, recent_sms=recent, otp=otp
+    )
+
+
+def _register_blueprints(app: Flask) -> None:
+    from idp import error_pages, security_headers
+    from idp.flows.login.views import bp as login_bp
+    from idp.login_session import apply_cookie
+    from idp.oidc.authorize import bp as authorize_bp
+    from idp.oidc.endpoints import bp as oidc_bp
+    from idp.oidc.server import init_oauth
+    from idp.pages import bp as pages_bp
+
+    init_oauth(app)
+    for blueprint in (oidc_bp, authorize_bp, login_bp, pages_bp):
+        app.register_blueprint(blueprint)
+    if app.config["SHOW_SMS_PAGE"]:
+        from idp.sms.dev_page import bp as sms_page_bp
+
+        app.register_blueprint(sms_page_bp)
+    app.after_request(apply_cookie)
+    app.context_processor(lambda: {"url_map_endpoints": app.view_functions})
+    security_headers.init_app(app)
+    error_pages.init_app(app)

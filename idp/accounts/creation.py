@@ -1,0 +1,71 @@
+"""Creating a citizen account: every domain rule checked, one transaction, one row.
+
+The unique constraint on the identity number is the guard: of two concurrent creations
+with the same number exactly one commits and the other gets ``ACCOUNT_EXISTS``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+
+from idp import audit
+from idp.accounts.birth_date import parse_date_of_birth
+from idp.accounts.email import normalize_email
+from idp.accounts.identity_number import validate_identity_number
+from idp.accounts.models import Citizen
+from idp.accounts.names import normalize_full_name
+from idp.accounts.password_policy import check_password, hash_password
+from idp.accounts.phone import normalize_phone
+from idp.errors import DomainError, Problem
+from idp.extensions import db
+
+ACCOUNT_EXISTS = Problem(
+    "account.exists",
+    "Số CMND/CCCD này đã có tài khoản trên Cổng Dịch vụ công Quốc gia.",
+    "id_number",
+)
+GENDER_INVALID = Problem("gender.invalid", "Vui lòng chọn giới tính Nam hoặc Nữ.", "gender")
+
+
+def account_exists(id_number: str) -> bool:
+    return db.session.scalar(db.select(Citizen.id).filter_by(id_number=id_number)) is not None
+
+
+def create_citizen(
+    *,
+    id_number: str,
+    full_name: str,
+    date_of_birth: str,
+    gender: str,
+    phone: str,
+    password: str,
+    email: str | None = None,
+    actor: str = "registration",
+    password_confirm: str | None = None,
+) -> Citizen:
+    """Validate and insert a citizen; raises DomainError on any broken rule."""
+    if gender not in ("male", "female"):
+        raise DomainError(GENDER_INVALID)
+    born = parse_date_of_birth(date_of_birth)
+    number = validate_identity_number(id_number, date_of_birth=born, gender=gender).number
+    name = normalize_full_name(full_name)
+    phone_e164 = normalize_phone(phone)
+    mail = normalize_email(email or "")
+    check_password(password, password_confirm, identity_number=number, phone_e164=phone_e164)
+    citizen = Citizen(
+        id_number=number,
+        full_name=name,
+        date_of_birth=born,
+        gender=gender,
+        phone=phone_e164,
+        email=mail,
+        password_hash=hash_password(password),
+    )
+    db.session.add(citizen)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise DomainError(ACCOUNT_EXISTS) from None
+    audit.record("citizen.created", citizen_id=citizen.id, actor=actor)
+    return citizen

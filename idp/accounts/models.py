@@ -1,0 +1,53 @@
+"""The citizen account as stored in the database."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Boolean, Date, DateTime, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from idp.extensions import db
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_subject() -> str:
+    """An opaque, stable subject identifier: random, never derived from the identity number."""
+    return secrets.token_urlsafe(24)
+
+
+class Citizen(db.Model):
+    __tablename__ = "citizen"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject: Mapped[str] = mapped_column(String(64), unique=True, default=new_subject)
+    # The unique constraint is what makes two concurrent registrations yield one account.
+    id_number: Mapped[str] = mapped_column(String(12), unique=True)
+    full_name: Mapped[str] = mapped_column(String(100))
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    gender: Mapped[str] = mapped_column(String(6))
+    phone: Mapped[str] = mapped_column(String(16), index=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    # active | locked (by an operator or a resolved complaint) | disabled
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    lockouts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    phone_verified: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=_now, onupdate=_now
+    )
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"
+
+    def get_user_id(self) -> int:
+        """Authlib's hook: the primary key."""
+        return self.id

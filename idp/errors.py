@@ -1,0 +1,38 @@
+"""Errors as values: a stable code and the Vietnamese message a citizen reads.
+
+Domain modules define their own ``Problem`` constants next to the rule they break;
+views only render ``problem.message`` and never build error strings themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing that is wrong: a machine code, a Vietnamese message and its field."""
+
+    code: str
+    message: str
+    field: str | None = None
+
+    def on(self, field: str) -> Problem:
+        """The same problem attached to a form field."""
+        return Problem(self.code, self.message, field)
+
+
+class DomainError(Exception):
+    """Raised by domain rules; carries the ``Problem`` that explains it."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+class ServiceUnavailable(Exception):
+    """A backing service (Redis, database, carrier API, SMS gateway) cannot be reached."""
+
+    def __init__(self, service: str):
+        super().__init__(f"{service} unavailable")
+        self.service = service

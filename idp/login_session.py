@@ -1,0 +1,145 @@
+"""The citizen's signed-in session at the provider (single sign-on), kept in the store.
+
+The browser holds only a random id in the ``idp_session`` cookie (HttpOnly, SameSite=Lax,
+Secure in production). The id is replaced at every login, so a session id planted before
+login is worthless afterwards. ``sid`` is a separate random value that appears in ID
+tokens and logout tokens and never works as a cookie.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import asdict, dataclass, field
+
+from flask import current_app, g, request
+from werkzeug.wrappers import Response
+
+from idp.services import store
+
+COOKIE = "idp_session"
+
+
+@dataclass
+class LoginSession:
+    citizen_id: int
+    sid: str
+    auth_time: int
+    amr: list[str]
+    acr: str
+    created_at: int
+    ip: str = ""
+    user_agent: str = ""
+    clients: list[str] = field(default_factory=list)
+    key: str = ""  # the cookie value; not stored inside the record
+
+    def to_record(self) -> dict:
+        data = asdict(self)
+        data.pop("key")
+        return data
+
+
+def _ttl() -> int:
+    return int(current_app.config["LOGIN_SESSION_SECONDS"])
+
+
+def current_login() -> LoginSession | None:
+    """The login session of this request's browser, if it is still valid."""
+    if "login_session" in g:
+        return g.login_session
+    key = request.cookies.get(COOKIE, "")
+    found = None
+    if key and len(key) < 100:
+        record = store().get(f"login:{key}")
+        if record:
+            found = LoginSession(**record, key=key)
+    g.login_session = found
+    return found
+
+
+def start_login(citizen_id: int, amr: list[str], acr: str) -> LoginSession:
+    """Sign the citizen in: a fresh session id (any previous session of this browser ends)."""
+    old = current_login()
+    if old:
+        end_login(old)
+    session = LoginSession(
+        citizen_id=citizen_id,
+        sid=secrets.token_urlsafe(24),
+        auth_time=int(time.time()),
+        amr=amr,
+        acr=acr,
+        created_at=int(time.time()),
+        ip=request.remote_addr or "",
+        user_agent=(request.user_agent.string or "")[:200],
+        key=secrets.token_urlsafe(32),
+    )
+    ttl = _ttl()
+    store().set(f"login:{session.key}", session.to_record(), ttl)
+    store().set(f"sid:{session.sid}", {"key": session.key, "citizen_id": citizen_id}, ttl)
+    store().set_add(f"citizen-logins:{citizen_id}", session.key, ttl)
+    g.login_session = session
+    g.set_login_cookie = session.key
+    return session
+
+
+def add_client(session: LoginSession, client_id: str) -> None:
+    """Remember that ``client_id`` received tokens in this session (for single logout)."""
+    if client_id in session.clients:
+        return
+    session.clients.append(client_id)
+    store().replace(f"login:{session.key}", session.to_record())
+
+
+def end_login(session: LoginSession) -> None:
+    """End one login session (the cookie is cleared if it belongs to this browser)."""
+    store().delete(f"login:{session.key}", f"sid:{session.sid}")
+    store().set_remove(f"citizen-logins:{session.citizen_id}", session.key)
+    if request.cookies.get(COOKIE) == session.key:
+        g.clear_login_cookie = True
+    g.login_session = None
+
+
+def sessions_of(citizen_id: int) -> list[LoginSession]:
+    """Every live login session of a citizen."""
+    found = []
+    for key in store().set_members(f"citizen-logins:{citizen_id}"):
+        record = store().get(f"login:{key}")
+        if record:
+            found.append(LoginSession(**record, key=key))
+        else:
+            store().set_remove(f"citizen-logins:{citizen_id}", key)
+    return found
+
+
+def session_by_sid(sid: str) -> LoginSession | None:
+    ref = store().get(f"sid:{sid}")
+    if not ref:
+        return None
+    record = store().get(f"login:{ref['key']}")
+    return LoginSession(**record, key=ref["key"]) if record else None
+
+
+def end_all_logins(citizen_id: int) -> list[LoginSession]:
+    """End every session of a citizen (password reset, "sign out everywhere")."""
+    ended = sessions_of(citizen_id)
+    for session in ended:
+        end_login(session)
+    return ended
+
+
+def apply_cookie(response: Response) -> Response:
+    """after_request hook: set or clear the session cookie decided during the request."""
+    secure = bool(current_app.config["SESSION_COOKIE_SECURE"])
+    if g.get("set_login_cookie"):
+        response.set_cookie(
+            COOKIE,
+            g.set_login_cookie,
+            max_age=_ttl(),
+            httponly=True,
+            secure=secure,
+            samesite="Lax",
+            path="/",
+        )
+    elif g.get("clear_login_cookie"):
+        response.delete_cookie(COOKIE, path="/", httponly=True, secure=secure, samesite="Lax")
+    return response

@@ -1,0 +1,156 @@
+"""The authorization endpoint (RFC 6749 §3.1, OIDC Core §3.1.2) and its resumption.
+
+A request is validated by Authlib's grant (client, exact redirect_uri, response_type,
+scope, PKCE, nonce, prompt). Errors that cannot be sent back safely (unknown client,
+unregistered redirect_uri) become an error page, never a redirect. When the citizen must
+sign in, the request is parked in a login flow and resumed by ``resume`` afterwards, so
+``prompt=login`` and ``max_age`` are satisfied by the fresh login rather than looping.
+"""
+
+from __future__ import annotations
+
+import time
+
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Request
+from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
+from authlib.oidc.core.errors import LoginRequiredError
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from idp.accounts.models import Citizen
+from idp.errors import DomainError
+from idp.extensions import csrf, db
+from idp.flows.flow import finish_flow, load_flow
+from idp.flows.login.flow import start_login_flow
+from idp.login_session import LoginSession, add_client, current_login
+from idp.oidc.grants import Issuer
+from idp.oidc.server import authorization_server
+
+bp = Blueprint("authorize", __name__)
+
+MAX_PARAM_LENGTH = 2048
+
+
+class StoredAuthorizationRequest(OAuth2Request):
+    """An authorization request rebuilt from its parameters (after login)."""
+
+    def __init__(self, params: dict[str, str]):
+        super().__init__("GET", current_app.config["IDP_ISSUER"] + "/oauth2/authorize")
+        self.payload = BasicOAuth2Payload(params)
+
+    @property
+    def args(self):
+        return self.payload.data
+
+    @property
+    def form(self):
+        return {}
+
+
+def _request_params() -> dict[str, str]:
+    source = request.form if request.method == "POST" else request.args
+    params = {}
+    for key in source:
+        values = source.getlist(key)
+        if len(values) > 1:
+            # RFC 6749 §3.1: parameters MUST NOT be included more than once.
+            raise InvalidRequestError(f"Parameter '{key}' is repeated.")
+        if len(values[0]) > MAX_PARAM_LENGTH:
+            raise InvalidRequestError(f"Parameter '{key}' is too long.")
+        params[key] = values[0]
+    return params
+
+
+def _error_page(error: OAuth2Error, status: int = 400) -> tuple[str, int]:
+    return render_template("provider/oauth_error.html", error=error), status
+
+
+def _send_error(req: OAuth2Request, error: OAuth2Error) -> Response | tuple[str, int]:
+    """Redirect the error to a verified redirect_uri (with iss and state), else show a page."""
+    if not error.redirect_uri:
+        return _error_page(error)
+    error.state = req.payload.state
+    response = authorization_server.handle_error_response(req, error)
+    Issuer().add_issuer_parameter(authorization_server, response)
+    return response
+
+
+def _max_age(params: dict[str, str]) -> int | None:
+    raw = params.get("max_age")
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or len(raw) > 10:
+        raise InvalidRequestError("'max_age' must be a non-negative integer.")
+    return int(raw)
+
+
+def _signed_in_citizen(login: LoginSession | None) -> Citizen | None:
+    if login is None:
+        return None
+    citizen = db.session.get(Citizen, login.citizen_id)
+    return citizen if citizen is not None and citizen.is_active else None
+
+
+def process(params: dict[str, str], fresh_login: bool = False):
+    """Validate an authorization request and answer it: code, error, or login first."""
+    req = StoredAuthorizationRequest(params)
+    login = current_login()
+    citizen = _signed_in_citizen(login)
+    try:
+        grant = authorization_server.get_consent_grant(req, end_user=citizen)
+    except OAuth2Error as error:
+        return _send_error(req, error)
+    redirect_uri = grant.redirect_uri
+    try:
+        max_age = _max_age(params)
+    except OAuth2Error as error:
+        error.redirect_uri = redirect_uri
+        return _send_error(req, error)
+    prompts = (params.get("prompt") or "").split()
+    needs_login = citizen is None or (
+        not fresh_login
+        and (
+            "login" in prompts or (max_age is not None and time.time() - login.auth_time > max_age)
+        )
+    )
+    if needs_login:
+        if "none" in prompts:
+            return _send_error(req, LoginRequiredError(redirect_uri=redirect_uri))
+        flow = start_login_flow(params, client=grant.request.client)
+        return redirect(url_for("login.choose", flow=flow.id))
+    g.auth_context = {
+        "sid": login.sid,
+        "auth_time": login.auth_time,
+        "acr": login.acr,
+        "amr": login.amr,
+    }
+    response = authorization_server.create_authorization_response(
+        req, grant_user=citizen, grant=grant
+    )
+    if response.status_code in (301, 302, 303) and "code=" in response.location:
+        add_client(login, grant.request.client.client_id)
+    return response
+
+
+@bp.route("/oauth2/authorize", methods=["GET", "POST"])
+@csrf.exempt  # a cross-site form POST from the client (OIDC Core §3.1.2.1)
+def authorize():
+    """OIDC Core §3.1.2.1: GET and POST with the same parameters."""
+    try:
+        params = _request_params()
+    except OAuth2Error as error:
+        return _error_page(error)
+    return process(params)
+
+
+@bp.get("/oauth2/authorize/resume")
+def resume():
+    """Continue a parked authorization request once its login flow is complete."""
+    try:
+        flow = load_flow("login", request.args.get("flow"), "done")
+    except DomainError as exc:
+        return render_template("provider/message.html", problem=exc.problem), 400
+    if not finish_flow(flow):
+        return redirect(url_for("login.signed_in"))
+    return process(flow.data["authorize"], fresh_login=True)

@@ -1,0 +1,192 @@
+"""Signing keys: RSA 2048 (RS256) and P-256 (ES256) PEM files in ``IDP_KEYS_DIR``.
+
+``keys.json`` in the folder indexes the PEM files: for each key its ``kid`` (the RFC 7638
+thumbprint), algorithm, when it starts signing and when it stops being published.
+Rotation adds a key that is published ``lead`` seconds before it signs (so every relying
+party's JWKS cache has it by then) and keeps the key it replaces published until every
+token it signed has expired. Private members never leave this module: ``jwks()`` holds
+public keys only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from joserfc.jwk import ECKey, RSAKey
+
+ALGORITHMS = ("RS256", "ES256")
+INDEX = "keys.json"
+
+
+@dataclass
+class KeyRecord:
+    kid: str
+    alg: str
+    file: str
+    created_at: int
+    active_from: int
+    retire_after: int | None = None
+
+
+class KeysMissing(RuntimeError):
+    """No usable signing key: run ``idp keys generate``."""
+
+
+def _generate(alg: str) -> RSAKey | ECKey:
+    if alg == "RS256":
+        return RSAKey.generate_key(2048, private=True)
+    return ECKey.generate_key("P-256", private=True)
+
+
+def _import(alg: str, pem: bytes) -> RSAKey | ECKey:
+    return RSAKey.import_key(pem) if alg == "RS256" else ECKey.import_key(pem)
+
+
+class KeyStore:
+    """The key folder, loaded once and re-read when ``keys.json`` changes on disk."""
+
+    RECHECK_SECONDS = 5.0
+
+    def __init__(self, directory: str | os.PathLike):
+        self.directory = Path(directory)
+        self._lock = threading.Lock()
+        self._mtime: float | None = None
+        self._checked_at = 0.0
+        self._records: list[KeyRecord] = []
+        self._keys: dict[str, RSAKey | ECKey] = {}
+        self._jwks_body = b'{"keys":[]}'
+
+    # -- reading -------------------------------------------------------------------
+    def _index_path(self) -> Path:
+        return self.directory / INDEX
+
+    def _read_index(self) -> list[KeyRecord]:
+        try:
+            data = json.loads(self._index_path().read_text())
+        except FileNotFoundError:
+            return []
+        return [KeyRecord(**item) for item in data["keys"]]
+
+    def refresh(self, force: bool = False) -> None:
+        """Reload the folder if ``keys.json`` changed (checked at most every few seconds)."""
+        now = time.monotonic()
+        if not force and now - self._checked_at < self.RECHECK_SECONDS:
+            return
+        with self._lock:
+            self._checked_at = now
+            try:
+                mtime = self._index_path().stat().st_mtime
+            except FileNotFoundError:
+                mtime = None
+            if not force and mtime == self._mtime:
+                return
+            records = self._read_index()
+            keys = {r.kid: _import(r.alg, (self.directory / r.file).read_bytes()) for r in records}
+            self._records, self._keys, self._mtime = records, keys, mtime
+            self._jwks_body = self._build_jwks_body()
+
+    def _published(self, now: float) -> list[KeyRecord]:
+        return [r for r in self._records if r.retire_after is None or r.retire_after > now]
+
+    def _build_jwks_body(self) -> bytes:
+        keys = []
+        for record in self._published(time.time()):
+            public = self._keys[record.kid].as_dict(private=False)
+            public.update({"kid": record.kid, "alg": record.alg, "use": "sig"})
+            keys.append(public)
+        return json.dumps({"keys": keys}, separators=(",", ":")).encode()
+
+    def jwks(self) -> dict:
+        """The public JWK Set: current, upcoming and not yet expired retired keys."""
+        return json.loads(self.jwks_body())
+
+    def jwks_body(self) -> bytes:
+        """The JWK Set as precomputed JSON bytes (served as is)."""
+        self.refresh()
+        return self._jwks_body
+
+    def signing_key(self, alg: str) -> tuple[str, RSAKey | ECKey]:
+        """The key that signs with ``alg`` now: the newest whose lead time has passed."""
+        self.refresh()
+        now = time.time()
+        candidates = [r for r in self._records if r.alg == alg and r.active_from <= now]
+        if not candidates:
+            raise KeysMissing(f"no {alg} signing key in {self.directory}: run 'idp keys generate'")
+        record = max(candidates, key=lambda r: (r.active_from, r.created_at))
+        return record.kid, self._keys[record.kid]
+
+    def public_key(self, kid: str) -> RSAKey | ECKey | None:
+        self.refresh()
+        return self._keys.get(kid)
+
+    def ready(self) -> bool:
+        try:
+            for alg in ALGORITHMS:
+                self.signing_key(alg)
+        except KeysMissing:
+            return False
+        return True
+
+    # -- writing (CLI) ---------------------------------------------------------------
+    def _write_index(self, records: list[KeyRecord]) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        tmp = self._index_path().with_suffix(".tmp")
+        tmp.write_text(json.dumps({"keys": [asdict(r) for r in records]}, indent=2))
+        os.replace(tmp, self._index_path())
+
+    def _add_key(self, alg: str, active_from: int) -> KeyRecord:
+        key = _generate(alg)
+        kid = key.thumbprint()
+        filename = f"{alg.lower()}-{kid}.pem"
+        path = self.directory / filename
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key.as_pem(private=True))
+        return KeyRecord(kid, alg, filename, int(time.time()), active_from)
+
+    def generate(self) -> list[KeyRecord]:
+        """Create a signing key for each algorithm that has none; returns the new ones."""
+        records = self._read_index()
+        created = []
+        for alg in ALGORITHMS:
+            if not any(r.alg == alg for r in records):
+                created.append(self._add_key(alg, int(time.time())))
+        if created:
+            self._write_index(records + created)
+        self.refresh(force=True)
+        return created
+
+    def rotate(self, lead_seconds: int, token_lifetime: int) -> list[KeyRecord]:
+        """Add the next key per algorithm, retire the ones it replaces, prune expired ones.
+
+        The new key is published now and signs after ``lead_seconds``; the key it replaces
+        signs until then and stays published ``token_lifetime`` seconds longer.
+        """
+        now = int(time.time())
+        records = self._read_index()
+        kept = []
+        for record in records:
+            if record.retire_after is not None and record.retire_after <= now:
+                (self.directory / record.file).unlink(missing_ok=True)
+            else:
+                kept.append(record)
+        added = []
+        for alg in ALGORITHMS:
+            new = self._add_key(alg, now + lead_seconds)
+            for record in kept:
+                if record.alg == alg and record.retire_after is None:
+                    record.retire_after = new.active_from + token_lifetime
+            added.append(new)
+        self._write_index(kept + added)
+        self.refresh(force=True)
+        return added
+
+    def records(self) -> list[KeyRecord]:
+        self.refresh(force=True)
+        return list(self._records)

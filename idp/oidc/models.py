@@ -1,0 +1,119 @@
+"""OAuth clients and issued tokens as stored in the database.
+
+Client secrets and tokens are high-entropy random strings, so they are stored only as a
+keyed hash (HMAC-SHA256): a stolen database dump reveals neither, and checking one costs
+microseconds instead of a password hash's milliseconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+
+from authlib.integrations.sqla_oauth2 import OAuth2ClientMixin
+from authlib.oauth2.rfc6749 import TokenMixin
+from flask import current_app
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from idp.accounts.models import Citizen
+from idp.extensions import db
+
+
+def keyed_hash(value: str) -> str:
+    """HMAC-SHA256 of a high-entropy secret under the server's SECRET_KEY."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+class Client(db.Model, OAuth2ClientMixin):
+    __tablename__ = "oauth_client"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # First-party clients (the provincial portal) skip the consent page.
+    trusted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # active | pending (waiting for an operator) | suspended
+    status: Mapped[str] = mapped_column(String(16), default="active")
+
+    __table_args__ = (db.UniqueConstraint("client_id", name="uq_oauth_client_client_id"),)
+
+    def set_secret(self, secret: str) -> None:
+        """Store only the keyed hash of a newly issued secret."""
+        self.client_secret = keyed_hash(secret)
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        if not self.client_secret or not client_secret:
+            return False
+        return hmac.compare_digest(self.client_secret, keyed_hash(client_secret))
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        # Exact string comparison (RFC 9700 §4.1.3): no prefix or pattern matching.
+        return redirect_uri in self.redirect_uris
+
+    @property
+    def is_usable(self) -> bool:
+        return self.status == "active"
+
+    @property
+    def id_token_signed_response_alg(self) -> str:
+        return self.client_metadata.get("id_token_signed_response_alg", "RS256")
+
+
+class Token(db.Model, TokenMixin):
+    __tablename__ = "oauth_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(48), index=True)
+    citizen_id: Mapped[int | None] = mapped_column(
+        ForeignKey("citizen.id", ondelete="CASCADE"), index=True
+    )
+    token_type: Mapped[str] = mapped_column(String(40), default="Bearer")
+    access_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    refresh_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(Text, default="")
+    issued_at: Mapped[int] = mapped_column(Integer, default=lambda: int(time.time()))
+    expires_in: Mapped[int] = mapped_column(Integer, default=0)
+    refresh_expires_at: Mapped[int] = mapped_column(Integer, default=0)
+    access_token_revoked_at: Mapped[int] = mapped_column(Integer, default=0)
+    refresh_token_revoked_at: Mapped[int] = mapped_column(Integer, default=0)
+    # The login session (sid) and the code the token came from (to revoke on code reuse).
+    sid: Mapped[str | None] = mapped_column(String(64), index=True)
+    code_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Refresh tokens rotate; all generations share a family, revoked together on reuse.
+    family: Mapped[str | None] = mapped_column(String(64), index=True)
+    auth_time: Mapped[int | None] = mapped_column(Integer)
+    acr: Mapped[str | None] = mapped_column(String(32))
+    amr: Mapped[str | None] = mapped_column(String(64))
+
+    citizen: Mapped[Citizen | None] = relationship(lazy="joined")
+
+    def check_client(self, client: Client) -> bool:
+        return self.client_id == client.get_client_id()
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def get_expires_in(self) -> int:
+        return self.expires_in
+
+    def get_expires_at(self) -> int:
+        return self.issued_at + self.expires_in
+
+    def is_revoked(self) -> bool:
+        return bool(self.access_token_revoked_at)
+
+    def is_expired(self) -> bool:
+        return self.get_expires_at() < time.time()
+
+    def get_user(self) -> Citizen | None:
+        return self.citizen
+
+    def get_client(self) -> Client | None:
+        return db.session.scalar(db.select(Client).filter_by(client_id=self.client_id))
+
+    def revoke(self) -> None:
+        now = int(time.time())
+        self.access_token_revoked_at = self.access_token_revoked_at or now
+        if self.refresh_token_hash:
+            self.refresh_token_revoked_at = self.refresh_token_revoked_at or now

@@ -1,0 +1,77 @@
+"""The Authlib authorization server, assembled from the grants and endpoints in this package."""
+
+from __future__ import annotations
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
+from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Request
+from flask import Flask, current_app
+from flask import request as flask_request
+
+from idp.extensions import db
+from idp.oidc.grants import CodeGrant, IdToken, Issuer, S256Challenge
+from idp.oidc.models import Client
+from idp.oidc.tokens import OpaqueBearerValidator, save_token
+from idp.oidc.userinfo import UserInfo
+
+
+class IdpAuthorizationServer(AuthorizationServer):
+    def create_oauth2_request(self, request) -> OAuth2Request:
+        # A stored authorization request (resumed after login) is passed in ready-made.
+        if isinstance(request, OAuth2Request):
+            return request
+        return super().create_oauth2_request(request)
+
+    def handle_response(self, status_code, payload, headers):
+        response = super().handle_response(status_code, payload, headers)
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+class BearerProtector(ResourceProtector):
+    """RFC 6750 §2.1 header or §2.2 form body (not both: §2 allows only one method)."""
+
+    def parse_request_authorization(self, request):
+        body_token = (
+            flask_request.form.get("access_token") if flask_request.method == "POST" else None
+        )
+        if body_token and not request.headers.get("Authorization"):
+            return self.get_token_validator("bearer"), body_token
+        if body_token:
+            raise InvalidRequestError("Use one way to send the access token, not two.")
+        return super().parse_request_authorization(request)
+
+
+def query_client(client_id: str) -> Client | None:
+    """Only active clients exist for the protocol; pending and suspended ones do not."""
+    if not client_id or len(client_id) > 64:
+        return None
+    client = db.session.scalar(db.select(Client).filter_by(client_id=client_id))
+    return client if client is not None and client.is_usable else None
+
+
+authorization_server = IdpAuthorizationServer()
+require_oauth = BearerProtector()
+
+
+def init_oauth(app: Flask) -> None:
+    """Bind the authorization server to the app and register grants and endpoints."""
+    app.config.setdefault(
+        "OAUTH2_TOKEN_EXPIRES_IN",
+        {
+            "authorization_code": int(app.config["ACCESS_TOKEN_SECONDS"]),
+            "refresh_token": int(app.config["ACCESS_TOKEN_SECONDS"]),
+            "client_credentials": int(app.config["ACCESS_TOKEN_SECONDS"]),
+        },
+    )
+    authorization_server.init_app(app, query_client=query_client, save_token=save_token)
+    if getattr(authorization_server, "_idp_registered", False):
+        return
+    authorization_server.register_grant(CodeGrant, [S256Challenge(required=True), IdToken()])
+    authorization_server.register_extension(Issuer())
+    require_oauth.register_token_validator(OpaqueBearerValidator())
+    authorization_server.register_endpoint(UserInfo(resource_protector=require_oauth))
+    authorization_server._idp_registered = True
+
+
+def issuer() -> str:
+    return current_app.config["IDP_ISSUER"]

@@ -1,0 +1,124 @@
+"""Settings: ``config/<IDP_ENV>.toml`` overridden by environment variables of the same name.
+
+Every key a settings file may hold is listed in ``DEFAULTS`` with its type; an environment
+variable of the same name overrides it (``true``/``false`` for booleans, integers parsed).
+``check_settings`` refuses unsafe production settings, saying why.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = ROOT / "config"
+DEV_SECRET_KEY = "development-secret-key-change-me"
+
+DEFAULTS: dict[str, Any] = {
+    "IDP_ENV": "development",
+    "IDP_ISSUER": "http://127.0.0.1:5000",
+    "SECRET_KEY": DEV_SECRET_KEY,
+    "DATABASE_URL": "",
+    "REDIS_URL": "",
+    "REDIS_PREFIX": "idp:",
+    "IDP_KEYS_DIR": str(ROOT / "keys"),
+    "KEY_ROTATION_LEAD_SECONDS": 86400,
+    "SMS_BACKEND": "console",
+    "SMS_OUTBOX_PATH": str(ROOT / "instance" / "sms-outbox.jsonl"),
+    "SMS_HTTP_URL": "",
+    "SMS_HTTP_TOKEN": "",
+    "SHOW_SMS_PAGE": False,
+    "SUBSCRIBER_CHECK": "registry",
+    "SUBSCRIBER_HTTP_URL": "",
+    "SUBSCRIBER_HTTP_TOKEN": "",
+    "SUBSCRIBER_HTTP_TIMEOUT": 3,
+    "SESSION_COOKIE_SECURE": False,
+    "LOGIN_SESSION_SECONDS": 28800,
+    "AUTH_CODE_SECONDS": 60,
+    "ACCESS_TOKEN_SECONDS": 3600,
+    "ID_TOKEN_SECONDS": 3600,
+    "REFRESH_TOKEN_SECONDS": 2592000,
+    "FLOW_SECONDS": 1800,
+    "OTP_TTL_SECONDS": 300,
+    "OTP_MAX_ATTEMPTS": 5,
+    "OTP_RESEND_COOLDOWN_SECONDS": 60,
+    "OTP_MAX_SENDS_PER_HOUR": 5,
+    "LOCKOUT_THRESHOLD": 5,
+    "LOCKOUT_BASE_SECONDS": 60,
+    "LOCKOUT_MAX_SECONDS": 86400,
+    "ARGON2_TIME_COST": 2,
+    "ARGON2_MEMORY_COST": 19456,
+    "ARGON2_PARALLELISM": 1,
+    "MAX_CONTENT_LENGTH": 1048576,
+    "CLIENT_APPROVAL_REQUIRED": False,
+    "TRUSTED_PROXIES": "",
+    "LOG_JSON": False,
+}
+
+_REQUIRED_IN_PRODUCTION = ("DATABASE_URL", "REDIS_URL")
+
+
+class SettingsError(RuntimeError):
+    """Settings that must not be used; the message says which and why."""
+
+
+def _coerce(name: str, raw: str, like: Any) -> Any:
+    if isinstance(like, bool):
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off", ""):
+            return False
+        raise SettingsError(f"{name} must be true or false, got {raw!r}")
+    if isinstance(like, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    return raw
+
+
+def load_settings(env: str | None = None, overrides: dict[str, Any] | None = None) -> dict:
+    """Read defaults, then ``config/<env>.toml``, then environment variables, then overrides."""
+    env = env or os.environ.get("IDP_ENV") or "development"
+    path = CONFIG_DIR / f"{env}.toml"
+    if not path.is_file():
+        raise SettingsError(f"IDP_ENV={env!r}: there is no settings file {path}")
+    settings = dict(DEFAULTS)
+    with path.open("rb") as fh:
+        for key, value in tomllib.load(fh).items():
+            settings[key.upper()] = value
+    for name, like in settings.items():
+        if name in os.environ:
+            settings[name] = _coerce(name, os.environ[name], like)
+    settings.update(overrides or {})
+    settings["IDP_ENV"] = env
+    settings["IDP_ISSUER"] = str(settings["IDP_ISSUER"]).rstrip("/")
+    check_settings(settings)
+    if not settings["DATABASE_URL"]:
+        (ROOT / "instance").mkdir(exist_ok=True)
+        settings["DATABASE_URL"] = f"sqlite:///{ROOT / 'instance' / f'idp-{env}.sqlite3'}"
+    return settings
+
+
+def check_settings(settings: dict) -> None:
+    """Refuse unsafe production settings (and nonsense anywhere), saying why."""
+    if settings["IDP_ENV"] != "production":
+        return
+    problems = []
+    if settings["SECRET_KEY"] in ("", DEV_SECRET_KEY) or len(settings["SECRET_KEY"]) < 32:
+        problems.append("SECRET_KEY is the development default or shorter than 32 characters")
+    for name in _REQUIRED_IN_PRODUCTION:
+        if not settings[name]:
+            problems.append(f"{name} is not set")
+    if str(settings["DATABASE_URL"]).startswith("sqlite"):
+        problems.append("DATABASE_URL points at SQLite, which is for development only")
+    if settings["SUBSCRIBER_CHECK"] == "off":
+        problems.append("SUBSCRIBER_CHECK=off is for development only")
+    if not str(settings["IDP_ISSUER"]).startswith("https://"):
+        problems.append("IDP_ISSUER must be an https:// URL")
+    if settings["SMS_BACKEND"] in ("console", "outbox"):
+        problems.append(f"SMS_BACKEND={settings['SMS_BACKEND']} does not reach citizens' phones")
+    if problems:
+        raise SettingsError("refusing to start in production: " + "; ".join(problems))

@@ -1,0 +1,158 @@
+"""Redis backend of the short-lived state store (``REDIS_URL``): shared by every replica."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+
+from idp.errors import ServiceUnavailable
+from idp.store.base import MISSING, NO_EXPIRY, Store, check_ttl, decode, encode
+
+# A dead or unreachable Redis must fail a request fast (and show a "try again" page),
+# not hang a worker: short socket timeouts and a single quick retry, which is enough to
+# get past a connection that Redis closed while it sat in the pool.
+_SOCKET_TIMEOUT = 1.0
+
+
+# Errors that mean "Redis cannot serve us right now" rather than "we asked wrongly":
+# unreachable, timed out, loading, a replica that became read-only in a failover, out of memory.
+_OUTAGES = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    redis.exceptions.ReadOnlyError,
+    redis.exceptions.OutOfMemoryError,
+    redis.exceptions.ClusterDownError,
+    redis.exceptions.TryAgainError,
+)
+
+
+@contextmanager
+def _guard() -> Iterator[None]:
+    """Translate redis-py errors into the store's own."""
+    try:
+        yield
+    except _OUTAGES as exc:
+        raise ServiceUnavailable("redis") from exc
+    except redis.exceptions.ResponseError as exc:
+        text = str(exc)
+        if "WRONGTYPE" in text or "not an integer" in text:
+            # A key used as the wrong kind of entry: the TypeError MemoryStore raises too.
+            raise TypeError(text) from exc
+        raise
+
+
+class RedisStore(Store):
+    """``Store`` over Redis (6.2+ for GETDEL, 7.0+ for ``EXPIRE ... NX``).
+
+    Every key is prefixed with ``prefix`` so that several deployments (or test runs) can
+    share one Redis database.
+    """
+
+    def __init__(self, url: str, prefix: str = "idp:"):
+        self.prefix = prefix
+        self._redis = redis.Redis.from_url(
+            url,
+            decode_responses=True,
+            socket_timeout=_SOCKET_TIMEOUT,
+            socket_connect_timeout=_SOCKET_TIMEOUT,
+            retry=Retry(ExponentialBackoff(cap=0.1, base=0.01), retries=1),
+            health_check_interval=30,
+        )
+
+    def _k(self, key: str) -> str:
+        return self.prefix + key
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self._redis.close()
+
+    # -- values ---------------------------------------------------------------------------
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        with _guard():
+            raw = self._redis.get(self._k(key))
+        return decode(raw, key)
+
+    def set(self, key: str, value: dict[str, Any], ttl: int) -> None:
+        raw, ttl = encode(value), check_ttl(ttl)
+        with _guard():
+            self._redis.set(self._k(key), raw, ex=ttl)
+
+    def add(self, key: str, value: dict[str, Any], ttl: int) -> bool:
+        raw, ttl = encode(value), check_ttl(ttl)
+        with _guard():
+            return bool(self._redis.set(self._k(key), raw, ex=ttl, nx=True))
+
+    def replace(self, key: str, value: dict[str, Any]) -> bool:
+        raw = encode(value)
+        with _guard():
+            return bool(self._redis.set(self._k(key), raw, xx=True, keepttl=True))
+
+    def pop(self, key: str) -> dict[str, Any] | None:
+        with _guard():
+            raw = self._redis.getdel(self._k(key))
+        return decode(raw, key)
+
+    def delete(self, *keys: str) -> None:
+        if not keys:
+            return
+        with _guard():
+            self._redis.delete(*(self._k(key) for key in keys))
+
+    # -- counters -------------------------------------------------------------------------
+
+    def incr(self, key: str, ttl: int) -> int:
+        ttl = check_ttl(ttl)
+        with _guard():
+            pipe = self._redis.pipeline(transaction=True)
+            pipe.incr(self._k(key))
+            pipe.expire(self._k(key), ttl, nx=True)
+            count, _ = pipe.execute()
+        return int(count)
+
+    def get_counter(self, key: str) -> int:
+        with _guard():
+            raw = self._redis.get(self._k(key))
+        if raw is None:
+            return 0
+        try:
+            return int(raw)
+        except ValueError:
+            raise TypeError(f"store key {key!r} does not hold a counter") from None
+
+    def ttl(self, key: str) -> int:
+        with _guard():
+            ms = self._redis.pttl(self._k(key))
+        if ms == -2:
+            return MISSING
+        if ms == -1:
+            return NO_EXPIRY
+        return math.ceil(ms / 1000)
+
+    # -- sets -----------------------------------------------------------------------------
+
+    def set_add(self, key: str, member: str, ttl: int) -> None:
+        ttl = check_ttl(ttl)
+        with _guard():
+            pipe = self._redis.pipeline(transaction=True)
+            pipe.sadd(self._k(key), str(member))
+            pipe.expire(self._k(key), ttl)
+            pipe.execute()
+
+    def set_remove(self, key: str, member: str) -> None:
+        with _guard():
+            self._redis.srem(self._k(key), str(member))
+
+    def set_members(self, key: str) -> set[str]:
+        with _guard():
+            return set(self._redis.smembers(self._k(key)))
+
+    def ping(self) -> None:
+        with _guard():
+            self._redis.ping()

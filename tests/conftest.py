@@ -1,0 +1,160 @@
+"""Shared fixtures: an app per test on the embedded defaults, or on real PostgreSQL and
+Redis when DATABASE_URL / REDIS_URL are set (CI runs the suite both ways)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import secrets
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+os.environ.setdefault("IDP_ENV", "test")
+
+REAL_DB = os.environ.get("DATABASE_URL", "")
+REAL_REDIS = os.environ.get("REDIS_URL", "")
+
+CITIZEN = {
+    "id_number": "066090001234",
+    "full_name": "Nguyễn Văn An",
+    "date_of_birth": "1990-05-17",
+    "gender": "male",
+    "phone": "0912345678",
+    "password": "matkhau2026",
+}
+REDIRECT_URI = "http://127.0.0.1:5001/callback"
+
+
+@pytest.fixture(scope="session")
+def keys_dir(tmp_path_factory) -> Path:
+    from idp.oidc.keys import KeyStore
+
+    path = tmp_path_factory.mktemp("keys")
+    KeyStore(path).generate()
+    return path
+
+
+def _reset_database(app) -> None:
+    from idp.extensions import db
+
+    with app.app_context():
+        if REAL_DB:
+            db.create_all()
+            names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            db.session.execute(db.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            db.session.commit()
+        else:
+            db.create_all()
+
+
+@pytest.fixture
+def app_factory(tmp_path, keys_dir):
+    """Build apps sharing this test's database, store prefix and SMS outbox."""
+    prefix = f"test:{secrets.token_hex(4)}:"
+    outbox = tmp_path / "outbox.jsonl"
+    database = REAL_DB or f"sqlite:///{tmp_path / 'idp.sqlite3'}"
+    built = []
+
+    def build(**overrides):
+        from idp import create_app
+
+        settings = {
+            "DATABASE_URL": database,
+            "REDIS_URL": REAL_REDIS,
+            "REDIS_PREFIX": prefix,
+            "IDP_KEYS_DIR": str(keys_dir),
+            "SMS_BACKEND": "outbox",
+            "SMS_OUTBOX_PATH": str(outbox),
+            "SUBSCRIBER_CHECK": "registry",
+            "WTF_CSRF_ENABLED": True,
+        }
+        settings.update(overrides)
+        app = create_app("test", settings)
+        app.config["TESTING"] = True
+        if not built:
+            _reset_database(app)
+        built.append(app)
+        return app
+
+    build.outbox = outbox
+    yield build
+    for app in built:
+        with app.app_context():
+            from idp.extensions import db
+
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(app_factory):
+    return app_factory()
+
+
+@pytest.fixture
+def outbox(app_factory):
+    return Outbox(app_factory.outbox)
+
+
+class Outbox:
+    """The outbox SMS backend's file: one JSON object per line."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def messages(self) -> list[dict]:
+        if not self.path.exists():
+            return []
+        return [json.loads(line) for line in self.path.read_text().splitlines() if line]
+
+    def last_otp(self, to: str | None = None) -> str:
+        for message in reversed(self.messages()):
+            if to is None or message["to"] == to:
+                return re.findall(r"(?<!\d)\d{6}(?!\d)", message["text"])[0]
+        raise AssertionError("no SMS in the outbox")
+
+
+@pytest.fixture
+def citizen(app):
+    from idp.accounts.creation import create_citizen
+
+    with app.app_context():
+        c = create_citizen(**CITIZEN, actor="test")
+        return {"id": c.id, "sub": c.subject, **CITIZEN, "phone_e164": c.phone}
+
+
+@pytest.fixture
+def oidc_client(app):
+    """A confidential client (client_secret_basic) with the demo redirect URI."""
+    from idp.oidc.registry import create_client
+
+    with app.app_context():
+        client_id, secret = create_client(
+            name="Cổng DVC thử nghiệm",
+            redirect_uris=[REDIRECT_URI],
+            post_logout_redirect_uris=["http://127.0.0.1:5001/"],
+            scope="openid profile phone email citizen_id offline_access",
+            trusted=True,
+        )
+    return {"client_id": client_id, "client_secret": secret}
+
+
+def pkce_pair() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    return verifier, challenge.rstrip(b"=").decode()
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "form without csrf_token"
+    return match.group(1)
+
+
+def query_of(location: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}

@@ -1,0 +1,70 @@
+"""A citizen's browser, scripted over Flask's test client: fills the real forms."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit
+
+from tests.conftest import REDIRECT_URI, csrf_of, pkce_pair, query_of
+
+
+class Browser:
+    def __init__(self, app, outbox):
+        self.app = app
+        self.http = app.test_client()
+        self.outbox = outbox
+
+    def get(self, url: str, **kw):
+        return self.http.get(url, **kw)
+
+    def post_form(self, url: str, page_html: str, data: dict, **kw):
+        return self.http.post(url, data={"csrf_token": csrf_of(page_html), **data}, **kw)
+
+    def authorize_url(self, client_id: str, **extra) -> tuple[str, dict]:
+        verifier, challenge = pkce_pair()
+        params = {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": REDIRECT_URI,
+            "scope": "openid profile phone",
+            "state": "st-123",
+            "nonce": "n-456",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+        params.update(extra)
+        params = {k: v for k, v in params.items() if v is not None}
+        return "/oauth2/authorize?" + urlencode(params), {"verifier": verifier, **params}
+
+    def start_login(self, url: str) -> str:
+        """Follow the authorize redirect to the choice page, press the portal account button;
+        returns the password page's URL."""
+        resp = self.get(url)
+        assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+        choose = resp.location
+        page = self.get(choose).get_data(as_text=True)
+        assert "Tài khoản cấp bởi Cổng dịch vụ công quốc gia" in page
+        flow = query_of(choose)["flow"]
+        resp = self.post_form("/login/method", page, {"flow": flow, "method": "password"})
+        assert resp.status_code == 302
+        return resp.location
+
+    def submit_password(self, password_url: str, username: str, password: str):
+        page = self.get(password_url).get_data(as_text=True)
+        return self.post_form(password_url, page, {"username": username, "password": password})
+
+    def submit_otp(self, otp_url: str, code: str):
+        page = self.get(otp_url).get_data(as_text=True)
+        return self.post_form(otp_url, page, {"otp": code})
+
+    def login(self, url: str, username: str, password: str, phone: str):
+        """The whole login; returns the final redirect response to the client."""
+        password_url = self.start_login(url)
+        resp = self.submit_password(password_url, username, password)
+        assert resp.status_code == 302, resp.get_data(as_text=True)[:800]
+        otp_url = resp.location
+        resp = self.submit_otp(otp_url, self.outbox.last_otp(phone))
+        assert resp.status_code == 302, resp.get_data(as_text=True)[:800]
+        resume = resp.location
+        if urlsplit(resume).path == "/oauth2/authorize/resume":
+            resp = self.get(resume)
+        return resp
