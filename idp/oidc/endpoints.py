@@ -57,4 +57,16 @@ def token() -> Response:
 @csrf.exempt
 def userinfo() -> Response:
     """OIDC Core §5.3: GET or POST, bearer token in the header or the form body."""
-    return authorization_server.create_endpoint_response("userinfo")
+    return bearer_challenge(authorization_server.create_endpoint_response("userinfo"))
+
+
+def bearer_challenge(response: Response) -> Response:
+    """RFC 6750 §3: ``Bearer`` challenge; no error code when no token was sent at all."""
+    challenge = response.headers.get("WWW-Authenticate", "")
+    if response.status_code == 401 and challenge.lower().startswith("bearer"):
+        realm = f'realm="{current_app.config["IDP_ISSUER"]}"'
+        if 'error="missing_authorization"' in challenge:
+            response.headers["WWW-Authenticate"] = f"Bearer {realm}"
+        else:
+            response.headers["WWW-Authenticate"] = f"Bearer {realm}, " + challenge[7:]
+    return response

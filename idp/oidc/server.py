@@ -6,8 +6,10 @@ from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProte
 from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Request
 from flask import Flask, current_app
 from flask import request as flask_request
+from werkzeug.local import LocalProxy
 
 from idp.extensions import db
+from idp.oidc.claims import SUPPORTED_SCOPES
 from idp.oidc.grants import CodeGrant, IdToken, Issuer, S256Challenge
 from idp.oidc.models import Client
 from idp.oidc.tokens import OpaqueBearerValidator, save_token
@@ -49,8 +51,13 @@ def query_client(client_id: str) -> Client | None:
     return client if client is not None and client.is_usable else None
 
 
-authorization_server = IdpAuthorizationServer()
-require_oauth = BearerProtector()
+# One server per app (tests build many apps in one process); reached through proxies.
+authorization_server: IdpAuthorizationServer = LocalProxy(  # type: ignore[assignment]
+    lambda: current_app.extensions["authorization_server"]
+)
+require_oauth: BearerProtector = LocalProxy(  # type: ignore[assignment]
+    lambda: current_app.extensions["require_oauth"]
+)
 
 
 def init_oauth(app: Flask) -> None:
@@ -63,14 +70,16 @@ def init_oauth(app: Flask) -> None:
             "client_credentials": int(app.config["ACCESS_TOKEN_SECONDS"]),
         },
     )
-    authorization_server.init_app(app, query_client=query_client, save_token=save_token)
-    if getattr(authorization_server, "_idp_registered", False):
-        return
-    authorization_server.register_grant(CodeGrant, [S256Challenge(required=True), IdToken()])
-    authorization_server.register_extension(Issuer())
-    require_oauth.register_token_validator(OpaqueBearerValidator())
-    authorization_server.register_endpoint(UserInfo(resource_protector=require_oauth))
-    authorization_server._idp_registered = True
+    app.config.setdefault("OAUTH2_SCOPES_SUPPORTED", SUPPORTED_SCOPES)
+    server = IdpAuthorizationServer()
+    server.init_app(app, query_client=query_client, save_token=save_token)
+    protector = BearerProtector()
+    protector.register_token_validator(OpaqueBearerValidator())
+    server.register_grant(CodeGrant, [S256Challenge(required=True), IdToken()])
+    server.register_extension(Issuer())
+    server.register_endpoint(UserInfo(resource_protector=protector))
+    app.extensions["authorization_server"] = server
+    app.extensions["require_oauth"] = protector
 
 
 def issuer() -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import unicodedata
 from collections.abc import Iterator
 
@@ -173,19 +172,3 @@ def test_dummy_verify_uses_the_configured_parameters() -> None:
     configure_hasher(time_cost=1, memory_cost=16, parallelism=1)
     assert "$m=16,t=1,p=1$" in pp._state.dummy_hash
     assert dummy_verify("matkhau123") is None
-
-
-@pytest.mark.usefixtures("reconfigured")
-def test_dummy_verify_costs_about_as_much_as_a_real_verification() -> None:
-    configure_hasher(time_cost=1, memory_cost=4096, parallelism=1)
-    password_hash = hash_password("matkhau123")
-
-    def timed(action: object) -> float:
-        start = time.perf_counter()
-        for _ in range(5):
-            action()  # type: ignore[operator]
-        return time.perf_counter() - start
-
-    real = timed(lambda: verify_password(password_hash, "sai-mat-khau1"))
-    dummy = timed(lambda: dummy_verify("sai-mat-khau1"))
-    assert dummy > real / 4

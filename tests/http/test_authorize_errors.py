@@ -1,0 +1,113 @@
+"""Bad authorization requests: error pages where redirecting is unsafe, RFC errors otherwise."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import REDIRECT_URI, query_of
+from tests.http.driver import Browser
+
+
+@pytest.fixture
+def browser(app, outbox):
+    return Browser(app, outbox)
+
+
+def test_unknown_client_gets_an_error_page_not_a_redirect(browser):
+    url, _ = browser.authorize_url("no-such-client")
+    resp = browser.get(url)
+    assert resp.status_code == 400
+    assert "Location" not in resp.headers
+    assert "chưa được đăng ký" in resp.get_data(as_text=True)
+
+
+def test_unregistered_redirect_uri_gets_an_error_page(browser, oidc_client):
+    url, _ = browser.authorize_url(oidc_client["client_id"], redirect_uri="https://evil.example/cb")
+    resp = browser.get(url)
+    assert resp.status_code == 400
+    assert "Location" not in resp.headers
+
+
+def test_redirect_uri_must_match_exactly(browser, oidc_client):
+    url, _ = browser.authorize_url(oidc_client["client_id"], redirect_uri=REDIRECT_URI + "/x")
+    assert browser.get(url).status_code == 400
+
+
+def test_unsupported_response_type_is_redirected_with_iss(browser, oidc_client):
+    url, _ = browser.authorize_url(oidc_client["client_id"], response_type="token")
+    resp = browser.get(url)
+    assert resp.status_code == 302
+    params = query_of(resp.location)
+    assert params["error"] in ("unsupported_response_type", "unauthorized_client")
+    assert params["state"] == "st-123"
+    assert params["iss"] == "http://127.0.0.1:5000"
+
+
+def test_plain_pkce_is_refused(browser, oidc_client):
+    url, _ = browser.authorize_url(oidc_client["client_id"], code_challenge_method="plain")
+    resp = browser.get(url)
+    assert resp.status_code == 302
+    assert query_of(resp.location)["error"] == "invalid_request"
+
+
+def test_public_client_must_use_pkce(app, browser):
+    from idp.oidc.registry import create_client
+
+    with app.app_context():
+        client_id, secret = create_client(
+            name="SPA", redirect_uris=[REDIRECT_URI], auth_method="none", scope="openid"
+        )
+    assert secret is None
+    url, _ = browser.authorize_url(client_id, code_challenge=None, code_challenge_method=None)
+    resp = browser.get(url)
+    assert resp.status_code == 302
+    assert query_of(resp.location)["error"] == "invalid_request"
+
+
+def test_repeated_parameter_is_refused(browser, oidc_client):
+    url, _ = browser.authorize_url(oidc_client["client_id"])
+    resp = browser.get(url + "&state=again")
+    assert resp.status_code == 400
+
+
+def test_huge_parameter_is_refused(browser, oidc_client):
+    url, _ = browser.authorize_url(oidc_client["client_id"], state="x" * 5000)
+    resp = browser.get(url)
+    assert resp.status_code in (400, 414)
+
+
+def test_bad_utf8_does_not_500(browser, oidc_client):
+    url, _ = browser.authorize_url(oidc_client["client_id"])
+    resp = browser.get(url + "&nonce=%FF%FE")
+    assert resp.status_code < 500
+
+
+def test_invalid_scope_is_redirected(browser, oidc_client):
+    url, _ = browser.authorize_url(oidc_client["client_id"], scope="openid admin")
+    resp = browser.get(url)
+    assert resp.status_code == 302
+    assert query_of(resp.location)["error"] == "invalid_scope"
+
+
+def test_prompt_none_without_session_returns_login_required(browser, oidc_client):
+    url, _ = browser.authorize_url(oidc_client["client_id"], prompt="none")
+    resp = browser.get(url)
+    assert resp.status_code == 302
+    params = query_of(resp.location)
+    assert params["error"] == "login_required"
+    assert params["state"] == "st-123"
+    assert params["iss"] == "http://127.0.0.1:5000"
+
+
+def test_bad_max_age_is_invalid_request(browser, oidc_client):
+    url, _ = browser.authorize_url(oidc_client["client_id"], max_age="soon")
+    resp = browser.get(url)
+    assert query_of(resp.location)["error"] == "invalid_request"
+
+
+def test_post_authorization_request_is_accepted(browser, oidc_client):
+    _, params = browser.authorize_url(oidc_client["client_id"])
+    params.pop("verifier")
+    resp = browser.http.post("/oauth2/authorize", data=params)
+    assert resp.status_code == 302
+    assert "/login?flow=" in resp.location

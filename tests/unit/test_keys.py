@@ -1,0 +1,79 @@
+"""The signing key store: generation, RFC 7638 kids, rotation with lead time and retirement."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from joserfc.jwk import ECKey, RSAKey
+
+from idp.oidc.keys import KeyStore
+
+
+def test_generate_creates_rsa_and_ec_keys_once(tmp_path):
+    store = KeyStore(tmp_path)
+    created = store.generate()
+    assert sorted(r.alg for r in created) == ["ES256", "RS256"]
+    assert store.generate() == []
+    rs_kid, rs_key = store.signing_key("RS256")
+    es_kid, es_key = store.signing_key("ES256")
+    assert isinstance(rs_key, RSAKey) and isinstance(es_key, ECKey)
+    assert rs_kid == rs_key.thumbprint()  # RFC 7638
+    assert es_kid == es_key.thumbprint()
+    for record in store.records():
+        assert (tmp_path / record.file).stat().st_mode & 0o077 == 0
+
+
+def test_jwks_is_public_only(tmp_path):
+    store = KeyStore(tmp_path)
+    store.generate()
+    jwks = store.jwks()
+    assert len(jwks["keys"]) == 2
+    for key in jwks["keys"]:
+        assert key["use"] == "sig"
+        assert not {"d", "p", "q", "dp", "dq", "qi"} & set(key)
+    assert b'"d"' not in store.jwks_body()
+
+
+def test_rotation_publishes_before_signing_and_retires_later(tmp_path):
+    store = KeyStore(tmp_path)
+    store.generate()
+    old_kid, _ = store.signing_key("RS256")
+    added = store.rotate(lead_seconds=3600, token_lifetime=600)
+    new_rs = next(r for r in added if r.alg == "RS256")
+    published = {k["kid"] for k in store.jwks()["keys"]}
+    assert {old_kid, new_rs.kid} <= published
+    assert store.signing_key("RS256")[0] == old_kid  # lead time not passed yet
+    old = next(r for r in store.records() if r.kid == old_kid)
+    assert old.retire_after == new_rs.active_from + 600
+
+
+def test_rotation_without_lead_signs_at_once_and_prunes_expired(tmp_path):
+    store = KeyStore(tmp_path)
+    store.generate()
+    old_kid, _ = store.signing_key("ES256")
+    store.rotate(lead_seconds=0, token_lifetime=0)
+    new_kid, _ = store.signing_key("ES256")
+    assert new_kid != old_kid
+    time.sleep(1.1)
+    store.refresh(force=True)
+    assert old_kid not in {k["kid"] for k in store.jwks()["keys"]}
+    store.rotate(lead_seconds=0, token_lifetime=0)  # deletes files of expired keys
+    index = json.loads((tmp_path / "keys.json").read_text())
+    assert old_kid not in {k["kid"] for k in index["keys"]}
+    assert not list(tmp_path.glob(f"*{old_kid}.pem"))
+
+
+def test_other_process_rotation_is_picked_up(tmp_path):
+    reader = KeyStore(tmp_path)
+    writer = KeyStore(tmp_path)
+    writer.generate()
+    reader.refresh(force=True)
+    before = {k["kid"] for k in reader.jwks()["keys"]}
+    writer.rotate(lead_seconds=60, token_lifetime=60)
+    reader.refresh(force=True)
+    assert len({k["kid"] for k in reader.jwks()["keys"]} - before) == 2
+
+
+def test_missing_keys_are_not_ready(tmp_path):
+    assert KeyStore(tmp_path / "none").ready() is False

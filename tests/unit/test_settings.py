@@ -1,0 +1,72 @@
+"""Settings: files, environment overrides, and production refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from idp.settings import SettingsError, load_settings
+
+GOOD_PRODUCTION = {
+    "SECRET_KEY": "s" * 48,
+    "DATABASE_URL": "postgresql+psycopg://idp@db/idp",
+    "REDIS_URL": "redis://redis:6379/0",
+    "IDP_ISSUER": "https://dangnhap.dichvucong.gov.vn",
+    "SUBSCRIBER_CHECK": "http",
+    "SMS_BACKEND": "http",
+}
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch):
+    for name in GOOD_PRODUCTION:
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_environment_overrides_file(monkeypatch):
+    monkeypatch.setenv("OTP_TTL_SECONDS", "120")
+    monkeypatch.setenv("SHOW_SMS_PAGE", "false")
+    settings = load_settings("development")
+    assert settings["OTP_TTL_SECONDS"] == 120
+    assert settings["SHOW_SMS_PAGE"] is False
+
+
+def test_bad_integer_in_environment_is_named(monkeypatch):
+    monkeypatch.setenv("OTP_TTL_SECONDS", "five")
+    with pytest.raises(SettingsError, match="OTP_TTL_SECONDS"):
+        load_settings("development")
+
+
+def test_unknown_env_is_refused():
+    with pytest.raises(SettingsError, match="no settings file"):
+        load_settings("staging")
+
+
+def test_good_production_settings_load():
+    settings = load_settings("production", GOOD_PRODUCTION)
+    assert settings["SESSION_COOKIE_SECURE"] is True
+
+
+@pytest.mark.parametrize(
+    "override,reason",
+    [
+        ({"SECRET_KEY": "development-secret-key-change-me"}, "SECRET_KEY"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"DATABASE_URL": ""}, "DATABASE_URL is not set"),
+        ({"DATABASE_URL": "sqlite:///x.db"}, "SQLite"),
+        ({"REDIS_URL": ""}, "REDIS_URL is not set"),
+        ({"SUBSCRIBER_CHECK": "off"}, "SUBSCRIBER_CHECK=off"),
+        ({"IDP_ISSUER": "http://dangnhap.example"}, "https"),
+        ({"SMS_BACKEND": "outbox"}, "SMS_BACKEND"),
+    ],
+)
+def test_production_refuses_unsafe_settings(override, reason):
+    with pytest.raises(SettingsError, match=reason):
+        load_settings("production", {**GOOD_PRODUCTION, **override})
+
+
+def test_production_refusal_via_environment(monkeypatch):
+    for name, value in GOOD_PRODUCTION.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("SUBSCRIBER_CHECK", "off")
+    with pytest.raises(SettingsError, match="refusing to start in production"):
+        load_settings("production")
