@@ -1,5 +1,6 @@
 """gunicorn settings for ``idp serve`` (overridable with GUNICORN_* environment variables)."""
 
+import glob
 import multiprocessing
 import os
 
@@ -8,12 +9,30 @@ threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
-# Trust X-Forwarded-* only from the load balancer's addresses (TRUSTED_PROXIES).
-forwarded_allow_ips = os.environ.get("TRUSTED_PROXIES", "127.0.0.1")
+# X-Forwarded-Proto is believed only from the load balancer's addresses (TRUSTED_PROXIES,
+# the same list idp.proxy uses for X-Forwarded-For); empty trusts nobody.
+forwarded_allow_ips = os.environ.get("TRUSTED_PROXIES", "")
+# One JSON object per request (idp.logging_setup.GunicornJsonLogger); errors as JSON too.
+logger_class = "idp.logging_setup.GunicornJsonLogger"
 accesslog = "-"
-access_log_format = (
-    '{"ts":"%(t)s","remote":"%(h)s","method":"%(m)s","path":"%(U)s","status":%(s)s,'
-    '"bytes":%(B)s,"duration_us":%(D)s,"request_id":"%({x-request-id}o)s"}'
-)
 errorlog = "-"
 preload_app = False
+# No control socket: it is one path per user, shared by every replica on the host.
+control_socket_disable = True
+
+
+def on_starting(server):
+    """Start with an empty metrics folder: values of a previous run must not add up."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        for stale in glob.glob(os.path.join(folder, "*.db")):
+            os.unlink(stale)
+
+
+def child_exit(server, worker):
+    """A worker that exits leaves its counters behind but must not be counted as live."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Flask
 
+from idp.logging_setup import configure_logging
 from idp.settings import ROOT, load_settings
 
 
@@ -31,17 +31,26 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None) 
         WTF_CSRF_SSL_STRICT=False,
         JSON_AS_ASCII=False,
     )
-    logging.basicConfig(level=logging.INFO)
+    configure_logging(bool(settings["LOG_JSON"]))
     _init_extensions(app)
     _init_services(app)
     _register_blueprints(app)
+    _publish_documents(app)
+    _init_operations(app)
     return app
 
 
 def _engine_options(url: str) -> dict[str, Any]:
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10, "pool_recycle": 1800}
+    return {
+        "pool_pre_ping": True,
+        "pool_size": 10,
+        "max_overflow": 10,
+        "pool_recycle": 1800,
+        # A database that does not answer fails the request in seconds (503), not minutes.
+        "connect_args": {"connect_timeout": 5},
+    }
 
 
 def _init_extensions(app: Flask) -> None:
@@ -98,13 +107,33 @@ def _register_blueprints(app: Flask) -> None:
     from idp.flows.login.views import bp as login_bp
     from idp.login_session import apply_cookie
     from idp.oidc.authorize import bp as authorize_bp
+    from idp.oidc.consent import bp as consent_bp
     from idp.oidc.endpoints import bp as oidc_bp
     from idp.oidc.server import init_oauth
     from idp.pages import bp as pages_bp
 
     init_oauth(app)
-    for blueprint in (oidc_bp, authorize_bp, login_bp, pages_bp):
+    from idp.oidc.logout import init_app as init_logout  # RP-Initiated + Back-Channel Logout
+
+    init_logout(app)
+    for blueprint in (oidc_bp, authorize_bp, consent_bp, login_bp, pages_bp):
         app.register_blueprint(blueprint)
+    from idp import subscribers  # the "chính chủ" check: fails fast, warns when off
+    from idp.flows.complaint.views import bp as complaint_bp
+    from idp.flows.recovery.views import bp as recovery_bp
+    from idp.flows.registration.views import bp as registration_bp
+
+    subscribers.init_app(app)
+    for blueprint in (registration_bp, recovery_bp, complaint_bp):
+        app.register_blueprint(blueprint)
+    from idp.console.views import bp as console_bp  # operators' console at /console
+    from idp.oidc.registration import init_registration  # RFC 7591/7592 on the server
+
+    init_registration(app)
+    app.register_blueprint(console_bp)
+    from idp.account.views import bp as account_bp  # the citizen's own account at /account
+
+    app.register_blueprint(account_bp)
     if app.config["SHOW_SMS_PAGE"]:
         from idp.sms.dev_page import bp as sms_page_bp
 
@@ -113,3 +142,26 @@ def _register_blueprints(app: Flask) -> None:
     app.context_processor(lambda: {"url_map_endpoints": app.view_functions})
     security_headers.init_app(app)
     error_pages.init_app(app)
+
+
+def _init_operations(app: Flask) -> None:
+    """Health, metrics, outage pages, rate limits and proxy trust (after every blueprint)."""
+    from idp import database_outage, health, metrics, proxy, rate_limits
+
+    app.register_blueprint(health.bp)
+    metrics.init_app(app)
+    database_outage.init_app(app)
+    rate_limits.init_app(app)  # by endpoint name, so every blueprint must be registered
+    proxy.init_app(app)
+
+
+def _publish_documents(app: Flask) -> None:
+    """Serve discovery and the JWKS from precomputed bodies, in front of everything else."""
+    import json
+
+    from idp.oidc.discovery import provider_metadata
+    from idp.oidc.published_documents import PublishedDocuments
+
+    body = json.dumps(provider_metadata(app), separators=(",", ":"), ensure_ascii=False)
+    keys = app.extensions["idp"].keys
+    app.wsgi_app = PublishedDocuments(app.wsgi_app, body.encode(), keys.jwks_body)

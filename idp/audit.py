@@ -10,6 +10,7 @@ from flask import g, has_request_context, request
 from sqlalchemy import JSON, DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from idp import metrics
 from idp.extensions import db
 
 log = logging.getLogger("idp.audit")
@@ -57,6 +58,7 @@ def record(
         row.user_agent = (request.user_agent.string or "")[:256]
         row.request_id = g.get("request_id")
     log.info("audit %s citizen=%s client=%s %s", event, citizen_id, client_id, clean)
+    metrics.observe_audit_event(event)
     try:
         db.session.add(row)
         db.session.commit()

@@ -52,15 +52,10 @@ def keys_generate() -> None:
 def keys_rotate(lead: int | None) -> None:
     """Add the next key per algorithm; retire the old ones once their tokens expired."""
     app = _app()
-    from idp import audit
-    from idp.services import services
+    from idp.oidc.key_rotation import rotate_signing_keys
 
     with app.app_context():
-        c = app.config
-        lead = c["KEY_ROTATION_LEAD_SECONDS"] if lead is None else lead
-        lifetime = max(int(c["ID_TOKEN_SECONDS"]), int(c["ACCESS_TOKEN_SECONDS"]))
-        for record in services().keys.rotate(int(lead), lifetime):
-            audit.record("keys.rotated", actor="cli", kid=record.kid, alg=record.alg)
+        for record in rotate_signing_keys("cli", lead):
             click.echo(f"added {record.alg} key {record.kid}, signs from {record.active_from}")
 
 
@@ -162,6 +157,135 @@ def citizens_create(**opts) -> None:
         click.echo(json.dumps({"id": citizen.id, "sub": citizen.subject}))
 
 
+# -- subscribers ("chính chủ" registry) and ownership complaints ("khiếu nại") ----------
+@main.group()
+def subscribers() -> None:
+    """The "chính chủ" registry read by SUBSCRIBER_CHECK=registry."""
+
+
+@subscribers.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
+def subscribers_import(csv_file: str) -> None:
+    """Load FILE.csv (header phone,id_number): every row, or none if any is bad."""
+    app = _app()
+    from idp.subscribers.csv_import import ImportRefused, import_subscribers
+
+    with app.app_context(), open(csv_file, encoding="utf-8-sig", newline="") as lines:
+        try:
+            report = import_subscribers(lines, actor="cli")
+        except ImportRefused as exc:
+            for problem in exc.problems:
+                click.echo(f"{csv_file}: {problem}", err=True)
+            raise click.ClickException(f"{csv_file}: nothing imported") from None
+    click.echo(json.dumps(report.__dict__))
+
+
+@main.group()
+def complaints() -> None:
+    """Ownership complaints filed at /complaints/new."""
+
+
+@complaints.command("list")
+@click.option("--status", type=click.Choice(["open", "rejected", "account_locked"]))
+def complaints_list(status: str | None) -> None:
+    """One JSON object per complaint, newest first."""
+    app = _app()
+    from idp.complaints.listing import list_complaints, summary
+
+    with app.app_context():
+        for complaint in list_complaints(status):
+            click.echo(json.dumps(summary(complaint), ensure_ascii=False))
+
+
+@complaints.command("show")
+@click.argument("reference")
+@click.option("--save-evidence", type=click.Path(file_okay=False), help="Write the files here.")
+def complaints_show(reference: str, save_evidence: str | None) -> None:
+    """Everything about one complaint (evidence as metadata; --save-evidence for files)."""
+    app = _app()
+    from pathlib import Path
+
+    from idp import audit
+    from idp.complaints.listing import details, find_complaint, write_evidence
+    from idp.errors import DomainError
+
+    with app.app_context():
+        try:
+            complaint = find_complaint(reference)
+        except DomainError as exc:
+            raise click.ClickException(exc.problem.message) from None
+        click.echo(json.dumps(details(complaint), ensure_ascii=False, indent=2))
+        saved = write_evidence(complaint, Path(save_evidence)) if save_evidence else []
+        for path in saved:
+            click.echo(f"saved {path}", err=True)
+        audit.record("complaint.viewed", actor="cli", reference=complaint.reference)
+
+
+@complaints.command("resolve")
+@click.argument("reference")
+@click.option("--action", type=click.Choice(["reject", "lock-account"]), required=True)
+@click.option("--note", required=True, help="Why; kept with the complaint.")
+def complaints_resolve(reference: str, action: str, note: str) -> None:
+    """Close an open complaint: reject it, or lock the disputed account and free the number."""
+    app = _app()
+    from idp.complaints.listing import details
+    from idp.complaints.resolution import resolve_complaint
+    from idp.errors import DomainError
+
+    with app.app_context():
+        try:
+            complaint = resolve_complaint(reference, action, note, actor="cli")
+        except DomainError as exc:
+            raise click.ClickException(exc.problem.message) from None
+        click.echo(json.dumps(details(complaint), ensure_ascii=False, indent=2))
+
+
+# -- dynamic registration tokens and console operators -------------------------------
+@main.group("registration-tokens")
+def registration_tokens() -> None:
+    """Initial access tokens for dynamic client registration (RFC 7591)."""
+
+
+@registration_tokens.command("create")
+@click.option("--expires-in", type=int, default=None, help="Seconds (default: a day).")
+def registration_tokens_create(expires_in: int | None) -> None:
+    """Print a new single-use initial access token (shown only now)."""
+    app = _app()
+    from idp.errors import DomainError
+    from idp.oidc.registration_tokens import issue_token
+
+    with app.app_context():
+        try:
+            value, _ = issue_token("cli", expires_in)
+        except DomainError as exc:
+            raise click.ClickException(exc.problem.message) from None
+    click.echo(value)
+
+
+@main.group()
+def operators() -> None:
+    """Accounts of the operators' console at /console."""
+
+
+@operators.command("create")
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(["operator", "auditor"]), required=True)
+def operators_create(name: str, role: str) -> None:
+    """Print {"name", "role", "password", "totp_uri"}: the password and the authenticator
+    app's provisioning URI are shown only now."""
+    app = _app()
+    from idp.console.operators import create_operator
+    from idp.errors import DomainError
+
+    with app.app_context():
+        try:
+            operator, password, uri = create_operator(name, role, actor="cli")
+        except DomainError as exc:
+            raise click.ClickException(exc.problem.message) from None
+        result = {"name": operator.name, "role": role, "password": password, "totp_uri": uri}
+    click.echo(json.dumps(result, ensure_ascii=False))
+
+
 # -- servers ------------------------------------------------------------------------
 @main.command("serve")
 @click.option("--host", default="127.0.0.1")
@@ -182,6 +306,21 @@ def serve(host: str, port: int, workers: int | None) -> None:
     if workers:
         argv += ["-w", str(workers)]
     os.execv(sys.executable, [*argv, "idp.wsgi:app"])  # noqa: S606 - replaces this process
+
+
+@main.command("portal")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5001, type=int)
+@click.option("--workers", default=None, type=int, help="Ignored without REDIS_URL.")
+def portal(host: str, port: int, workers: int | None) -> None:
+    """Run the provincial portal (RP) under gunicorn; PORTAL_* variables configure it."""
+    from idp.portal.serve import gunicorn_argv
+
+    try:
+        argv = gunicorn_argv(host, port, workers)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    os.execv(sys.executable, argv)  # noqa: S606 - replaces this process
 
 
 @main.command("demo")

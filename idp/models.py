@@ -1,7 +1,26 @@
 """Every database model, imported in one place so metadata and migrations see them all."""
 
+from idp.account.models import AuthenticatorApp, RecoveryCode
 from idp.accounts.models import Citizen
 from idp.audit import AuditEvent
-from idp.oidc.models import Client, Token
+from idp.complaints.models import Complaint, ComplaintEvidence
+from idp.console.models import Operator
+from idp.oidc.models import Client, Consent, Token
+from idp.oidc.registration_tokens import InitialAccessToken, RegistrationAccessToken
+from idp.subscribers.models import Subscriber
 
-__all__ = ["AuditEvent", "Citizen", "Client", "Token"]
+__all__ = [
+    "AuditEvent",
+    "AuthenticatorApp",
+    "Citizen",
+    "Client",
+    "Complaint",
+    "ComplaintEvidence",
+    "Consent",
+    "InitialAccessToken",
+    "Operator",
+    "RecoveryCode",
+    "RegistrationAccessToken",
+    "Subscriber",
+    "Token",
+]

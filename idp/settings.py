@@ -34,6 +34,9 @@ DEFAULTS: dict[str, Any] = {
     "SUBSCRIBER_HTTP_URL": "",
     "SUBSCRIBER_HTTP_TOKEN": "",
     "SUBSCRIBER_HTTP_TIMEOUT": 3,
+    # Ownership complaints (idp/complaints/): evidence files per complaint and bytes each.
+    "COMPLAINT_MAX_FILES": 3,
+    "COMPLAINT_MAX_FILE_BYTES": 5242880,
     "SESSION_COOKIE_SECURE": False,
     "LOGIN_SESSION_SECONDS": 28800,
     "AUTH_CODE_SECONDS": 60,
@@ -53,8 +56,34 @@ DEFAULTS: dict[str, Any] = {
     "ARGON2_PARALLELISM": 1,
     "MAX_CONTENT_LENGTH": 1048576,
     "CLIENT_APPROVAL_REQUIRED": False,
+    # Dynamic client registration (idp/oidc/registration.py): initial access tokens'
+    # default lifetime, https-only metadata URIs (always on in production), and the
+    # timeout for fetching a sector_identifier_uri.
+    "REGISTRATION_TOKEN_SECONDS": 86400,
+    "REGISTRATION_REQUIRE_HTTPS": False,
+    "SECTOR_IDENTIFIER_TIMEOUT": 3,
+    # Operators' console (idp/console/): idle and absolute session limits, lockout after
+    # wrong passwords or codes, and login attempts per IP per lockout period.
+    "CONSOLE_IDLE_SECONDS": 900,
+    "CONSOLE_SESSION_MAX_SECONDS": 28800,
+    "CONSOLE_LOCKOUT_THRESHOLD": 5,
+    "CONSOLE_LOCKOUT_SECONDS": 900,
+    "CONSOLE_LOGIN_ATTEMPTS_PER_IP": 30,
     "TRUSTED_PROXIES": "",
     "LOG_JSON": False,
+    # Back-channel logout delivery (idp/oidc/backchannel.py): tries per client, seconds each.
+    "BACKCHANNEL_LOGOUT_TRIES": 3,
+    "BACKCHANNEL_LOGOUT_TIMEOUT": 2,
+    # Rate limits per client IP (limits' syntax, e.g. "10/minute"); see idp/rate_limits.py.
+    "RATE_LIMITS_ENABLED": True,
+    "RATE_LIMIT_LOGIN_PASSWORD": "10/minute",
+    "RATE_LIMIT_OTP": "30/minute",
+    "RATE_LIMIT_REGISTRATION_DETAILS": "20/hour",
+    "RATE_LIMIT_RECOVERY_IDENTIFY": "20/hour",
+    "RATE_LIMIT_AUTHORIZE": "300/minute",
+    "RATE_LIMIT_TOKEN": "600/minute",
+    "RATE_LIMIT_USERINFO": "1200/minute",
+    "METRICS_ALLOWED_IPS": "",
 }
 
 _REQUIRED_IN_PRODUCTION = ("DATABASE_URL", "REDIS_URL")
@@ -120,5 +149,7 @@ def check_settings(settings: dict) -> None:
         problems.append("IDP_ISSUER must be an https:// URL")
     if settings["SMS_BACKEND"] in ("console", "outbox"):
         problems.append(f"SMS_BACKEND={settings['SMS_BACKEND']} does not reach citizens' phones")
+    if not settings["RATE_LIMITS_ENABLED"]:
+        problems.append("RATE_LIMITS_ENABLED=false is for tests only")
     if problems:
         raise SettingsError("refusing to start in production: " + "; ".join(problems))

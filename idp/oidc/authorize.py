@@ -12,19 +12,27 @@ from __future__ import annotations
 import time
 
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Request
+from authlib.oauth2.rfc6749 import AccessDeniedError, InvalidRequestError, OAuth2Request
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
-from authlib.oidc.core.errors import LoginRequiredError
+from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from idp import audit
 from idp.accounts.models import Citizen
 from idp.errors import DomainError
 from idp.extensions import csrf, db
 from idp.flows.flow import finish_flow, load_flow
 from idp.flows.login.flow import start_login_flow
 from idp.login_session import LoginSession, add_client, current_login
+from idp.oidc.claims import subject_for
+from idp.oidc.consent import ask_consent, needs_consent
 from idp.oidc.grants import Issuer
+from idp.oidc.request_params import (
+    id_token_hint_subject,
+    refuse_request_objects,
+    requested_claims,
+)
 from idp.oidc.server import authorization_server
 
 bp = Blueprint("authorize", __name__)
@@ -76,12 +84,14 @@ def _send_error(req: OAuth2Request, error: OAuth2Error) -> Response | tuple[str,
     return response
 
 
-def _max_age(params: dict[str, str]) -> int | None:
+def _max_age(params: dict[str, str], redirect_uri: str) -> int | None:
     raw = params.get("max_age")
     if raw is None or raw == "":
         return None
     if not raw.isdigit() or len(raw) > 10:
-        raise InvalidRequestError("'max_age' must be a non-negative integer.")
+        raise InvalidRequestError(
+            "'max_age' must be a non-negative integer.", redirect_uri=redirect_uri
+        )
     return int(raw)
 
 
@@ -92,22 +102,25 @@ def _signed_in_citizen(login: LoginSession | None) -> Citizen | None:
     return citizen if citizen is not None and citizen.is_active else None
 
 
-def process(params: dict[str, str], fresh_login: bool = False):
-    """Validate an authorization request and answer it: code, error, or login first."""
+def process(params: dict[str, str], fresh_login: bool = False, consented: bool = False):
+    """Validate an authorization request and answer it: code, error, login or consent first."""
     req = StoredAuthorizationRequest(params)
     login = current_login()
     citizen = _signed_in_citizen(login)
     try:
         grant = authorization_server.get_consent_grant(req, end_user=citizen)
+        redirect_uri = grant.redirect_uri
+        refuse_request_objects(params, redirect_uri)
+        g.requested_claims = requested_claims(params, redirect_uri)
+        max_age = _max_age(params, redirect_uri)
     except OAuth2Error as error:
         return _send_error(req, error)
-    redirect_uri = grant.redirect_uri
-    try:
-        max_age = _max_age(params)
-    except OAuth2Error as error:
-        error.redirect_uri = redirect_uri
-        return _send_error(req, error)
+    client = grant.request.client
     prompts = (params.get("prompt") or "").split()
+    if citizen is not None and params.get("id_token_hint"):
+        hinted = id_token_hint_subject(params["id_token_hint"], client.client_id)
+        if hinted != subject_for(citizen, client):
+            citizen = None  # §3.1.2.2: the hinted user is not the one signed in
     needs_login = citizen is None or (
         not fresh_login
         and (
@@ -117,8 +130,12 @@ def process(params: dict[str, str], fresh_login: bool = False):
     if needs_login:
         if "none" in prompts:
             return _send_error(req, LoginRequiredError(redirect_uri=redirect_uri))
-        flow = start_login_flow(params, client=grant.request.client)
+        flow = start_login_flow(params, client=client)
         return redirect(url_for("login.choose", flow=flow.id))
+    if not consented and needs_consent(citizen.id, client, grant.request.scope, prompts):
+        if "none" in prompts:
+            return _send_error(req, ConsentRequiredError(redirect_uri=redirect_uri))
+        return ask_consent(params, client, grant.request.scope, fresh_login)
     g.auth_context = {
         "sid": login.sid,
         "auth_time": login.auth_time,
@@ -129,8 +146,21 @@ def process(params: dict[str, str], fresh_login: bool = False):
         req, grant_user=citizen, grant=grant
     )
     if response.status_code in (301, 302, 303) and "code=" in response.location:
-        add_client(login, grant.request.client.client_id)
+        add_client(login, client.client_id)
+        audit.record("authorization.code_issued", citizen_id=citizen.id, client_id=client.client_id)
     return response
+
+
+def deny(params: dict[str, str]):
+    """The citizen refused consent: ``access_denied`` back to the client (§3.1.2.6)."""
+    req = StoredAuthorizationRequest(params)
+    try:
+        grant = authorization_server.get_consent_grant(req, end_user=None)
+    except OAuth2Error as error:
+        if error.redirect_uri:
+            return _send_error(req, AccessDeniedError(redirect_uri=error.redirect_uri))
+        return _send_error(req, error)
+    return _send_error(req, AccessDeniedError(redirect_uri=grant.redirect_uri))
 
 
 @bp.route("/oauth2/authorize", methods=["GET", "POST"])

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-
 from flask import Flask
 
 from idp.oidc.claims import CLAIMS_SUPPORTED, SUPPORTED_SCOPES
@@ -20,35 +17,44 @@ def provider_metadata(app: Flask) -> dict:
         "userinfo_endpoint": f"{iss}/oauth2/userinfo",
         "jwks_uri": f"{iss}/oauth2/jwks",
         "end_session_endpoint": f"{iss}/oauth2/logout",
+        "registration_endpoint": f"{iss}/oauth2/register",
+        "introspection_endpoint": f"{iss}/oauth2/introspect",
+        "revocation_endpoint": f"{iss}/oauth2/revoke",
         "scopes_supported": SUPPORTED_SCOPES,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code"],
-        "subject_types_supported": ["public"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "subject_types_supported": ["public", "pairwise"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256"],
         "token_endpoint_auth_methods_supported": [
             "client_secret_basic",
             "client_secret_post",
+            "private_key_jwt",
+            "none",
+        ],
+        "token_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256"],
+        "introspection_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
+        ],
+        "revocation_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
             "none",
         ],
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": CLAIMS_SUPPORTED,
-        "claims_parameter_supported": False,
+        "claims_parameter_supported": True,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "acr_values_supported": ["LoA1"],
-        "prompt_values_supported": ["none", "login"],
-        "ui_locales_supported": ["vi"],
+        "prompt_values_supported": ["none", "login", "consent"],
+        "ui_locales_supported": ["vi", "en"],
         "claims_locales_supported": ["vi"],
         "authorization_response_iss_parameter_supported": True,
         "frontchannel_logout_supported": False,
-        "backchannel_logout_supported": False,
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
     }
-
-
-class PrecomputedJson:
-    """A JSON body serialised once, with its strong ETag."""
-
-    def __init__(self, data: dict):
-        self.body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
-        self.etag = hashlib.sha256(self.body).hexdigest()[:32]

@@ -1,49 +1,14 @@
-"""Discovery, JWKS, token and userinfo endpoints (the non-interactive protocol surface)."""
+"""Token, introspection, revocation and userinfo endpoints (discovery and the JWKS are
+served by ``idp.oidc.published_documents`` in front of Flask)."""
 
 from __future__ import annotations
 
-import hashlib
-
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app
 
 from idp.extensions import csrf
-from idp.oidc.discovery import PrecomputedJson, provider_metadata
 from idp.oidc.server import authorization_server
-from idp.services import services
 
 bp = Blueprint("oidc", __name__)
-
-
-def _cached_json(body: bytes, etag: str, max_age: int) -> Response:
-    if request.if_none_match.contains(etag):
-        response = Response(status=304)
-    else:
-        response = Response(body, mimetype="application/json")
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = f"public, max-age={max_age}"
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
-
-
-@bp.get("/.well-known/openid-configuration")
-def discovery() -> Response:
-    """OIDC Discovery 1.0 §4: the precomputed metadata document."""
-    doc = current_app.extensions.get("idp_discovery")
-    if doc is None:
-        doc = PrecomputedJson(provider_metadata(current_app))
-        current_app.extensions["idp_discovery"] = doc
-    return _cached_json(doc.body, doc.etag, 3600)
-
-
-@bp.get("/oauth2/jwks")
-def jwks() -> Response:
-    """RFC 7517 §5: public signing keys only; short cache so rotations propagate."""
-    body = services().keys.jwks_body()
-    cached = current_app.extensions.get("idp_jwks")
-    if cached is None or cached[0] is not body:
-        cached = (body, hashlib.sha256(body).hexdigest()[:32])
-        current_app.extensions["idp_jwks"] = cached
-    return _cached_json(body, cached[1], 300)
 
 
 @bp.post("/oauth2/token")
@@ -51,6 +16,20 @@ def jwks() -> Response:
 def token() -> Response:
     """RFC 6749 §3.2: the token endpoint."""
     return authorization_server.create_token_response()
+
+
+@bp.post("/oauth2/introspect")
+@csrf.exempt
+def introspect() -> Response:
+    """RFC 7662: token introspection for authenticated clients."""
+    return authorization_server.create_endpoint_response("introspection")
+
+
+@bp.post("/oauth2/revoke")
+@csrf.exempt
+def revoke() -> Response:
+    """RFC 7009: token revocation."""
+    return authorization_server.create_endpoint_response("revocation")
 
 
 @bp.route("/oauth2/userinfo", methods=["GET", "POST"])

@@ -30,8 +30,27 @@ from idp.services import services
 class CodeGrant(AuthorizationCodeGrant):
     """RFC 6749 §4.1 with single-use, short-lived, client-bound codes."""
 
-    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+    TOKEN_ENDPOINT_AUTH_METHODS = [
+        "client_secret_basic",
+        "client_secret_post",
+        "private_key_jwt",
+        "none",
+    ]
     AUTHORIZATION_CODE_LENGTH = 43
+
+    def generate_token(
+        self, user=None, scope=None, grant_type=None, expires_in=None, include_refresh_token=True
+    ):
+        # Refresh tokens only for offline_access or first-party (trusted) clients.
+        client = self.request.client
+        wants = "offline_access" in (scope or "").split() or client.trusted
+        return super().generate_token(
+            user=user,
+            scope=scope,
+            grant_type=grant_type,
+            expires_in=expires_in,
+            include_refresh_token=include_refresh_token and wants,
+        )
 
     def save_authorization_code(self, code: str, request) -> None:
         auth = g.auth_context
@@ -63,6 +82,7 @@ class CodeGrant(AuthorizationCodeGrant):
             raise InvalidGrantError("The authorization code was already used.") from None
         if record is None or record.client_id != client.client_id:
             return None
+        g.auth_context = {"auth_time": record.auth_time, "acr": record.acr, "amr": record.amr}
         return record
 
     def delete_authorization_code(self, authorization_code) -> None:

@@ -117,7 +117,8 @@ class KeyStore:
         candidates = [r for r in self._records if r.alg == alg and r.active_from <= now]
         if not candidates:
             raise KeysMissing(f"no {alg} signing key in {self.directory}: run 'idp keys generate'")
-        record = max(candidates, key=lambda r: (r.active_from, r.created_at))
+        # Newest activation wins; within the same second, the key added later (index order).
+        _, record = max(enumerate(candidates), key=lambda pair: (pair[1].active_from, pair[0]))
         return record.kid, self._keys[record.kid]
 
     def public_key(self, kid: str) -> RSAKey | ECKey | None:

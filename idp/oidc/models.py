@@ -10,11 +10,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from datetime import UTC, datetime
 
 from authlib.integrations.sqla_oauth2 import OAuth2ClientMixin
 from authlib.oauth2.rfc6749 import TokenMixin
 from flask import current_app
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from idp.accounts.models import Citizen
@@ -33,7 +34,7 @@ class Client(db.Model, OAuth2ClientMixin):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # First-party clients (the provincial portal) skip the consent page.
     trusted: Mapped[bool] = mapped_column(Boolean, default=False)
-    # active | pending (waiting for an operator) | suspended
+    # active | pending (waiting for an operator) | suspended | deleted (RFC 7592 delete)
     status: Mapped[str] = mapped_column(String(16), default="active")
 
     __table_args__ = (db.UniqueConstraint("client_id", name="uq_oauth_client_client_id"),)
@@ -85,6 +86,8 @@ class Token(db.Model, TokenMixin):
     auth_time: Mapped[int | None] = mapped_column(Integer)
     acr: Mapped[str | None] = mapped_column(String(32))
     amr: Mapped[str | None] = mapped_column(String(64))
+    # Claims named in the request's ``claims`` parameter for userinfo (OIDC Core §5.5).
+    userinfo_claims: Mapped[list[str] | None] = mapped_column(JSON)
 
     citizen: Mapped[Citizen | None] = relationship(lazy="joined")
 
@@ -117,3 +120,21 @@ class Token(db.Model, TokenMixin):
         self.access_token_revoked_at = self.access_token_revoked_at or now
         if self.refresh_token_hash:
             self.refresh_token_revoked_at = self.refresh_token_revoked_at or now
+
+
+class Consent(db.Model):
+    """A citizen's consent to share the data of a set of scopes with a client."""
+
+    __tablename__ = "consent"
+    __table_args__ = (db.UniqueConstraint("citizen_id", "client_id", name="uq_consent_citizen"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizen.id", ondelete="CASCADE"))
+    client_id: Mapped[str] = mapped_column(String(48), index=True)
+    scopes: Mapped[str] = mapped_column(Text, default="")
+    granted_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=lambda: datetime.now(UTC)
+    )
+
+    def covers(self, scope: str) -> bool:
+        return set(scope.split()) <= set(self.scopes.split())

@@ -9,8 +9,16 @@ from flask import request as flask_request
 from werkzeug.local import LocalProxy
 
 from idp.extensions import db
+from idp.oidc.access_tokens import generate_access_token, generate_refresh_token
 from idp.oidc.claims import SUPPORTED_SCOPES
+from idp.oidc.client_auth import PrivateKeyJwt
 from idp.oidc.grants import CodeGrant, IdToken, Issuer, S256Challenge
+from idp.oidc.lifecycle import (
+    AgencyClientCredentials,
+    Introspection,
+    Revocation,
+    RotatingRefreshGrant,
+)
 from idp.oidc.models import Client
 from idp.oidc.tokens import OpaqueBearerValidator, save_token
 from idp.oidc.userinfo import UserInfo
@@ -62,6 +70,8 @@ require_oauth: BearerProtector = LocalProxy(  # type: ignore[assignment]
 
 def init_oauth(app: Flask) -> None:
     """Bind the authorization server to the app and register grants and endpoints."""
+    app.config.setdefault("OAUTH2_ACCESS_TOKEN_GENERATOR", generate_access_token)
+    app.config.setdefault("OAUTH2_REFRESH_TOKEN_GENERATOR", generate_refresh_token)
     app.config.setdefault(
         "OAUTH2_TOKEN_EXPIRES_IN",
         {
@@ -76,8 +86,13 @@ def init_oauth(app: Flask) -> None:
     protector = BearerProtector()
     protector.register_token_validator(OpaqueBearerValidator())
     server.register_grant(CodeGrant, [S256Challenge(required=True), IdToken()])
+    server.register_grant(RotatingRefreshGrant)
+    server.register_grant(AgencyClientCredentials)
+    server.register_client_auth_method(PrivateKeyJwt.CLIENT_AUTH_METHOD, PrivateKeyJwt())
     server.register_extension(Issuer())
     server.register_endpoint(UserInfo(resource_protector=protector))
+    server.register_endpoint(Introspection())
+    server.register_endpoint(Revocation())
     app.extensions["authorization_server"] = server
     app.extensions["require_oauth"] = protector
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from flask import current_app, g
 
-from idp import audit
+from idp import audit, metrics
 from idp.extensions import db
 from idp.oidc.models import Token, keyed_hash
 
@@ -34,17 +35,18 @@ def save_token(token: dict, request) -> Token:
         row.auth_time = code.auth_time
         row.acr = code.acr
         row.amr = " ".join(code.amr)
-    family = g.get("token_family")
-    if family is not None:
-        row.family = family.family
-        row.sid, row.auth_time, row.acr, row.amr = (
-            family.sid,
-            family.auth_time,
-            family.acr,
-            family.amr,
-        )
+        row.userinfo_claims = sorted((code.claims or {}).get("userinfo") or {}) or None
+    parent = g.get("token_family")
+    if parent is not None:
+        # A rotated refresh token inherits its family and the original authentication.
+        row.family, row.sid, row.code_hash = parent.family, parent.sid, parent.code_hash
+        row.auth_time, row.acr, row.amr = parent.auth_time, parent.acr, parent.amr
+        row.userinfo_claims = parent.userinfo_claims
+    elif row.refresh_token_hash:
+        row.family = secrets.token_urlsafe(16)
     db.session.add(row)
     db.session.commit()
+    metrics.token_issued(request.payload.grant_type)
     return row
 
 

@@ -16,7 +16,7 @@ class UserInfo(UserInfoEndpoint):
         citizen = token.get_user()
         if citizen is None or not citizen.is_active:
             raise InvalidTokenError()
-        claims = user_claims(citizen, token.get_client(), token.scope)
+        claims = user_claims(citizen, token.get_client(), token.scope, token.userinfo_claims)
         return 200, claims, default_json_headers
 
     def get_issuer(self) -> str:

@@ -56,8 +56,14 @@ class Browser:
         page = self.get(otp_url).get_data(as_text=True)
         return self.post_form(otp_url, page, {"otp": code})
 
-    def login(self, url: str, username: str, password: str, phone: str):
-        """The whole login; returns the final redirect response to the client."""
+    def decide_consent(self, consent_url: str, decision: str = "approve"):
+        page = self.get(consent_url).get_data(as_text=True)
+        assert "Đồng ý chia sẻ thông tin" in page
+        flow = query_of(consent_url)["flow"]
+        return self.post_form("/consent", page, {"flow": flow, "decision": decision})
+
+    def login(self, url: str, username: str, password: str, phone: str, consent: str = "approve"):
+        """The whole login (and consent, if asked); returns the final redirect to the client."""
         password_url = self.start_login(url)
         resp = self.submit_password(password_url, username, password)
         assert resp.status_code == 302, resp.get_data(as_text=True)[:800]
@@ -67,4 +73,6 @@ class Browser:
         resume = resp.location
         if urlsplit(resume).path == "/oauth2/authorize/resume":
             resp = self.get(resume)
+        if resp.status_code == 302 and urlsplit(resp.location).path == "/consent":
+            resp = self.decide_consent(resp.location, consent)
         return resp

@@ -1,25 +1,51 @@
 """The login flow's states and data.
 
-States: ``choose_method`` → ``password`` → ``otp`` → ``done``. ``data`` holds the parked
-authorization request (``authorize``), the client's display name, the ``login_hint``, and
-after the password step the citizen's id.
+States: ``choose_method`` → ``password`` → ``otp`` → ``done``; a citizen with an
+authenticator app goes ``password`` → ``second_factor`` (SMS or app) → ``otp`` or ``totp``.
+``data`` holds the parked authorization request (``authorize``) or a provider page to
+return to (``return_to``), the client's display name, the ``login_hint``, and after the
+password step the citizen's id.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from idp.flows.flow import Flow, create_flow
 
 CHOOSE_METHOD = "choose_method"
 PASSWORD = "password"
+SECOND_FACTOR = "second_factor"
 OTP = "otp"
+TOTP = "totp"
 DONE = "done"
 
+MAX_RETURN_PATH = 512
 
-def start_login_flow(authorize: dict[str, str] | None, client: Any = None) -> Flow:
-    """Start a login, optionally on behalf of a parked authorization request."""
+
+def safe_return_path(path: str | None) -> str | None:
+    """``path`` if it is a path on this provider (``/account?x=1``), else None.
+
+    Anything with a scheme, a host, ``//`` or a backslash could send the browser to
+    another site after login (an open redirect), so it is dropped.
+    """
+    if not path or len(path) > MAX_RETURN_PATH or not path.startswith("/"):
+        return None
+    if path.startswith("//") or "\\" in path or any(ord(ch) < 32 for ch in path):
+        return None
+    parts = urlsplit(path)
+    return path if not parts.scheme and not parts.netloc else None
+
+
+def start_login_flow(
+    authorize: dict[str, str] | None, client: Any = None, return_to: str | None = None
+) -> Flow:
+    """Start a login, optionally on behalf of a parked authorization request, or to
+    return to a provider page (``return_to``, a same-origin path) once signed in."""
     data: dict[str, Any] = {"authorize": authorize}
+    if not authorize and safe_return_path(return_to):
+        data["return_to"] = return_to
     if client is not None:
         data["client_name"] = client.client_name or client.client_id
     if authorize and authorize.get("login_hint"):

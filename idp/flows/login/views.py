@@ -5,20 +5,29 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from idp import audit
+from idp.account.totp import has_authenticator
 from idp.accounts.models import Citizen
 from idp.accounts.phone import mask_phone
 from idp.errors import DomainError
 from idp.extensions import db
 from idp.flows.flow import Flow, finish_flow, load_flow, save_flow
 from idp.flows.login import flow as states
-from idp.flows.login.flow import start_login_flow
+from idp.flows.login.flow import safe_return_path, start_login_flow
 from idp.flows.login.password import check_password_login
+from idp.flows.login.totp import check_recovery_code_login, check_totp_login
 from idp.login_session import current_login, start_login
 from idp.services import services
 
 bp = Blueprint("login", __name__)
 
 AMR_PASSWORD_SMS = ["pwd", "sms", "mfa"]
+_BEFORE_DONE = (
+    states.CHOOSE_METHOD,
+    states.PASSWORD,
+    states.SECOND_FACTOR,
+    states.OTP,
+    states.TOTP,
+)
 
 
 def _flow_or_page(*allowed: str) -> Flow | tuple[str, int]:
@@ -35,7 +44,7 @@ def choose():
     if not request.args.get("flow"):
         flow = start_login_flow(None)
         return redirect(url_for("login.choose", flow=flow.id))
-    flow = _flow_or_page(states.CHOOSE_METHOD, states.PASSWORD, states.OTP)
+    flow = _flow_or_page(*_BEFORE_DONE)
     if not isinstance(flow, Flow):
         return flow
     return render_template("provider/login/choose.html", flow=flow)
@@ -43,7 +52,7 @@ def choose():
 
 @bp.post("/login/method")
 def choose_method():
-    flow = _flow_or_page(states.CHOOSE_METHOD, states.PASSWORD, states.OTP)
+    flow = _flow_or_page(*_BEFORE_DONE)
     if not isinstance(flow, Flow):
         return flow
     flow.state = states.PASSWORD
@@ -63,14 +72,20 @@ def password():
         return render_template("provider/login/password.html", flow=flow, username=username)
     try:
         citizen = check_password_login(username, request.form.get("password", ""))
-        services().otp.send(flow.id, citizen.phone, "login")
+        with_app = has_authenticator(citizen.id)
+        if not with_app:
+            services().otp.send(flow.id, citizen.phone, "login")
     except DomainError as exc:
         return render_template(
             "provider/login/password.html", flow=flow, username=username, problem=exc.problem
         ), 400
+    flow.data["citizen_id"] = citizen.id
+    if with_app:  # the citizen chooses SMS or the authenticator app first
+        flow.state = states.SECOND_FACTOR
+        save_flow(flow)
+        return redirect(url_for("login.second_factor", flow=flow.id))
     audit.record("otp.sent", citizen_id=citizen.id, purpose="login")
     flow.state = states.OTP
-    flow.data["citizen_id"] = citizen.id
     save_flow(flow)
     return redirect(url_for("login.otp", flow=flow.id))
 
@@ -120,15 +135,77 @@ def resend_otp():
     return _render_otp(flow, citizen, notice="Mã OTP mới đã được gửi.")
 
 
-def _complete(flow: Flow, citizen: Citizen):
-    session = start_login(citizen.id, AMR_PASSWORD_SMS, "LoA1")
+def _complete(flow: Flow, citizen: Citizen, amr: list[str] = AMR_PASSWORD_SMS):
+    session = start_login(citizen.id, amr, "LoA1")
     audit.record("login.success", citizen_id=citizen.id, sid=session.sid, amr=session.amr)
     if flow.data.get("authorize"):
         flow.state = states.DONE
         save_flow(flow)
         return redirect(url_for("authorize.resume", flow=flow.id))
     finish_flow(flow)
-    return redirect(url_for("login.signed_in"))
+    return_to = safe_return_path(flow.data.get("return_to"))
+    return redirect(return_to or url_for("login.signed_in"))
+
+
+def _render_second_factor(flow: Flow, problem=None, status: int = 200):
+    return render_template("provider/login/second_factor.html", flow=flow, problem=problem), status
+
+
+@bp.route("/login/second-factor", methods=["GET", "POST"])
+def second_factor():
+    """For a citizen with an authenticator app: SMS OTP (the default) or the app."""
+    flow = _flow_or_page(states.SECOND_FACTOR, states.TOTP)
+    if not isinstance(flow, Flow):
+        return flow
+    if request.method == "GET":
+        return _render_second_factor(flow)
+    if request.form.get("method") == "totp":
+        flow.state = states.TOTP
+        save_flow(flow)
+        return redirect(url_for("login.totp", flow=flow.id))
+    citizen = db.session.get(Citizen, flow.data["citizen_id"])
+    try:
+        services().otp.send(flow.id, citizen.phone, "login")
+    except DomainError as exc:
+        return _render_second_factor(flow, exc.problem, 429)
+    audit.record("otp.sent", citizen_id=citizen.id, purpose="login")
+    flow.state = states.OTP
+    save_flow(flow)
+    return redirect(url_for("login.otp", flow=flow.id))
+
+
+def _render_totp(flow: Flow, problem=None, status: int = 200):
+    return render_template("provider/login/totp.html", flow=flow, problem=problem), status
+
+
+@bp.route("/login/totp", methods=["GET", "POST"])
+def totp():
+    """ "Ứng dụng xác thực": the app's 6-digit code."""
+    flow = _flow_or_page(states.TOTP)
+    if not isinstance(flow, Flow):
+        return flow
+    if request.method == "GET":
+        return _render_totp(flow)
+    citizen = db.session.get(Citizen, flow.data["citizen_id"])
+    try:
+        amr = check_totp_login(citizen.id, request.form.get("otp", ""))
+    except DomainError as exc:
+        return _render_totp(flow, exc.problem, 400)
+    return _complete(flow, citizen, amr)
+
+
+@bp.post("/login/recovery-code")
+def recovery_code():
+    """A recovery code instead of the app's code (each works once)."""
+    flow = _flow_or_page(states.TOTP)
+    if not isinstance(flow, Flow):
+        return flow
+    citizen = db.session.get(Citizen, flow.data["citizen_id"])
+    try:
+        amr = check_recovery_code_login(citizen.id, request.form.get("recovery_code", ""))
+    except DomainError as exc:
+        return _render_totp(flow, exc.problem, 400)
+    return _complete(flow, citizen, amr)
 
 
 @bp.get("/login/done")

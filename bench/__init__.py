@@ -1,0 +1,1 @@
+"""Benchmark suite: the provider under gunicorn against node-oidc-provider (``bench/run``)."""

@@ -1,0 +1,121 @@
+"""The provider under test: production settings, gunicorn with one worker pinned to CPU 0."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis
+
+from bench.postgres import BenchDatabase
+from bench.processes import SERVER_CPU, ChildProcess, children_of, free_port, pinned
+
+ROOT = Path(__file__).resolve().parent.parent
+REDIS_URL = "redis://127.0.0.1:6379/0"
+# Every request of the benchmark comes from 127.0.0.1, so the per-IP limits (which stay
+# on, with their Redis round trips) are raised out of the way.
+UNLIMITED = "1000000/minute"
+
+
+@dataclass
+class SeededProvider:
+    """What the seed created: the client's credentials and the citizens' user names."""
+
+    client_id: str
+    client_secret: str
+    password: str
+    citizens: list[dict]
+
+
+class ProviderUnderTest:
+    """``idp serve`` with IDP_ENV=production on a fresh PostgreSQL database and Redis prefix."""
+
+    name = "provider"
+
+    def __init__(
+        self,
+        workdir: Path,
+        sms_url: str,
+        sms_token: str,
+        database: BenchDatabase,
+        workers: int = 1,
+    ):
+        self.workdir = workdir
+        self.workers = workers
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.redis_prefix = f"bench:{secrets.token_hex(4)}:"
+        self.env = self._environment(sms_url, sms_token, database)
+        self.process: ChildProcess | None = None
+
+    def _environment(self, sms_url: str, sms_token: str, database: BenchDatabase) -> dict:
+        from idp.settings import DEFAULTS
+
+        env = dict(os.environ)
+        env.update(
+            IDP_ENV="production",
+            IDP_ISSUER="https://id.dichvucong.bench.invalid",
+            SECRET_KEY=secrets.token_urlsafe(48),
+            DATABASE_URL=database.sqlalchemy_url,
+            REDIS_URL=REDIS_URL,
+            REDIS_PREFIX=self.redis_prefix,
+            IDP_KEYS_DIR=str(self.workdir / "keys"),
+            SMS_BACKEND="http",
+            SMS_HTTP_URL=f"{sms_url}/sms",
+            SMS_HTTP_TOKEN=sms_token,
+            SUBSCRIBER_CHECK="http",
+            SUBSCRIBER_HTTP_URL=f"{sms_url}/subscriber",
+            SUBSCRIBER_HTTP_TOKEN=sms_token,
+            # TLS ends at the load balancer in production; the bench speaks plain HTTP on
+            # loopback, where a browser would not send Secure cookies back.
+            SESSION_COOKIE_SECURE="false",
+            # Codes are minted before the load starts; they must outlive the minting.
+            AUTH_CODE_SECONDS="600",
+            GUNICORN_WORKERS=str(self.workers),
+            GUNICORN_THREADS="1",
+        )
+        for name, default in DEFAULTS.items():
+            if name.startswith("RATE_LIMIT_") and isinstance(default, str):
+                env[name] = UNLIMITED
+        return env
+
+    def seed(self, citizens: int, redirect_uri: str) -> SeededProvider:
+        """Tables, keys, the bench client and ``citizens`` accounts in the fresh database."""
+        argv = [sys.executable, "-m", "bench.provider_seed", "--citizens", str(citizens)]
+        argv += ["--redirect-uri", redirect_uri]
+        done = subprocess.run(argv, env=self.env, cwd=ROOT, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"seeding the provider failed:\n{done.stderr[-3000:]}")
+        return SeededProvider(**json.loads(done.stdout.strip().splitlines()[-1]))
+
+    def start(self) -> None:
+        """gunicorn (config/gunicorn.conf.py), its workers pinned to the server CPU."""
+        idp = str(Path(sys.executable).with_name("idp"))
+        argv = [idp, "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        argv += ["--workers", str(self.workers)]
+        self.process = ChildProcess(
+            "provider", pinned(argv, SERVER_CPU), self.env, self.workdir / "provider.log"
+        )
+        self.process.wait_until_serving(self.base_url + "/.well-known/openid-configuration")
+
+    def worker_pids(self) -> list[int]:
+        """The gunicorn workers' pids (the master is the process we started)."""
+        workers = children_of(self.process.pid)
+        if len(workers) != self.workers:
+            raise RuntimeError(f"expected {self.workers} gunicorn worker(s), found {workers}")
+        return workers
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+        # Only this run's keys: its prefix, and the rate limiter's keys under that prefix.
+        client = redis.Redis.from_url(REDIS_URL)
+        for pattern in (f"{self.redis_prefix}*", f"LIMITS:LIMITER/{self.redis_prefix}*"):
+            keys = list(client.scan_iter(match=pattern, count=1000))
+            for start in range(0, len(keys), 1000):
+                client.delete(*keys[start : start + 1000])

@@ -1,0 +1,87 @@
+"""The one table: both servers per path, skipped paths, logins against the argon2id floor."""
+
+from bench.load import LoadResult
+from bench.logins import LoginResult
+from bench.measurement import Measurement
+from bench.report import DOCS_BEGIN, DOCS_END, PathRow, RunReport, table, write
+
+MACHINE = {
+    "nproc": 2,
+    "cpu_model": "AMD EPYC",
+    "memory": "23.5 GiB",
+    "kernel": "Linux 6",
+    "load_before": "0.1 0.1 0.1",
+    "versions": "Python 3.11",
+}
+OPTIONS = {
+    "connections": 16,
+    "threads": 1,
+    "seconds": 10,
+    "warmup": 2,
+    "priority": "nice -10",
+    "login_workers": 8,
+}
+
+
+def _result(requests: int, status_errors: int = 0) -> LoadResult:
+    return LoadResult(requests, 10.0, 1.5, 9.0, status_errors, status_errors)
+
+
+def _report() -> RunReport:
+    report = RunReport("2026-01-02T03:04:05Z", dict(MACHINE), dict(OPTIONS))
+    report.rows = [
+        PathRow(
+            "GET JWKS",
+            Measurement("jwks", "provider", _result(5000, 100)),
+            Measurement("jwks", "anchor", _result(20000)),
+            102400,
+        ),
+        PathRow(
+            "POST introspection",
+            Measurement(
+                "introspection", "provider", unavailable="endpoint not available (HTTP 404)"
+            ),
+            Measurement("introspection", "anchor", _result(70000)),
+        ),
+    ]
+    report.login = LoginResult(300, 10.0, 250.0, 900.0, 2, "LoginFailed: OTP", 10, 0.97, 0.02)
+    report.argon2 = {
+        "per_second": 58.0,
+        "ms_each": 17.2,
+        "time_cost": 2,
+        "memory_cost": 19456,
+        "parallelism": 1,
+    }
+    return report
+
+
+def test_each_path_shows_both_servers_and_their_ratio():
+    lines = table(_report()).splitlines()
+    jwks = next(line for line in lines if line.startswith("| GET JWKS"))
+    assert "| 490 |" in jwks  # (5000 - 100 errors) / 10 s
+    assert "| 2,000 |" in jwks
+    assert "| 0.245 |" in jwks
+    assert "100 MiB" in jwks
+
+
+def test_a_missing_endpoint_is_a_skipped_row_not_a_column_of_errors():
+    line = next(row for row in table(_report()).splitlines() if "introspection" in row)
+    assert "skipped: endpoint not available (HTTP 404)" in line
+    assert "| 7,000 |" in line and line.count("–") >= 4
+
+
+def test_logins_are_set_against_the_argon2id_floor():
+    line = table(_report()).splitlines()[-1]
+    assert line.startswith("| Full login (logins/s) | 30.0 |")
+    assert "argon2id floor 58.0/s" in line and "0.517 of floor" in line
+
+
+def test_written_reports_refresh_only_the_marked_block_of_the_docs(tmp_path):
+    docs = tmp_path / "benchmarks.md"
+    docs.write_text(f"# Title\n\nkept\n\n{DOCS_BEGIN}\nold\n{DOCS_END}\n\nalso kept\n")
+    saved = write(_report(), tmp_path / "results", docs)
+    text = docs.read_text()
+    assert text.startswith("# Title\n\nkept\n\n") and text.endswith("\n\nalso kept\n")
+    assert "old" not in text and "| GET JWKS |" in text
+    assert saved.read_text().startswith("| Path |")
+    assert (tmp_path / "results" / "20260102T030405.json").exists()

@@ -1,0 +1,114 @@
+"""Sign-in history: the citizen's own security events from the audit trail, newest first.
+
+Only the events listed in ``EVENT_LABELS`` are shown (sign-ins and their failures,
+lockouts, OTP sends and failures, password, phone and e-mail changes, consent given and
+withdrawn, sign-outs, the authenticator app); operators' reads of the account and token
+bookkeeping stay in the operators' console.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from idp.account.devices import Device, describe_user_agent
+from idp.audit import AuditEvent
+from idp.errors import DomainError, Problem
+from idp.extensions import db
+from idp.oidc.models import Client
+
+PAGE_SIZE = 20
+
+# The Vietnamese label of each event a citizen sees (the key is AuditEvent.event).
+EVENT_LABELS: dict[str, str] = {
+    "login.success": "Đăng nhập thành công",
+    "login.failed": "Đăng nhập thất bại (sai mật khẩu)",
+    "login.lockout": "Tài khoản bị tạm khóa do nhập sai mật khẩu nhiều lần",
+    "login.refused_locked_out": "Đăng nhập bị từ chối (tài khoản đang tạm khóa)",
+    "login.refused_disabled": "Đăng nhập bị từ chối (tài khoản bị khóa)",
+    "otp.sent": "Gửi mã OTP qua SMS",
+    "otp.failed": "Nhập sai mã OTP",
+    "totp.failed": "Nhập sai mã ứng dụng xác thực",
+    "recovery_code.used": "Đăng nhập bằng mã khôi phục",
+    "recovery_code.failed": "Nhập sai mã khôi phục",
+    "totp.enrolled": "Cài đặt ứng dụng xác thực",
+    "totp.disabled": "Tắt ứng dụng xác thực",
+    "recovery_codes.renewed": "Tạo mới mã khôi phục",
+    "recovery.requested": "Yêu cầu lấy lại mật khẩu",
+    "password.reset": "Đặt lại mật khẩu (quên mật khẩu)",
+    "password.changed": "Đổi mật khẩu",
+    "password.change_failed": "Đổi mật khẩu thất bại (sai mật khẩu hiện tại)",
+    "phone.changed": "Đổi số điện thoại",
+    "phone_change.requested": "Gửi yêu cầu đổi số điện thoại (mất số cũ)",
+    "account.email_changed": "Cập nhật thư điện tử",
+    "consent.granted": "Đồng ý chia sẻ thông tin",
+    "consent.denied": "Từ chối chia sẻ thông tin",
+    "consent.revoked": "Thu hồi quyền truy cập của cơ quan",
+    "logout": "Đăng xuất",
+    "logout.everywhere": "Đăng xuất khỏi tất cả thiết bị",
+    "citizen.created": "Tạo tài khoản",
+    "citizen.locked": "Tài khoản bị khóa",
+    "citizen.unlocked": "Tài khoản được mở khóa",
+}
+
+PAGE_INVALID = Problem("history.page_invalid", "Số trang không hợp lệ.")
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    event: str
+    label: str
+    ip: str | None
+    device: Device
+    agency: str | None
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    entries: list[HistoryEntry]
+    page: int
+    pages: int
+    total: int
+
+
+def parse_page(raw: str | None) -> int:
+    """The page number asked for (1 when absent); DomainError unless a positive integer."""
+    if raw is None or raw == "":
+        return 1
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 6 or int(raw) < 1:
+        raise DomainError(PAGE_INVALID)
+    return int(raw)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def history_of(citizen_id: int, page: int = 1) -> HistoryPage:
+    """One page of the citizen's security events, newest first."""
+    where = (AuditEvent.citizen_id == citizen_id, AuditEvent.event.in_(list(EVENT_LABELS)))
+    total = int(db.session.scalar(db.select(db.func.count(AuditEvent.id)).where(*where)) or 0)
+    rows = db.session.scalars(
+        db.select(AuditEvent)
+        .where(*where)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    client_ids = {row.client_id for row in rows if row.client_id}
+    clients = db.session.scalars(db.select(Client).where(Client.client_id.in_(client_ids)))
+    names = {client.client_id: client.client_name for client in clients}
+    entries = [
+        HistoryEntry(
+            at=_aware(row.at),
+            event=row.event,
+            label=EVENT_LABELS[row.event],
+            ip=row.ip,
+            device=describe_user_agent(row.user_agent),
+            agency=(names.get(row.client_id) or row.client_id) if row.client_id else None,
+        )
+        for row in rows
+    ]
+    return HistoryPage(entries, page, max(1, math.ceil(total / PAGE_SIZE)), total)

@@ -1,0 +1,80 @@
+"""The authenticator app: set-up with a QR code, confirmation, recovery codes, removal."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+
+from idp.account import recovery_codes, totp
+from idp.account.password import verify_current_password
+from idp.account.views import bp, signed_in
+from idp.errors import DomainError, Problem
+
+
+def _page(problem: Problem | None = None, status: int = 200):
+    citizen = signed_in().citizen
+    app = totp.authenticator_of(citizen.id)
+    page = render_template(
+        "provider/account/authenticator.html",
+        app=app if app is not None and app.is_confirmed else None,
+        enrolment=totp.pending_enrolment(citizen),
+        codes_left=recovery_codes.codes_left(citizen.id),
+        problem=problem,
+    )
+    return page, status
+
+
+def _codes_page(codes: list[str], first_time: bool):
+    return render_template(
+        "provider/account/recovery_codes.html", codes=codes, first_time=first_time
+    )
+
+
+@bp.get("/authenticator")
+def authenticator():
+    """ "Ứng dụng xác thực": its state and what can be done with it."""
+    return _page()
+
+
+@bp.post("/authenticator/setup")
+def authenticator_setup():
+    """A new secret and QR code (an unfinished set-up is replaced)."""
+    try:
+        totp.start_enrolment(signed_in().citizen)
+    except DomainError as exc:
+        return _page(exc.problem, 409)
+    return redirect(url_for("account.authenticator"))
+
+
+@bp.post("/authenticator/confirm")
+def authenticator_confirm():
+    """The first code from the app confirms it; the recovery codes are shown once."""
+    try:
+        codes = totp.confirm_enrolment(signed_in().citizen, request.form.get("otp", ""))
+    except DomainError as exc:
+        return _page(exc.problem, 400)
+    return _codes_page(codes, first_time=True)
+
+
+@bp.post("/authenticator/recovery-codes")
+def authenticator_new_codes():
+    """Ten new recovery codes (the current password is required); the old ones end."""
+    citizen = signed_in().citizen
+    try:
+        verify_current_password(citizen, request.form.get("current_password", ""))
+        codes = totp.renew_recovery_codes(citizen)
+    except DomainError as exc:
+        return _page(exc.problem, 400)
+    return _codes_page(codes, first_time=False)
+
+
+@bp.post("/authenticator/disable")
+def authenticator_disable():
+    """Remove the app (the current password is required); SMS remains."""
+    citizen = signed_in().citizen
+    try:
+        verify_current_password(citizen, request.form.get("current_password", ""))
+        totp.disable(citizen)
+    except DomainError as exc:
+        return _page(exc.problem, 400)
+    flash("authenticator_disabled")
+    return redirect(url_for("account.authenticator"))

@@ -1,0 +1,136 @@
+"""Changing the phone number: the new number, then a code to each number (or, when the
+old number is lost, a request to the operators confirmed by the new number's code)."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+
+from idp.account import phone_change
+from idp.account.views import bp, signed_in
+from idp.accounts.phone import mask_phone
+from idp.complaints.filing import normalize_description
+from idp.errors import DomainError, Problem, ServiceUnavailable
+from idp.flows.flow import FLOW_WRONG_STEP, Flow
+from idp.subscribers import SUBSCRIBER_UNAVAILABLE
+
+STATE_OF = {"old": phone_change.OLD_OTP, "new": phone_change.NEW_OTP}
+MAX_PHONE_LENGTH = 32
+MAX_DESCRIPTION_LENGTH = 4100
+
+
+def _form_page(template: str, values: dict, problem: Problem | None = None, status: int = 200):
+    page = render_template(f"provider/account/{template}", values=values, problem=problem)
+    return page, status
+
+
+def _start(template: str, values: dict, start):
+    """Run ``start`` (checks and the first code); the form again, saying why, if it fails."""
+    try:
+        flow = start()
+    except DomainError as exc:
+        status = 429 if exc.problem.code.startswith("otp_") else 400
+        return _form_page(template, values, exc.problem, status)
+    except ServiceUnavailable as exc:
+        if exc.service != "subscriber":
+            raise
+        return _form_page(template, values, SUBSCRIBER_UNAVAILABLE, 503)
+    return redirect(
+        url_for("account.phone_otp", which=phone_change.which_number(flow), flow=flow.id)
+    )
+
+
+@bp.route("/phone", methods=["GET", "POST"])
+def phone():
+    """ "Đổi số điện thoại": the new number ("chính chủ"), then the two codes."""
+    if request.method == "GET":
+        return _form_page("phone.html", {})
+    citizen = signed_in().citizen
+    values = {"phone": (request.form.get("phone") or "")[:MAX_PHONE_LENGTH]}
+    return _start(
+        "phone.html",
+        values,
+        lambda: phone_change.start_change(
+            citizen, phone_change.check_new_phone(citizen, values["phone"])
+        ),
+    )
+
+
+@bp.route("/phone/lost", methods=["GET", "POST"])
+def phone_lost():
+    """The old number is lost: the new number and a reason go to the operators."""
+    if request.method == "GET":
+        return _form_page("phone_lost.html", {})
+    citizen = signed_in().citizen
+    values = {
+        "phone": (request.form.get("phone") or "")[:MAX_PHONE_LENGTH],
+        "description": (request.form.get("description") or "")[:MAX_DESCRIPTION_LENGTH],
+    }
+
+    def start():
+        reason = normalize_description(values["description"])
+        new_phone = phone_change.check_new_phone(citizen, values["phone"])
+        return phone_change.start_lost_phone_request(citizen, new_phone, reason)
+
+    return _start("phone_lost.html", values, start)
+
+
+def _flow_at(which: str) -> Flow | tuple[str, int]:
+    try:
+        flow = phone_change.load_change(request.args.get("flow"), signed_in().citizen.id)
+    except DomainError as exc:
+        return render_template("provider/message.html", problem=exc.problem, restart=True), 400
+    if flow.state != STATE_OF[which]:
+        return render_template("provider/message.html", problem=FLOW_WRONG_STEP), 409
+    return flow
+
+
+def _otp_page(flow: Flow, problem=None, status: int = 200, notice=None):
+    which = phone_change.which_number(flow)
+    page = render_template(
+        "provider/account/phone_otp.html",
+        which=which,
+        lost_old=flow.data["lost_old"],
+        flow=flow,
+        masked_phone=mask_phone(phone_change.phone_of_step(flow)),
+        otp_state=phone_change.code_state(flow),
+        action=url_for("account.phone_otp", which=which, flow=flow.id),
+        resend_action=url_for("account.phone_resend", which=which, flow=flow.id),
+        problem=problem,
+        notice=notice,
+    )
+    return page, status
+
+
+@bp.route("/phone/<any(old, new):which>-otp", methods=["GET", "POST"])
+def phone_otp(which: str):
+    """The code sent to the old number, then the one sent to the new number."""
+    flow = _flow_at(which)
+    if not isinstance(flow, Flow):
+        return flow
+    if request.method == "GET":
+        return _otp_page(flow)
+    code = request.form.get("otp", "")
+    try:
+        if which == "old":
+            phone_change.confirm_old_number(flow, code)
+            return redirect(url_for("account.phone_otp", which="new", flow=flow.id))
+        complaint = phone_change.confirm_new_number(flow, signed_in().citizen, code)
+    except DomainError as exc:
+        return _otp_page(flow, exc.problem, 400)
+    if complaint is not None:
+        return render_template("provider/account/phone_request_filed.html", complaint=complaint)
+    flash("phone_changed")
+    return redirect(url_for("account.profile"))
+
+
+@bp.post("/phone/<any(old, new):which>-otp/resend")
+def phone_resend(which: str):
+    """ "Gửi lại OTP" for the current number, under the OTP rules."""
+    flow = _flow_at(which)
+    if not isinstance(flow, Flow):
+        return flow
+    try:
+        phone_change.send_code(flow)
+    except DomainError as exc:
+        return _otp_page(flow, exc.problem, 429)
+    return _otp_page(flow, notice=True)

@@ -1,0 +1,37 @@
+"""Signed-in browsers: "Đăng xuất" per session and "Đăng xuất khỏi tất cả thiết bị"."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+
+from idp.account.sessions import end_every_session, end_session, sessions_for
+from idp.account.views import bp, signed_in
+
+
+@bp.get("/sessions")
+def sessions():
+    """Every signed-in browser: device, approximate place, time."""
+    account = signed_in()
+    views = sessions_for(account.citizen.id, account.login)
+    return render_template("provider/account/sessions.html", sessions=views)
+
+
+@bp.post("/sessions/end")
+def end():
+    """Sign one browser out (this one too, if it is the one chosen)."""
+    account = signed_in()
+    ended = end_session(account.citizen.id, request.form.get("sid", ""))
+    if ended is None:
+        flash("session_already_ended")
+    elif ended.sid == account.login.sid:
+        return render_template("provider/account/signed_out.html", everywhere=False)
+    else:
+        flash("session_ended")
+    return redirect(url_for("account.sessions"))
+
+
+@bp.post("/sessions/end-all")
+def end_all():
+    """Sign out everywhere, this browser included."""
+    count = end_every_session(signed_in().citizen.id)
+    return render_template("provider/account/signed_out.html", everywhere=True, count=count)

@@ -1,0 +1,143 @@
+"""Filing a complaint: the form's rules (all errors at once) and the one-transaction insert.
+
+The identity number is checked for its structure only (the complainant may not remember
+the details the other account was registered with); contact phone and e-mail follow the
+account rules. The reference shown to the complainant is ``KN-<year>-<number>``.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from werkzeug.datastructures import MultiDict
+
+from idp import audit
+from idp.accounts.birth_date import today_in_vietnam
+from idp.accounts.email import normalize_email
+from idp.accounts.identity_number import validate_identity_number
+from idp.accounts.models import Citizen
+from idp.accounts.names import normalize_full_name
+from idp.accounts.phone import normalize_phone
+from idp.complaints.evidence import EvidenceFile
+from idp.complaints.models import OWNERSHIP, Complaint, ComplaintEvidence
+from idp.errors import DomainError, Problem
+from idp.extensions import db
+
+FIELDS = ("id_number", "full_name", "phone", "email", "description")
+DESCRIPTION_MIN = 20
+DESCRIPTION_MAX = 4000
+MAX_FIELD_LENGTH = {"description": DESCRIPTION_MAX + 100}
+
+DESCRIPTION_REQUIRED = Problem(
+    "description.required", "Vui lòng mô tả nội dung khiếu nại.", "description"
+)
+DESCRIPTION_TOO_SHORT = Problem(
+    "description.too_short",
+    f"Nội dung khiếu nại cần ít nhất {DESCRIPTION_MIN} ký tự để được xem xét.",
+    "description",
+)
+DESCRIPTION_TOO_LONG = Problem(
+    "description.too_long",
+    f"Nội dung khiếu nại không được dài quá {DESCRIPTION_MAX} ký tự.",
+    "description",
+)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ComplaintForm:
+    """The complainant's checked details."""
+
+    id_number: str
+    full_name: str
+    phone: str
+    email: str | None
+    description: str
+
+
+def typed_values(form: MultiDict) -> dict[str, str]:
+    """What was typed, per field (cut to a sane length), to show back on errors."""
+    return {name: (form.get(name) or "")[: MAX_FIELD_LENGTH.get(name, 200)] for name in FIELDS}
+
+
+def normalize_description(raw: str) -> str:
+    """NFC text without control characters other than line breaks and tabs."""
+    text = unicodedata.normalize("NFC", (raw or "").replace("\r\n", "\n"))
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    text = text.strip()
+    if not text:
+        raise DomainError(DESCRIPTION_REQUIRED)
+    if len(text) < DESCRIPTION_MIN:
+        raise DomainError(DESCRIPTION_TOO_SHORT)
+    if len(text) > DESCRIPTION_MAX:
+        raise DomainError(DESCRIPTION_TOO_LONG)
+    return text
+
+
+def _checked(problems: dict[str, Problem], field: str, rule: Callable[[], T]) -> T | None:
+    try:
+        return rule()
+    except DomainError as exc:
+        problems.setdefault(field, exc.problem.on(field))
+        return None
+
+
+def check_complaint(typed: dict[str, str]) -> tuple[ComplaintForm | None, dict[str, Problem]]:
+    """The checked form, or None and every field's problem."""
+    problems: dict[str, Problem] = {}
+    identity = _checked(problems, "id_number", lambda: validate_identity_number(typed["id_number"]))
+    name = _checked(problems, "full_name", lambda: normalize_full_name(typed["full_name"]))
+    phone = _checked(problems, "phone", lambda: normalize_phone(typed["phone"]))
+    email = _checked(problems, "email", lambda: normalize_email(typed["email"]))
+    text = _checked(problems, "description", lambda: normalize_description(typed["description"]))
+    if problems:
+        return None, problems
+    assert identity and name and phone and text
+    return ComplaintForm(identity.number, name, phone, email, text), {}
+
+
+def file_complaint(
+    form: ComplaintForm, evidence: list[EvidenceFile], kind: str = OWNERSHIP
+) -> Complaint:
+    """Store the complaint and its files in one transaction; returns it with its reference."""
+    holder = db.session.scalar(db.select(Citizen.id).filter_by(id_number=form.id_number))
+    complaint = Complaint(
+        kind=kind,
+        id_number=form.id_number,
+        full_name=form.full_name,
+        phone=form.phone,
+        email=form.email,
+        description=form.description,
+        citizen_id=holder,
+    )
+    complaint.evidence = [
+        ComplaintEvidence(
+            filename=f.filename,
+            content_type=f.content_type,
+            size=len(f.data),
+            sha256=f.sha256,
+            data=f.data,
+        )
+        for f in evidence
+    ]
+    db.session.add(complaint)
+    try:
+        db.session.flush()
+        complaint.reference = f"KN-{today_in_vietnam().year}-{complaint.id:06d}"
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    audit.record(
+        "complaint.filed",
+        citizen_id=holder,
+        actor="complainant",
+        reference=complaint.reference,
+        evidence_files=len(evidence),
+        kind=kind,
+    )
+    return complaint

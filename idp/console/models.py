@@ -1,0 +1,41 @@
+"""Operator accounts of the console, as stored in the database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Boolean, DateTime, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from idp.extensions import db
+
+OPERATOR = "operator"  # every console action
+AUDITOR = "auditor"  # read only: lists and audit search
+ROLES = (OPERATOR, AUDITOR)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Operator(db.Model):
+    __tablename__ = "operator"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    totp_secret: Mapped[str] = mapped_column(String(64))
+    # False until the first valid code from the authenticator app confirms enrolment.
+    totp_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The last accepted TOTP time-step: a code is never accepted twice (RFC 6238 §5.2).
+    last_totp_step: Mapped[int] = mapped_column(Integer, default=0)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def can_change(self) -> bool:
+        """Whether this operator may change anything (auditors only read)."""
+        return self.role == OPERATOR

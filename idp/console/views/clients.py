@@ -1,0 +1,77 @@
+"""Clients (agencies): list, details, approve / suspend / reactivate, rotate the secret."""
+
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, request, url_for
+from sqlalchemy import case
+
+from idp.console.session import require_console
+from idp.console.views import bp
+from idp.errors import DomainError
+from idp.extensions import db
+from idp.oidc import client_changes
+from idp.oidc.models import Client
+from idp.oidc.registration_tokens import has_registration_access
+
+NOTICES = {
+    "approve": "Đã duyệt ứng dụng; ứng dụng có thể đăng nhập công dân.",
+    "suspend": "Đã tạm ngưng ứng dụng; mọi token của ứng dụng đã bị thu hồi.",
+    "reactivate": "Đã kích hoạt lại ứng dụng.",
+}
+
+
+@bp.get("/clients")
+@require_console()
+def clients():
+    """Every client but deleted ones, those waiting for approval first."""
+    status = request.args.get("status", "")
+    query = db.select(Client).where(Client.status != client_changes.DELETED)
+    if status in ("active", "pending", "suspended"):
+        query = query.filter_by(status=status)
+    pending_first = case((Client.status == client_changes.PENDING, 0), else_=1)
+    rows = db.session.scalars(query.order_by(pending_first, Client.id.desc())).all()
+    return render_template("console/clients.html", clients=rows, status=status)
+
+
+def _client_page(client_id: str, status: int = 200, **page):
+    try:
+        client = client_changes.find_client(client_id)
+    except DomainError as exc:
+        return render_template("console/message.html", problem=exc.problem), 404
+    self_registered = has_registration_access(client.client_id)
+    return render_template(
+        "console/client.html", client=client, self_registered=self_registered, **page
+    ), status
+
+
+@bp.get("/clients/<client_id>")
+@require_console()
+def client(client_id: str):
+    """One client's registration and the actions its state allows."""
+    return _client_page(client_id)
+
+
+@bp.post("/clients/<client_id>/status")
+@require_console(change=True)
+def client_status(client_id: str):
+    """Approve, suspend or reactivate (field ``action``)."""
+    change = client_changes.STATUS_CHANGES.get(request.form.get("action", ""))
+    try:
+        if change is None:
+            raise DomainError(client_changes.CLIENT_WRONG_STATUS)
+        client_changes.change_status(client_id, change, g.console.actor)
+    except DomainError as exc:
+        return _client_page(client_id, 400, problem=exc.problem)
+    flash(NOTICES[change.name])
+    return redirect(url_for("console.client", client_id=client_id))
+
+
+@bp.post("/clients/<client_id>/secret")
+@require_console(change=True)
+def client_secret(client_id: str):
+    """Issue a new client secret and show it this once."""
+    try:
+        secret = client_changes.rotate_secret(client_id, g.console.actor)
+    except DomainError as exc:
+        return _client_page(client_id, 400, problem=exc.problem)
+    return _client_page(client_id, new_secret=secret)

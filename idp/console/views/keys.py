@@ -1,0 +1,39 @@
+"""Signing keys: see them with their dates, rotate them."""
+
+from __future__ import annotations
+
+import time
+
+from flask import flash, g, redirect, render_template, url_for
+
+from idp.console.session import require_console
+from idp.console.views import bp
+from idp.oidc.key_rotation import rotate_signing_keys
+from idp.oidc.keys import ALGORITHMS, KeysMissing
+from idp.services import services
+
+
+@bp.get("/keys")
+@require_console()
+def keys():
+    """Every key: algorithm, kid, when it signs from, until when it is published."""
+    store = services().keys
+    records = sorted(store.records(), key=lambda r: (r.alg, r.active_from))
+    signing = set()
+    for alg in ALGORITHMS:
+        try:
+            signing.add(store.signing_key(alg)[0])
+        except KeysMissing:
+            pass
+    return render_template(
+        "console/keys.html", records=records, signing=signing, now=int(time.time())
+    )
+
+
+@bp.post("/keys/rotate")
+@require_console(change=True)
+def rotate_keys():
+    """Add the next key per algorithm (published now, signing after the lead time)."""
+    added = rotate_signing_keys(g.console.actor)
+    flash(f"Đã thêm {len(added)} khóa ký mới; khóa mới bắt đầu ký sau thời gian chờ.")
+    return redirect(url_for("console.keys"))

@@ -1,0 +1,39 @@
+"""Initial access tokens for dynamic client registration: issue one, see recent ones."""
+
+from __future__ import annotations
+
+from flask import g, render_template, request
+
+from idp.console.session import require_console
+from idp.console.views import bp
+from idp.errors import DomainError
+from idp.oidc.registration_tokens import LIFETIME_INVALID, issue_token, recent_tokens
+
+LIFETIMES = [(3600, "1 giờ"), (86400, "1 ngày"), (7 * 86400, "7 ngày"), (30 * 86400, "30 ngày")]
+
+
+def _page(status: int = 200, **page):
+    return render_template(
+        "console/registration_tokens.html", tokens=recent_tokens(), lifetimes=LIFETIMES, **page
+    ), status
+
+
+@bp.get("/registration-tokens")
+@require_console()
+def registration_tokens():
+    """The form and the most recent tokens (never their values)."""
+    return _page()
+
+
+@bp.post("/registration-tokens")
+@require_console(change=True)
+def issue_registration_token():
+    """Issue a single-use token and show its value this once."""
+    try:
+        expires_in = int(request.form.get("expires_in", ""))
+        value, row = issue_token(g.console.actor, expires_in)
+    except ValueError:
+        return _page(400, problem=LIFETIME_INVALID)
+    except DomainError as exc:
+        return _page(400, problem=exc.problem)
+    return _page(new_token=value, new_row=row)

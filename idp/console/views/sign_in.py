@@ -1,0 +1,105 @@
+"""Console sign-in: name + password, then an authenticator-app code (or, the first time,
+enrolment by QR code confirmed with a first code); sign-out."""
+
+from __future__ import annotations
+
+from flask import redirect, render_template, request, url_for
+
+from idp import audit
+from idp.console import operators, totp
+from idp.console.login_attempts import TOO_MANY_ATTEMPTS, count_attempt
+from idp.console.models import Operator
+from idp.console.session import (
+    ConsoleSession,
+    begin_second_factor,
+    complete_sign_in,
+    end_session,
+    pending_operator,
+)
+from idp.console.views import bp
+from idp.errors import DomainError
+from idp.extensions import db
+
+
+def _next_path() -> str:
+    """Where to go after signing in: only a path inside the console."""
+    target = request.values.get("next", "")
+    if target.startswith("/console/") and "//" not in target and "\\" not in target:
+        return target
+    return url_for("console.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """First factor: the operator's name and password."""
+    name = request.form.get("name", "")
+    if request.method == "GET":
+        return render_template("console/login.html", next=_next_path(), name=name)
+    try:
+        count_attempt()
+        operator = operators.check_password(name, request.form.get("password", ""))
+    except DomainError as exc:
+        status = 429 if exc.problem == TOO_MANY_ATTEMPTS else 400
+        return render_template(
+            "console/login.html", next=_next_path(), name=name, problem=exc.problem
+        ), status
+    begin_second_factor(operator)
+    step = "console.code" if operator.totp_confirmed else "console.enrol"
+    return redirect(url_for(step, next=_next_path()))
+
+
+def _pending() -> tuple[ConsoleSession, Operator] | None:
+    pending = pending_operator()
+    operator = db.session.get(Operator, pending.operator_id) if pending else None
+    return (pending, operator) if operator is not None else None
+
+
+def _second_factor(template: str, pending: ConsoleSession, operator: Operator, **page):
+    try:
+        count_attempt()
+        operators.check_code(operator, request.form.get("otp", ""))
+    except DomainError as exc:
+        status = 429 if exc.problem == TOO_MANY_ATTEMPTS else 400
+        return render_template(template, next=_next_path(), problem=exc.problem, **page), status
+    session = complete_sign_in(pending)
+    audit.record("console.login", actor=session.actor, role=session.role)
+    return redirect(_next_path())
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def code():
+    """Second factor: the current code from the authenticator app."""
+    found = _pending()
+    if found is None:
+        return redirect(url_for("console.login"))
+    pending, operator = found
+    if not operator.totp_confirmed:
+        return redirect(url_for("console.enrol", next=_next_path()))
+    if request.method == "GET":
+        return render_template("console/code.html", next=_next_path())
+    return _second_factor("console/code.html", pending, operator)
+
+
+@bp.route("/login/enrol", methods=["GET", "POST"])
+def enrol():
+    """First sign-in: scan the QR code, then confirm with a first code."""
+    found = _pending()
+    if found is None:
+        return redirect(url_for("console.login"))
+    pending, operator = found
+    if operator.totp_confirmed:
+        return redirect(url_for("console.code", next=_next_path()))
+    uri = totp.provisioning_uri(operator)
+    page = {"qr": totp.qr_data_uri(uri), "secret": operator.totp_secret}
+    if request.method == "GET":
+        return render_template("console/enrol.html", next=_next_path(), **page)
+    return _second_factor("console/enrol.html", pending, operator, **page)
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out of the console."""
+    session = end_session()
+    if session is not None and session.stage == "signed_in":
+        audit.record("console.logout", actor=session.actor)
+    return redirect(url_for("console.login"))

@@ -1,0 +1,48 @@
+"""Step 1 of recovery: who is asking (user name = CMND/CCCD) and the registered phone.
+
+Only the shape of the two fields is reported (empty, not digits, not a mobile number):
+that says nothing about accounts. Whether they belong together is never shown.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from werkzeug.datastructures import MultiDict
+
+from idp.accounts.identity_number import normalize_identity_number
+from idp.accounts.models import Citizen
+from idp.accounts.phone import normalize_phone
+from idp.errors import DomainError, Problem
+from idp.extensions import db
+
+FIELDS = ("username", "phone")
+MAX_FIELD_LENGTH = 40
+
+
+def typed_values(form: MultiDict) -> dict[str, str]:
+    """What was typed, per field, to show back on errors."""
+    return {name: (form.get(name) or "")[:MAX_FIELD_LENGTH] for name in FIELDS}
+
+
+def read_identity(typed: dict[str, str]) -> tuple[tuple[str, str] | None, dict[str, Problem]]:
+    """(identity number, phone in E.164), or None and each field's problem."""
+    problems: dict[str, Problem] = {}
+    number = phone = ""
+    try:
+        number = normalize_identity_number(typed["username"])
+    except DomainError as exc:
+        problems["username"] = exc.problem.on("username")
+    try:
+        phone = normalize_phone(typed["phone"])
+    except DomainError as exc:
+        problems["phone"] = exc.problem.on("phone")
+    return (None, problems) if problems else ((number, phone), {})
+
+
+def find_account(id_number: str, phone_e164: str) -> Citizen | None:
+    """The active account with this identity number and registered phone, else None."""
+    citizen = db.session.scalar(db.select(Citizen).filter_by(id_number=id_number))
+    if citizen is None or not citizen.is_active:
+        return None
+    return citizen if hmac.compare_digest(citizen.phone, phone_e164) else None

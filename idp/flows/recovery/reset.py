@@ -1,0 +1,42 @@
+"""The last step of recovery: the new password, and everything signed in with the old one ends.
+
+In one transaction: the new argon2id hash, the lockout counters cleared and every
+access and refresh token revoked. Then every login session ends and the reset is audited.
+"""
+
+from __future__ import annotations
+
+from idp import audit
+from idp.accounts import lockout
+from idp.accounts.models import Citizen
+from idp.accounts.password_policy import check_password, hash_password
+from idp.errors import DomainError, Problem
+from idp.extensions import db
+from idp.flows.flow import Flow, finish_flow
+from idp.flows.recovery.sign_out import end_sessions_of, revoke_tokens_of
+
+RECOVERY_ALREADY_FINISHED = Problem(
+    "recovery.already_finished",
+    "Yêu cầu đặt lại mật khẩu này đã được xử lý. Vui lòng đăng nhập bằng mật khẩu mới.",
+)
+
+
+def reset_password(flow: Flow, password: str, password_confirm: str) -> Citizen:
+    """Set the new password of the flow's citizen; DomainError if it breaks a rule."""
+    citizen = db.session.get(Citizen, flow.data["citizen_id"])
+    if citizen is None:
+        raise DomainError(RECOVERY_ALREADY_FINISHED)
+    check_password(
+        password, password_confirm, identity_number=citizen.id_number, phone_e164=citizen.phone
+    )
+    if not finish_flow(flow):
+        raise DomainError(RECOVERY_ALREADY_FINISHED)
+    citizen.password_hash = hash_password(password)
+    lockout.register_success(citizen)
+    revoked = revoke_tokens_of(citizen.id)
+    db.session.commit()
+    ended = end_sessions_of(citizen.id)
+    audit.record(
+        "password.reset", citizen_id=citizen.id, revoked_tokens=revoked, ended_sessions=ended
+    )
+    return citizen

@@ -1,0 +1,171 @@
+"""HTTP surface of "Quên mật khẩu": read the form, advance the flow, render.
+
+As in registration, a GET of any step shows the step the flow is at, and a POST to a
+step the flow is not at changes nothing and says so.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from idp import audit
+from idp.accounts.phone import mask_phone
+from idp.error_pages import UNAVAILABLE
+from idp.errors import DomainError, Problem, ServiceUnavailable
+from idp.flows.flow import FLOW_WRONG_STEP, Flow, save_flow
+from idp.flows.recovery import flow as states
+from idp.flows.recovery.identify import find_account, read_identity, typed_values
+from idp.flows.recovery.otp_channel import code_state, confirm_code, send_code
+from idp.flows.recovery.reset import reset_password
+
+bp = Blueprint("recovery", __name__)
+
+Page = Response | tuple[str, int]
+
+
+def _step_url(flow: Flow) -> str:
+    return url_for(states.STEP_ENDPOINTS[flow.state], flow=flow.id)
+
+
+def _notice(problem: Problem, status: int, flow: Flow | None = None) -> tuple[str, int]:
+    continue_url = _step_url(flow) if flow is not None else None
+    page = render_template(
+        "provider/recovery/notice.html", problem=problem, continue_url=continue_url
+    )
+    return page, status
+
+
+def _flow_at(step: str) -> Flow | Page:
+    """The flow if it is at ``step``; else the page to answer with instead."""
+    try:
+        flow = states.load_recovery(request.args.get("flow"))
+    except DomainError as exc:
+        return _notice(exc.problem, 400)
+    if flow.state == step:
+        return flow
+    if request.method == "GET":
+        return redirect(_step_url(flow))
+    return _notice(FLOW_WRONG_STEP, 409, flow)
+
+
+@bp.get("/recovery")
+def start():
+    """ "Quên mật khẩu": a new flow bound to this browser."""
+    flow = states.start_recovery_flow()
+    return redirect(url_for("recovery.identify", flow=flow.id))
+
+
+def _identify_page(flow: Flow, typed: dict, problems=None, problem=None, status: int = 200):
+    page = render_template(
+        "provider/recovery/identify.html",
+        flow=flow,
+        values=typed,
+        problems=problems or {},
+        problem=problem,
+    )
+    return page, status
+
+
+@bp.route("/recovery/identify", methods=["GET", "POST"])
+def identify():
+    """User name (CMND/CCCD) and phone; the same answer whether or not they match."""
+    flow = _flow_at(states.IDENTIFY)
+    if not isinstance(flow, Flow):
+        return flow
+    if request.method == "GET":
+        return _identify_page(flow, {})
+    typed = typed_values(request.form)
+    identity, problems = read_identity(typed)
+    if identity is None:
+        return _identify_page(flow, typed, problems, status=400)
+    citizen = find_account(*identity)
+    flow.data.update(phone=identity[1], citizen_id=citizen.id if citizen else None)
+    try:
+        send_code(flow)
+    except DomainError as exc:
+        return _identify_page(flow, typed, problem=exc.problem, status=429)
+    except ServiceUnavailable:
+        return _identify_page(flow, typed, problem=UNAVAILABLE, status=503)
+    citizen_id = citizen.id if citizen else None
+    audit.record("recovery.requested", citizen_id=citizen_id, matched=citizen is not None)
+    flow.state = states.OTP
+    save_flow(flow)
+    return redirect(url_for("recovery.otp", flow=flow.id))
+
+
+def _otp_page(flow: Flow, problem=None, status: int = 200, notice=None):
+    page = render_template(
+        "provider/otp.html",
+        heading="Quên mật khẩu",
+        flow=flow,
+        masked_phone=mask_phone(flow.data["phone"]),
+        otp_state=code_state(flow),
+        action=url_for("recovery.otp", flow=flow.id),
+        resend_action=url_for("recovery.resend_otp", flow=flow.id),
+        problem=problem,
+        notice=notice,
+    )
+    return page, status
+
+
+@bp.route("/recovery/otp", methods=["GET", "POST"])
+def otp():
+    """The OTP sent to the registered phone, "Xác nhận"."""
+    flow = _flow_at(states.OTP)
+    if not isinstance(flow, Flow):
+        return flow
+    if request.method == "GET":
+        return _otp_page(flow)
+    try:
+        confirm_code(flow, request.form.get("otp", ""))
+    except DomainError as exc:
+        citizen_id = flow.data.get("citizen_id")
+        audit.record(
+            "otp.failed", citizen_id=citizen_id, purpose="recovery", reason=exc.problem.code
+        )
+        return _otp_page(flow, exc.problem, 400)
+    flow.state = states.PASSWORD
+    save_flow(flow)
+    return redirect(url_for("recovery.password", flow=flow.id))
+
+
+@bp.post("/recovery/otp/resend")
+def resend_otp():
+    """ "Gửi lại OTP" under the OTP rules (the same for a match and a non-match)."""
+    flow = _flow_at(states.OTP)
+    if not isinstance(flow, Flow):
+        return flow
+    try:
+        send_code(flow)
+    except DomainError as exc:
+        return _otp_page(flow, exc.problem, 429)
+    return _otp_page(flow, notice="Mã OTP mới đã được gửi.")
+
+
+@bp.route("/recovery/password", methods=["GET", "POST"])
+def password():
+    """The new password and its confirmation; then every old session and token ends."""
+    flow = _flow_at(states.PASSWORD)
+    if not isinstance(flow, Flow):
+        return flow
+    if request.method == "GET":
+        return render_template("provider/recovery/password.html", flow=flow)
+    try:
+        reset_password(
+            flow, request.form.get("password", ""), request.form.get("password_confirm", "")
+        )
+    except DomainError as exc:
+        if exc.problem.field in ("password", "password_confirm"):
+            page = render_template(
+                "provider/recovery/password.html", flow=flow, problem=exc.problem
+            )
+            return page, 400
+        return _notice(exc.problem, 409)
+    return redirect(url_for("recovery.done"))
+
+
+@bp.get("/recovery/done")
+def done():
+    """The password was changed: sign in with it."""
+    return render_template("provider/recovery/done.html")

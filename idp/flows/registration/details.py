@@ -1,0 +1,88 @@
+"""Step 4: the registration details, checked all at once so every field's error shows.
+
+Each field goes through its domain rule in ``idp.accounts``; the identity number is
+checked against the date of birth and gender only when those two are valid themselves
+(otherwise its own structure is still checked and reported).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from werkzeug.datastructures import MultiDict
+
+from idp.accounts.birth_date import parse_date_of_birth
+from idp.accounts.email import normalize_email
+from idp.accounts.identity_number import GENDER_INVALID, GENDERS, validate_identity_number
+from idp.accounts.names import normalize_full_name
+from idp.accounts.phone import normalize_phone
+from idp.errors import DomainError, Problem
+
+FIELDS = ("id_number", "full_name", "date_of_birth", "gender", "phone", "email")
+MAX_FIELD_LENGTH = 200
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Details:
+    """Checked and normalized details, as stored in the flow and given to create_citizen."""
+
+    id_number: str
+    full_name: str
+    date_of_birth: str  # YYYY-MM-DD
+    gender: str
+    phone: str  # E.164
+    email: str | None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return dict(self.__dict__)
+
+
+def typed_values(form: MultiDict) -> dict[str, str]:
+    """What the citizen typed, per field (cut to a sane length), to show back on errors."""
+    return {name: (form.get(name) or "")[:MAX_FIELD_LENGTH] for name in FIELDS}
+
+
+def _checked(problems: dict[str, Problem], field: str, rule: Callable[[], T]) -> T | None:
+    """The rule's result, or None with its problem recorded under ``field``."""
+    try:
+        return rule()
+    except DomainError as exc:
+        problems.setdefault(field, exc.problem.on(field))
+        return None
+
+
+def _gender(raw: str) -> str:
+    if raw not in GENDERS:
+        raise DomainError(GENDER_INVALID)
+    return raw
+
+
+def check_details(typed: dict[str, str]) -> tuple[Details | None, dict[str, Problem]]:
+    """The normalized details, or None and every field's problem."""
+    problems: dict[str, Problem] = {}
+    gender = _checked(problems, "gender", lambda: _gender(typed["gender"]))
+    born = _checked(problems, "date_of_birth", lambda: parse_date_of_birth(typed["date_of_birth"]))
+    identity = _checked(
+        problems,
+        "id_number",
+        lambda: validate_identity_number(typed["id_number"], date_of_birth=born, gender=gender),
+    )
+    name = _checked(problems, "full_name", lambda: normalize_full_name(typed["full_name"]))
+    phone = _checked(problems, "phone", lambda: normalize_phone(typed["phone"]))
+    email = _checked(problems, "email", lambda: normalize_email(typed["email"]))
+    if problems:
+        return None, problems
+    assert identity and name and phone and born and gender
+    details = Details(
+        id_number=identity.number,
+        full_name=name,
+        date_of_birth=born.isoformat(),
+        gender=gender,
+        phone=phone,
+        email=email,
+    )
+    return details, {}

@@ -1,0 +1,229 @@
+"""HTTP surface of registration: read the form, advance the flow, render.
+
+A GET of any step shows the step the flow is at (back and refresh are safe); a POST to
+a step the flow is not at changes nothing and says so.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from idp import audit
+from idp.accounts.creation import ACCOUNT_EXISTS, account_exists
+from idp.accounts.models import Citizen
+from idp.accounts.phone import mask_phone
+from idp.error_pages import UNAVAILABLE
+from idp.errors import DomainError, Problem, ServiceUnavailable
+from idp.extensions import db
+from idp.flows.flow import FLOW_WRONG_STEP, Flow, save_flow
+from idp.flows.registration import flow as states
+from idp.flows.registration.completion import create_account, next_address, sign_in
+from idp.flows.registration.details import check_details, typed_values
+from idp.login_session import current_login
+from idp.services import services
+from idp.subscribers import SUBSCRIBER_MISMATCH, SUBSCRIBER_UNAVAILABLE, check_subscriber
+
+bp = Blueprint("registration", __name__)
+
+Page = Response | tuple[str, int]
+
+
+def _step_url(flow: Flow) -> str:
+    return url_for(states.STEP_ENDPOINTS[flow.state], flow=flow.id)
+
+
+def _notice(problem: Problem, status: int, flow: Flow | None = None) -> tuple[str, int]:
+    continue_url = _step_url(flow) if flow is not None else None
+    page = render_template(
+        "provider/registration/notice.html", problem=problem, continue_url=continue_url
+    )
+    return page, status
+
+
+def _flow_at(step: str) -> Flow | Page:
+    """The flow if it is at ``step``; else the page to answer with instead."""
+    try:
+        flow = states.load_registration(request.args.get("flow"))
+    except DomainError as exc:
+        return _notice(exc.problem, 400)
+    if flow.state == step:
+        return flow
+    if request.method == "GET":
+        return redirect(_step_url(flow))
+    return _notice(FLOW_WRONG_STEP, 409, flow)
+
+
+@bp.get("/register")
+def start():
+    """Step 3 begins: a new flow, remembering an allowed ``return_to`` or login flow."""
+    if request.args.get("flow"):
+        return choose()
+    flow = states.start_registration_flow(
+        request.args.get("return_to"), request.args.get("login_flow")
+    )
+    return redirect(url_for("registration.choose", flow=flow.id))
+
+
+@bp.get("/register/method")
+def choose():
+    """Step 3: the account kind "Công dân" and the method "Thuê bao di động"."""
+    flow = _flow_at(states.CHOOSE)
+    if not isinstance(flow, Flow):
+        return flow
+    return render_template(
+        "provider/registration/choose.html",
+        flow=flow,
+        kinds=states.ACCOUNT_KINDS,
+        methods=states.METHODS,
+    )
+
+
+@bp.post("/register/method")
+def choose_method():
+    flow = _flow_at(states.CHOOSE)
+    if not isinstance(flow, Flow):
+        return flow
+    kind, method = request.form.get("kind", "citizen"), request.form.get("method")
+    if kind not in states.ACCOUNT_KINDS or method not in states.METHODS:
+        return _notice(FLOW_WRONG_STEP, 400, flow)
+    flow.state = states.DETAILS
+    save_flow(flow)
+    return redirect(url_for("registration.details", flow=flow.id))
+
+
+def _details_page(flow: Flow, typed: dict, problems=None, problem=None, status: int = 200):
+    page = render_template(
+        "provider/registration/details.html",
+        flow=flow,
+        values=typed,
+        problems=problems or {},
+        problem=problem,
+    )
+    return page, status
+
+
+@bp.route("/register/details", methods=["GET", "POST"])
+def details():
+    """Step 4: the citizen's details; then the "chính chủ" check and the OTP."""
+    flow = _flow_at(states.DETAILS)
+    if not isinstance(flow, Flow):
+        return flow
+    if request.method == "GET":
+        return _details_page(flow, {})
+    typed = typed_values(request.form)
+    checked, problems = check_details(typed)
+    if checked is None:
+        return _details_page(flow, typed, problems, status=400)
+    if account_exists(checked.id_number):
+        audit.record("registration.account_exists")
+        flow.data["complaint_prefill"] = checked.as_dict()  # for the "khiếu nại" link
+        save_flow(flow)
+        page = render_template(
+            "provider/registration/exists.html", flow=flow, problem=ACCOUNT_EXISTS
+        )
+        return page, 409
+    try:
+        registered = check_subscriber(checked.phone, checked.id_number)
+    except ServiceUnavailable:
+        return _details_page(flow, typed, problem=SUBSCRIBER_UNAVAILABLE, status=503)
+    if not registered:
+        audit.record("registration.subscriber_mismatch")
+        return _details_page(flow, typed, {"phone": SUBSCRIBER_MISMATCH}, status=400)
+    try:
+        services().otp.send(flow.id, checked.phone, "registration")
+    except DomainError as exc:
+        return _details_page(flow, typed, problem=exc.problem, status=429)
+    except ServiceUnavailable:
+        return _details_page(flow, typed, problem=UNAVAILABLE, status=503)
+    audit.record("otp.sent", purpose="registration")
+    flow.data["details"] = checked.as_dict()
+    flow.state = states.OTP
+    save_flow(flow)
+    return redirect(url_for("registration.otp", flow=flow.id))
+
+
+def _otp_page(flow: Flow, problem=None, status: int = 200, notice=None):
+    page = render_template(
+        "provider/otp.html",
+        heading="Xác thực số điện thoại",
+        flow=flow,
+        masked_phone=mask_phone(flow.data["details"]["phone"]),
+        otp_state=services().otp.state(flow.id),
+        action=url_for("registration.otp", flow=flow.id),
+        resend_action=url_for("registration.resend_otp", flow=flow.id),
+        problem=problem,
+        notice=notice,
+    )
+    return page, status
+
+
+@bp.route("/register/otp", methods=["GET", "POST"])
+def otp():
+    """Step 5: the OTP sent to the phone being registered, "Xác nhận"."""
+    flow = _flow_at(states.OTP)
+    if not isinstance(flow, Flow):
+        return flow
+    if request.method == "GET":
+        return _otp_page(flow)
+    try:
+        services().otp.verify(flow.id, request.form.get("otp", ""))
+    except DomainError as exc:
+        audit.record("otp.failed", purpose="registration", reason=exc.problem.code)
+        return _otp_page(flow, exc.problem, 400)
+    flow.state = states.PASSWORD
+    save_flow(flow)
+    return redirect(url_for("registration.password", flow=flow.id))
+
+
+@bp.post("/register/otp/resend")
+def resend_otp():
+    """ "Gửi lại OTP": a new code (the old one stops working) under the OTP rules."""
+    flow = _flow_at(states.OTP)
+    if not isinstance(flow, Flow):
+        return flow
+    try:
+        services().otp.send(flow.id, flow.data["details"]["phone"], "registration")
+    except DomainError as exc:
+        return _otp_page(flow, exc.problem, 429)
+    audit.record("otp.sent", purpose="registration", resend=True)
+    return _otp_page(flow, notice="Mã OTP mới đã được gửi.")
+
+
+@bp.route("/register/password", methods=["GET", "POST"])
+def password():
+    """Step 6: the password and its confirmation, "Đăng ký"; the account is created."""
+    flow = _flow_at(states.PASSWORD)
+    if not isinstance(flow, Flow):
+        return flow
+    if request.method == "GET":
+        return render_template("provider/registration/password.html", flow=flow)
+    try:
+        citizen = create_account(
+            flow, request.form.get("password", ""), request.form.get("password_confirm", "")
+        )
+    except DomainError as exc:
+        if exc.problem == ACCOUNT_EXISTS:
+            page = render_template(
+                "provider/registration/exists.html", flow=None, problem=ACCOUNT_EXISTS
+            )
+            return page, 409
+        if exc.problem.field in ("password", "password_confirm"):
+            page = render_template(
+                "provider/registration/password.html", flow=flow, problem=exc.problem
+            )
+            return page, 400
+        return _notice(exc.problem, 409)
+    sign_in(citizen)
+    services().otp.discard(flow.id)
+    return redirect(next_address(flow))
+
+
+@bp.get("/register/done")
+def done():
+    """Where a registration that no client asked for ends: signed in."""
+    login = current_login()
+    citizen = db.session.get(Citizen, login.citizen_id) if login else None
+    if citizen is None:
+        return redirect(url_for("pages.home"))
+    return render_template("provider/registration/done.html", citizen=citizen)

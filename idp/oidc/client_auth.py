@@ -1,0 +1,63 @@
+"""``private_key_jwt`` client authentication (OIDC Core §9, RFC 7523 §2.2).
+
+The client signs an assertion with a key from its registered ``jwks`` (or ``jwks_uri``,
+fetched with a short timeout and cached briefly); the assertion's ``aud`` must name this
+provider's token endpoint or issuer, and each ``jti`` is accepted once (remembered in the
+store until the assertion would have expired).
+"""
+
+from __future__ import annotations
+
+import time
+
+import requests
+from authlib.oauth2.rfc6749 import InvalidClientError
+from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
+from flask import current_app
+from joserfc.jwk import KeySet
+
+from idp.services import store
+
+JWKS_CACHE_SECONDS = 300
+_jwks_cache: dict[str, tuple[float, dict]] = {}
+
+
+def client_key_set(client) -> KeySet:
+    """The client's public keys, from ``jwks`` or (cached) ``jwks_uri``."""
+    metadata = client.client_metadata
+    if metadata.get("jwks"):
+        return KeySet.import_key_set(metadata["jwks"])
+    uri = metadata.get("jwks_uri")
+    if not uri:
+        raise InvalidClientError(description="The client has no registered keys.")
+    cached = _jwks_cache.get(uri)
+    if cached and cached[0] > time.monotonic():
+        return KeySet.import_key_set(cached[1])
+    try:
+        response = requests.get(uri, timeout=3)
+        response.raise_for_status()
+        data = response.json()
+    except (requests.RequestException, ValueError):
+        raise InvalidClientError(description="The client's jwks_uri cannot be read.") from None
+    _jwks_cache[uri] = (time.monotonic() + JWKS_CACHE_SECONDS, data)
+    return KeySet.import_key_set(data)
+
+
+class PrivateKeyJwt(JWTBearerClientAssertion):
+    CLIENT_AUTH_METHOD = "private_key_jwt"
+
+    def get_audiences(self) -> list[str]:
+        issuer = current_app.config["IDP_ISSUER"]
+        return [
+            f"{issuer}/oauth2/token",
+            issuer,
+            f"{issuer}/oauth2/introspect",
+            f"{issuer}/oauth2/revoke",
+        ]
+
+    def validate_jti(self, claims, jti) -> bool:
+        ttl = max(60, int(claims.get("exp", 0)) - int(time.time()) + self.leeway)
+        return store().add(f"jti:{claims['sub']}:{str(jti)[:128]}", {"at": 1}, min(ttl, 3600))
+
+    def resolve_client_public_key(self, client) -> KeySet:
+        return client_key_set(client)

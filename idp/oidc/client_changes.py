@@ -1,0 +1,113 @@
+"""Changing registered clients: approve, suspend, reactivate, rotate the secret, delete.
+
+Used by the operators' console and by RFC 7592 client management. A client that stops
+being active (suspended or deleted) also loses every token it holds, so an agency that
+is cut off is cut off at once, not when its tokens expire. Every change is audited with
+who made it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import update
+
+from idp import audit
+from idp.errors import DomainError, Problem
+from idp.extensions import db
+from idp.oidc.models import Client, Token
+from idp.oidc.registration_tokens import revoke_registration_access
+from idp.oidc.registry import new_client_secret
+
+ACTIVE = "active"
+PENDING = "pending"
+SUSPENDED = "suspended"
+DELETED = "deleted"
+SECRET_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+
+CLIENT_NOT_FOUND = Problem("client.not_found", "Không tìm thấy ứng dụng (client) này.")
+CLIENT_WRONG_STATUS = Problem(
+    "client.wrong_status", "Không thể thực hiện thao tác này ở trạng thái hiện tại của ứng dụng."
+)
+CLIENT_HAS_NO_SECRET = Problem(
+    "client.no_secret",
+    "Ứng dụng này không xác thực bằng client secret nên không có secret để cấp lại.",
+)
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """One operator action on a client's status: from which states, to which, its event."""
+
+    name: str
+    from_states: tuple[str, ...]
+    to_state: str
+    event: str
+
+
+APPROVE = StatusChange("approve", (PENDING,), ACTIVE, "client.approved")
+SUSPEND = StatusChange("suspend", (ACTIVE, PENDING), SUSPENDED, "client.suspended")
+REACTIVATE = StatusChange("reactivate", (SUSPENDED,), ACTIVE, "client.reactivated")
+STATUS_CHANGES = {change.name: change for change in (APPROVE, SUSPEND, REACTIVATE)}
+
+
+def find_client(client_id: str) -> Client:
+    """The client with this id (any status but deleted), or DomainError."""
+    client = None
+    if client_id and len(client_id) <= 64:
+        client = db.session.scalar(db.select(Client).filter_by(client_id=client_id))
+    if client is None or client.status == DELETED:
+        raise DomainError(CLIENT_NOT_FOUND)
+    return client
+
+
+def revoke_client_tokens(client_id: str) -> None:
+    """Revoke every live token of the client (the caller commits)."""
+    now = int(time.time())
+    for column in (Token.access_token_revoked_at, Token.refresh_token_revoked_at):
+        db.session.execute(
+            update(Token)
+            .where(Token.client_id == client_id, column == 0)
+            .values({column: now})
+            .execution_options(synchronize_session=False)
+        )
+
+
+def change_status(client_id: str, change: StatusChange, actor: str) -> Client:
+    """Apply ``change`` (APPROVE, SUSPEND, REACTIVATE) if the client's state allows it."""
+    client = find_client(client_id)
+    if client.status not in change.from_states:
+        raise DomainError(CLIENT_WRONG_STATUS)
+    previous = client.status
+    client.status = change.to_state
+    if change.to_state != ACTIVE:
+        revoke_client_tokens(client.client_id)
+    db.session.commit()
+    audit.record(change.event, client_id=client.client_id, actor=actor, previous=previous)
+    return client
+
+
+def rotate_secret(client_id: str, actor: str) -> str:
+    """Issue a new secret (the old one stops working at once); returns it, to show once."""
+    client = find_client(client_id)
+    if client.token_endpoint_auth_method not in SECRET_AUTH_METHODS:
+        raise DomainError(CLIENT_HAS_NO_SECRET)
+    secret = new_client_secret()
+    client.set_secret(secret)
+    db.session.commit()
+    audit.record("client.secret_rotated", client_id=client.client_id, actor=actor)
+    return secret
+
+
+def delete_client(client: Client, actor: str) -> None:
+    """RFC 7592 §2.3: the client id, secret and registration access token stop working.
+
+    The row stays (status ``deleted``) so the audit trail and consents still name it.
+    """
+    client.status = DELETED
+    client.client_secret = None
+    revoke_registration_access(client.client_id)
+    revoke_client_tokens(client.client_id)
+    db.session.commit()
+    audit.record("client.deleted", client_id=client.client_id, actor=actor)

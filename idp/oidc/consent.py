@@ -1,0 +1,122 @@
+"""Consent (OIDC Core §3.1.2.4) for clients that are not first-party (``trusted``).
+
+The citizen sees the agency's name and each piece of data the scopes would release, and
+approves or denies. An approval is remembered per client and scope set, so the next
+authorization asking for the same or fewer scopes goes straight through; ``prompt=consent``
+asks again. Denial returns ``access_denied`` to the client.
+"""
+
+from __future__ import annotations
+
+from authlib.oauth2.rfc6749 import scope_to_list
+from flask import Blueprint, redirect, render_template, request, url_for
+
+from idp import audit
+from idp.errors import DomainError
+from idp.extensions import db
+from idp.flows.flow import Flow, create_flow, finish_flow, load_flow
+from idp.login_session import current_login
+from idp.oidc.models import Consent
+
+bp = Blueprint("consent", __name__)
+
+# What each scope releases, in the words a citizen reads on the consent page.
+SCOPE_LABELS: dict[str, list[str]] = {
+    "openid": ["Mã định danh tài khoản của bạn dành riêng cho cơ quan này"],
+    "profile": ["Họ và tên", "Ngày sinh", "Giới tính"],
+    "phone": ["Số điện thoại"],
+    "email": ["Thư điện tử (email)"],
+    "citizen_id": ["Số định danh cá nhân (số CMND/CCCD)"],
+    "offline_access": ["Duy trì quyền truy cập cả khi bạn không trực tuyến"],
+}
+
+
+def data_items(scope: str) -> list[str]:
+    """The labels of every piece of data a scope string releases."""
+    items: list[str] = []
+    for name in scope_to_list(scope) or []:
+        items.extend(SCOPE_LABELS.get(name, []))
+    return items
+
+
+def has_consent(citizen_id: int, client_id: str, scope: str) -> bool:
+    row = db.session.scalar(
+        db.select(Consent).filter_by(citizen_id=citizen_id, client_id=client_id)
+    )
+    return row is not None and row.covers(scope)
+
+
+def needs_consent(citizen_id: int, client, scope: str, prompts: list[str]) -> bool:
+    if client.trusted:
+        return False
+    return "consent" in prompts or not has_consent(citizen_id, client.client_id, scope)
+
+
+def remember_consent(citizen_id: int, client_id: str, scope: str) -> None:
+    row = db.session.scalar(
+        db.select(Consent).filter_by(citizen_id=citizen_id, client_id=client_id)
+    )
+    if row is None:
+        row = Consent(citizen_id=citizen_id, client_id=client_id, scopes="")
+        db.session.add(row)
+    row.scopes = " ".join(sorted(set(row.scopes.split()) | set(scope.split())))
+    db.session.commit()
+
+
+def ask_consent(params: dict[str, str], client, scope: str, fresh_login: bool):
+    """Park the authorization request and show the consent page."""
+    flow = create_flow(
+        "consent",
+        "ask",
+        {
+            "authorize": params,
+            "client_id": client.client_id,
+            "client_name": client.client_name or client.client_id,
+            "scope": scope,
+            "fresh_login": fresh_login,
+            "policy_uri": client.client_metadata.get("policy_uri"),
+        },
+    )
+    return redirect(url_for("consent.ask", flow=flow.id))
+
+
+def _load() -> Flow | tuple[str, int]:
+    try:
+        return load_flow("consent", request.values.get("flow"), "ask")
+    except DomainError as exc:
+        return render_template("provider/message.html", problem=exc.problem, restart=True), 400
+
+
+@bp.get("/consent")
+def ask():
+    flow = _load()
+    if not isinstance(flow, Flow):
+        return flow
+    return render_template(
+        "provider/consent/ask.html", flow=flow, items=data_items(flow.data["scope"])
+    )
+
+
+@bp.post("/consent")
+def decide():
+    """The citizen's decision: "approve" (the first button) or "deny"."""
+    from idp.oidc.authorize import deny, process
+
+    flow = _load()
+    if not isinstance(flow, Flow):
+        return flow
+    login = current_login()
+    if login is None or not finish_flow(flow):
+        return redirect(url_for("pages.home"))
+    params, client_id = flow.data["authorize"], flow.data["client_id"]
+    if request.form.get("decision") != "approve":
+        audit.record("consent.denied", citizen_id=login.citizen_id, client_id=client_id)
+        return deny(params)
+    remember_consent(login.citizen_id, client_id, flow.data["scope"])
+    audit.record(
+        "consent.granted",
+        citizen_id=login.citizen_id,
+        client_id=client_id,
+        scope=flow.data["scope"],
+    )
+    return process(params, fresh_login=flow.data["fresh_login"], consented=True)

@@ -1,0 +1,167 @@
+"""Token lifecycle beyond the code grant (RFC 9700 §2.2.2, §4.14):
+
+- ``RotatingRefreshGrant``: RFC 6749 §6 with rotation on every use; presenting a refresh
+  token that was already rotated away revokes its whole family (every token descended
+  from the same authorization), because only a thief or a broken client does that.
+- ``AgencyClientCredentials``: RFC 6749 §4.4 for agency back-ends; the token carries no
+  citizen and no citizen scope.
+- ``Introspection``: RFC 7662, answering details only to the token's own client or to a
+  client registered as a resource server (``resource_server: true``).
+- ``Revocation``: RFC 7009; revoking either token of a pair revokes both.
+"""
+
+from __future__ import annotations
+
+import time
+
+from authlib.oauth2.rfc6749 import scope_to_list
+from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant, RefreshTokenGrant
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint
+from flask import current_app, g
+
+from idp import audit
+from idp.extensions import db
+from idp.oidc.claims import SUPPORTED_SCOPES, subject_for
+from idp.oidc.models import Token
+from idp.oidc.tokens import find_access_token, find_refresh_token
+
+CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
+CITIZEN_SCOPES = set(SUPPORTED_SCOPES)
+
+
+def revoke_family(family: str | None, reason: str) -> int:
+    """Revoke every token of a refresh-token family."""
+    if not family:
+        return 0
+    rows = db.session.scalars(db.select(Token).filter_by(family=family)).all()
+    for row in rows:
+        row.revoke()
+    db.session.commit()
+    if rows:
+        audit.record(
+            "token.family_revoked",
+            client_id=rows[0].client_id,
+            citizen_id=rows[0].citizen_id,
+            reason=reason,
+            count=len(rows),
+        )
+    return len(rows)
+
+
+class RotatingRefreshGrant(RefreshTokenGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = [*CLIENT_AUTH_METHODS, "none"]
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token: str) -> Token | None:
+        token = find_refresh_token(refresh_token)
+        if token is None:
+            return None
+        if token.refresh_token_revoked_at:
+            # A rotated-away token came back: treat the family as stolen.
+            revoke_family(token.family, "refresh_token_reuse")
+            return None
+        if token.refresh_expires_at and token.refresh_expires_at < time.time():
+            return None
+        g.token_family = token
+        g.auth_context = {
+            "auth_time": token.auth_time,
+            "acr": token.acr,
+            "amr": (token.amr or "").split(),
+        }
+        return token
+
+    def authenticate_user(self, refresh_token: Token):
+        citizen = refresh_token.citizen
+        return citizen if citizen is not None and citizen.is_active else None
+
+    def revoke_old_credential(self, refresh_token: Token) -> None:
+        refresh_token.revoke()
+        db.session.commit()
+
+
+class AgencyClientCredentials(ClientCredentialsGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
+
+    def validate_token_request(self) -> None:
+        super().validate_token_request()
+        asked = set(scope_to_list(self.request.payload.scope) or [])
+        if asked & CITIZEN_SCOPES:
+            from authlib.oauth2.rfc6749 import InvalidScopeError
+
+            raise InvalidScopeError("Citizen scopes need a citizen: use the code flow.")
+
+
+def _find_any(token_string: str, hint: str | None) -> Token | None:
+    if hint == "refresh_token":
+        return find_refresh_token(token_string) or find_access_token(token_string)
+    return find_access_token(token_string) or find_refresh_token(token_string)
+
+
+class Introspection(IntrospectionEndpoint):
+    CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> Token | None:
+        token = _find_any(token_string, token_type_hint)
+        if token is not None:
+            g.introspected_as = (
+                "refresh_token"
+                if token.refresh_token_hash == _hash(token_string)
+                else "access_token"
+            )
+        return token
+
+    def check_permission(self, token: Token, client, request) -> bool:
+        return token.client_id == client.client_id or bool(
+            client.client_metadata.get("resource_server")
+        )
+
+    def create_introspection_payload(self, token: Token | None) -> dict:
+        if token is None:
+            return {"active": False}
+        if g.get("introspected_as") == "refresh_token":
+            expired = bool(token.refresh_expires_at and token.refresh_expires_at < time.time())
+            if token.refresh_token_revoked_at or expired:
+                return {"active": False}
+        elif token.is_expired() or token.is_revoked():
+            return {"active": False}
+        return self.introspect_token(token)
+
+    def introspect_token(self, token: Token) -> dict:
+        client = token.get_client()
+        payload = {
+            "active": True,
+            "client_id": token.client_id,
+            "token_type": "Bearer"
+            if g.get("introspected_as") == "access_token"
+            else "refresh_token",
+            "scope": token.scope,
+            "iat": token.issued_at,
+            "exp": token.get_expires_at()
+            if g.get("introspected_as") == "access_token"
+            else token.refresh_expires_at,
+            "iss": current_app.config["IDP_ISSUER"],
+        }
+        if token.citizen is not None:
+            payload["sub"] = subject_for(token.citizen, client)
+        if token.acr:
+            payload.update(acr=token.acr, auth_time=token.auth_time)
+        return payload
+
+
+class Revocation(RevocationEndpoint):
+    CLIENT_AUTH_METHODS = [*CLIENT_AUTH_METHODS, "none"]
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> Token | None:
+        return _find_any(token_string, token_type_hint)
+
+    def revoke_token(self, token: Token, request) -> None:
+        token.revoke()
+        db.session.commit()
+        audit.record("token.revoked", client_id=token.client_id, citizen_id=token.citizen_id)
+
+
+def _hash(value: str) -> str:
+    from idp.oidc.models import keyed_hash
+
+    return keyed_hash(value)

@@ -1,0 +1,58 @@
+"""The provincial portal (Dak Lak) as an OpenID Connect relying party of the provider.
+
+A Flask application of its own, started by ``idp portal``: it delegates login and
+registration to the national provider, keeps sessions and tokens on the server side,
+and logs out both ways (RP-Initiated and Back-Channel Logout).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from idp.logging_setup import configure_logging
+from idp.settings import ROOT
+
+
+def create_portal_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build a portal app from its settings (``idp.portal.settings``) and ``overrides``."""
+    from idp import security_headers
+    from idp.portal import error_pages
+    from idp.portal.provider_client import ProviderClient
+    from idp.portal.services import PortalServices
+    from idp.portal.session_store import ServerSideSessions
+    from idp.portal.settings import load_portal_settings
+    from idp.portal.views import backchannel_logout
+    from idp.portal.views import bp as portal_bp
+    from idp.store import create_store
+
+    settings = load_portal_settings(overrides)
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.update(settings)
+    app.config.update(
+        SECRET_KEY=settings["PORTAL_SECRET_KEY"],
+        SESSION_COOKIE_NAME=settings["PORTAL_COOKIE_NAME"],
+        SESSION_COOKIE_SECURE=settings["PORTAL_BASE_URL"].startswith("https://"),
+        WTF_CSRF_TIME_LIMIT=None,
+        # Pages send no Referer (Referrer-Policy: no-referrer), so no strict referer check.
+        WTF_CSRF_SSL_STRICT=False,
+        MAX_CONTENT_LENGTH=1048576,
+        JSON_AS_ASCII=False,
+    )
+    configure_logging(bool(settings["LOG_JSON"]))
+    store = create_store(settings["REDIS_URL"] or None, prefix=settings["PORTAL_REDIS_PREFIX"])
+    app.session_interface = ServerSideSessions(store, int(settings["PORTAL_SESSION_SECONDS"]))
+    app.extensions["portal"] = PortalServices(store=store, provider=ProviderClient(app, settings))
+    csrf = CSRFProtect(app)
+    csrf.exempt(backchannel_logout)  # a server-to-server POST from the provider
+    app.register_blueprint(portal_bp)
+    security_headers.init_app(app)
+    error_pages.init_app(app)
+    return app

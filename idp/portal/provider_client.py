@@ -1,0 +1,121 @@
+"""The national provider as the portal sees it: Authlib's Flask OAuth client, configured by
+discovery, plus the checks Authlib's client leaves to the application.
+
+Authlib does: discovery (``server_metadata_url``), the authorization URL with ``state``,
+``nonce`` and PKCE S256, keeping that request's data in the (server-side) session, the
+token request with client_secret_basic, refresh, userinfo and the RP-Initiated Logout URL.
+Written here: the discovery ``issuer`` check (Discovery 1.0 §4.3), a JWK Set fetcher that
+re-fetches at most every few seconds, and turning network failures into a Problem.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+import requests
+from authlib.integrations.flask_client import OAuth
+from flask import Flask, current_app, session
+
+from idp.errors import DomainError, Problem
+
+log = logging.getLogger("idp.portal")
+
+PROVIDER_UNREACHABLE = Problem(
+    "portal.provider_unreachable",
+    "Không kết nối được tới Cổng Dịch vụ công Quốc gia. Vui lòng thử lại sau ít phút.",
+)
+PROVIDER_MISCONFIGURED = Problem(
+    "portal.provider_misconfigured",
+    "Cấu hình kết nối tới Cổng Dịch vụ công Quốc gia không đúng. "
+    "Vui lòng liên hệ bộ phận hỗ trợ của cổng tỉnh.",
+)
+
+# A flood of tokens with made-up key ids must not become a flood of JWKS requests.
+JWKS_REFETCH_SECONDS = 5.0
+
+
+class ProviderClient:
+    """One portal's client of the provider (``app.extensions['portal'].provider``)."""
+
+    def __init__(self, app: Flask, settings: dict[str, Any]):
+        self.issuer = settings["PORTAL_ISSUER"]
+        self.client_id = settings["PORTAL_CLIENT_ID"]
+        self.oauth = OAuth(app)
+        self.oauth_app = self.oauth.register(
+            "dvc",
+            client_id=self.client_id,
+            client_secret=settings["PORTAL_CLIENT_SECRET"],
+            server_metadata_url=f"{self.issuer}/.well-known/openid-configuration",
+            client_kwargs={
+                "scope": settings["PORTAL_SCOPE"],
+                "code_challenge_method": "S256",
+                "token_endpoint_auth_method": "client_secret_basic",
+                "default_timeout": int(settings["PORTAL_HTTP_TIMEOUT"]),
+            },
+        )
+        self._lock = threading.Lock()
+        self._refetched_at = float("-inf")
+
+    def metadata(self) -> dict[str, Any]:
+        """The provider's discovery document (loaded once), its issuer checked."""
+        try:
+            metadata = self.oauth_app.load_server_metadata()
+        except (requests.RequestException, ValueError) as exc:
+            log.warning("discovery failed: %s", exc)
+            raise DomainError(PROVIDER_UNREACHABLE) from exc
+        if metadata.get("issuer") != self.issuer:
+            log.error("discovery issuer %r is not %r", metadata.get("issuer"), self.issuer)
+            self.oauth_app.server_metadata.pop("_loaded_at", None)
+            raise DomainError(PROVIDER_MISCONFIGURED)
+        return metadata
+
+    def fetch_jwks(self, force: bool = False) -> dict[str, Any]:
+        """The provider's JWK Set; ``force`` re-fetches it unless that was just done."""
+        self.metadata()
+        with self._lock:
+            if force and time.monotonic() - self._refetched_at < JWKS_REFETCH_SECONDS:
+                force = False
+            if force:
+                self._refetched_at = time.monotonic()
+        try:
+            return self.oauth_app.fetch_jwk_set(force=force)
+        except (requests.RequestException, ValueError) as exc:
+            log.warning("JWKS fetch failed: %s", exc)
+            raise DomainError(PROVIDER_UNREACHABLE) from exc
+
+    def id_token_algorithms(self) -> list[str]:
+        """The signing algorithms the provider advertises, limited to the ones we accept."""
+        offered = self.metadata().get("id_token_signing_alg_values_supported") or ["RS256"]
+        return [alg for alg in offered if alg in ("RS256", "ES256")]
+
+    def start_authorization(self, redirect_uri: str, **saved: Any) -> str:
+        """A new authorization request (state, nonce, PKCE) saved in the session; its URL."""
+        self.metadata()
+        settings = current_app.config
+        try:
+            request = self.oauth_app.create_authorization_url(
+                redirect_uri, acr_values=settings["PORTAL_ACR_VALUES"]
+            )
+        except requests.RequestException as exc:
+            raise DomainError(PROVIDER_UNREACHABLE) from exc
+        self.oauth_app.save_authorize_data(redirect_uri=redirect_uri, **request, **saved)
+        return request["url"]
+
+    def take_authorization(self, state: str | None) -> dict[str, Any] | None:
+        """The saved request for ``state`` (removed: a state works once), or None."""
+        if not state or len(state) > 128:
+            return None
+        data = self.oauth_app.framework.get_state_data(session, state)
+        self.oauth_app.framework.clear_state_data(session, state)
+        return data
+
+    def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """Run one of Authlib's client calls, a network failure becoming a Problem."""
+        try:
+            return getattr(self.oauth_app, method)(*args, **kwargs)
+        except requests.RequestException as exc:
+            log.warning("%s failed: %s", method, exc)
+            raise DomainError(PROVIDER_UNREACHABLE) from exc

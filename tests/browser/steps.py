@@ -1,0 +1,96 @@
+"""Steps a citizen takes in the browser, shared by the journeys (labels from the guide)."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import PHONE, scroll_width
+
+PORTAL_ACCOUNT = "Tài khoản cấp bởi Cổng dịch vụ công quốc gia"
+OTP_SENT = "Mã OTP đã được gửi đến số điện thoại"
+PASSWORD = re.compile(r"^Mật khẩu")  # not "Nhập lại mật khẩu"
+
+NEWCOMER = {
+    "id_number": "066195012345",  # Đắk Lắk, 20th century, female, born 1995
+    "full_name": "Trần Thị Bình",
+    "date_of_birth": "1995-03-08",
+    "gender": "Nữ",
+    "phone": "0987 654 321",
+    "e164": "+84987654321",
+    "masked": "098****321",
+    "password": "binhtran2026",
+}
+
+
+def fits_phone(page: Page) -> bool:
+    """Nothing on the page is wider than a 360 px phone screen."""
+    return scroll_width(page) <= PHONE["width"]
+
+
+def choose_portal_account(page: Page) -> None:
+    """Guide part 2, step 4: the provider's choice page."""
+    page.get_by_role("button", name=PORTAL_ACCOUNT).click()
+    expect(page.get_by_label("Tên đăng nhập")).to_be_visible()
+
+
+def submit_password(page: Page, username: str, password: str) -> None:
+    """Guide part 2, step 5: user name (CMND/CCCD) and password, "Đăng nhập"."""
+    page.get_by_label("Tên đăng nhập").fill(username)
+    page.get_by_label("Mật khẩu").fill(password)
+    page.get_by_role("button", name="Đăng nhập", exact=True).click()
+
+
+def confirm_otp(page: Page, provider, phone_e164: str, masked: str) -> None:
+    """Guide part 2, step 6: the OTP from the SMS outbox, "Xác nhận"."""
+    expect(page.get_by_text(OTP_SENT)).to_contain_text(masked)
+    page.get_by_label("Mã OTP").fill(provider.outbox.last_otp(phone_e164))
+    page.get_by_role("button", name="Xác nhận").click()
+
+
+def log_in(page: Page, provider, citizen: dict, masked: str) -> None:
+    """Steps 4-6 from the provider's choice page, for a citizen with ``e164`` set."""
+    choose_portal_account(page)
+    submit_password(page, citizen["id_number"], citizen["password"])
+    confirm_otp(page, provider, citizen["e164"], masked)
+
+
+def open_details_form(page: Page, provider) -> None:
+    """Guide part 1, step 3 at the provider: "Công dân" (already chosen), "Thuê bao di động"."""
+    page.goto(f"{provider.url}/register")
+    expect(page.get_by_label("Công dân")).to_be_checked()
+    page.get_by_role("button", name="Thuê bao di động").click()
+    expect(page).to_have_url(re.compile(r"/register/details\?flow="))
+
+
+def fill_details(page: Page, person: dict, **changes) -> None:
+    """Guide part 1, step 4: the details form (``gender`` is the label "Nam" or "Nữ")."""
+    values = {**person, **changes}
+    page.get_by_label("Số CMND/CCCD").fill(values["id_number"])
+    page.get_by_label("Họ và tên").fill(values["full_name"])
+    page.get_by_label("Ngày sinh").fill(values["date_of_birth"])
+    page.get_by_label(values["gender"], exact=True).check()
+    page.get_by_label("Số điện thoại di động").fill(values["phone"])
+
+
+def press_register(page: Page) -> None:
+    """ "Đăng ký" (the details form and the password form)."""
+    page.get_by_role("button", name="Đăng ký", exact=True).click()
+
+
+def fill_new_password(page: Page, password: str, confirmation: str | None = None) -> None:
+    """Guide part 1, step 6: the password and its confirmation."""
+    page.get_by_label(PASSWORD).fill(password)
+    page.get_by_label("Nhập lại mật khẩu").fill(password if confirmation is None else confirmation)
+
+
+def register(page: Page, provider, person: dict) -> None:
+    """Guide part 1, steps 3-6 at the provider, from its registration choice page."""
+    expect(page.get_by_label("Công dân")).to_be_checked()
+    page.get_by_role("button", name="Thuê bao di động").click()
+    fill_details(page, person)
+    press_register(page)
+    confirm_otp(page, provider, person["e164"], person["masked"])
+    fill_new_password(page, person["password"])
+    press_register(page)

@@ -1,0 +1,107 @@
+"""An OIDC client library that is not Authlib (requests-oauthlib, on oauthlib) completes
+the code flow against the provider served over real HTTP on 127.0.0.1: it fills the
+forms, reads the OTP from the SMS outbox, and PyJWT verifies the ID token via the JWKS."""
+
+from __future__ import annotations
+
+import os
+import re
+from urllib.parse import urljoin
+
+import jwt
+import pytest
+import requests
+from requests_oauthlib import OAuth2Session
+
+from tests.conftest import CITIZEN, Outbox
+from tests.live import LiveServer, free_port
+
+pytestmark = pytest.mark.servers
+
+
+def form_fields(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
+
+
+@pytest.fixture
+def provider(app_factory):
+    port = free_port()
+    issuer = f"http://127.0.0.1:{port}"
+    app = app_factory(IDP_ISSUER=issuer)
+    from idp.accounts.creation import create_citizen
+    from idp.oidc.registry import create_client
+
+    with app.app_context():
+        create_citizen(**CITIZEN, actor="test")
+        client_id, secret = create_client(
+            name="Agency using oauthlib",
+            redirect_uris=["http://127.0.0.1:9/callback"],
+            scope="openid profile phone offline_access",
+            trusted=True,
+        )
+    with LiveServer(app, port) as server:
+        yield server, client_id, secret, Outbox(app_factory.outbox)
+
+
+def test_requests_oauthlib_completes_the_code_flow(provider):
+    server, client_id, secret, outbox = provider
+    os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"  # plain http on loopback only
+    meta = requests.get(f"{server.url}/.well-known/openid-configuration", timeout=5).json()
+    assert meta["issuer"] == server.url
+
+    oauth = OAuth2Session(
+        client_id,
+        redirect_uri="http://127.0.0.1:9/callback",
+        scope=["openid", "profile", "phone"],
+        pkce="S256",
+    )
+    url, _ = oauth.authorization_url(meta["authorization_endpoint"], nonce="n-oauthlib")
+
+    browser = requests.Session()
+    resp = browser.get(url, timeout=5)  # follows to the method choice page
+    page = resp.text
+    assert "Tài khoản cấp bởi Cổng dịch vụ công quốc gia" in page
+    resp = browser.post(
+        f"{server.url}/login/method", data={**form_fields(page), "method": "password"}, timeout=5
+    )
+    resp = browser.post(
+        resp.url,
+        data={
+            **form_fields(resp.text),
+            "username": CITIZEN["id_number"],
+            "password": CITIZEN["password"],
+        },
+        timeout=5,
+    )
+    assert "Mã OTP" in resp.text
+    resp = browser.post(
+        resp.url,
+        data={**form_fields(resp.text), "otp": outbox.last_otp()},
+        timeout=5,
+        allow_redirects=False,
+    )
+    callback = urljoin(resp.url, resp.headers["Location"])
+    while callback.startswith(server.url):
+        resp = browser.get(callback, allow_redirects=False, timeout=5)
+        callback = urljoin(resp.url, resp.headers["Location"])
+    assert callback.startswith("http://127.0.0.1:9/callback")
+
+    token = oauth.fetch_token(
+        meta["token_endpoint"],
+        authorization_response=callback,
+        client_secret=secret,
+        include_client_id=False,
+    )
+    header = jwt.get_unverified_header(token["id_token"])
+    jwks = jwt.PyJWKClient(meta["jwks_uri"])
+    claims = jwt.decode(
+        token["id_token"],
+        jwks.get_signing_key(header["kid"]).key,
+        algorithms=[header["alg"]],
+        audience=client_id,
+        issuer=server.url,
+    )
+    assert claims["nonce"] == "n-oauthlib" and claims["acr"] == "LoA1"
+    info = oauth.get(meta["userinfo_endpoint"], timeout=5).json()
+    assert info["sub"] == claims["sub"] and info["name"] == CITIZEN["full_name"]
+    assert f"iss={server.url}".replace(":", "%3A").replace("/", "%2F") in callback
