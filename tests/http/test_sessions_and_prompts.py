@@ -16,7 +16,7 @@ def browser(app, outbox):
 
 
 def login_once(browser, citizen, oidc_client, **extra):
-    url, req = browser.authorize_url(oidc_client["client_id"], **extra)
+    url, _ = browser.authorize_url(oidc_client["client_id"], **extra)
     resp = browser.login(url, citizen["id_number"], citizen["password"], citizen["phone_e164"])
     assert resp.location.startswith(REDIRECT_URI)
     return resp
