@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 from pathlib import Path
 
 from bench.run import Options, execute
@@ -73,7 +74,15 @@ def parse_options(argv: list[str] | None = None) -> tuple[Options, argparse.Name
     return options, args
 
 
+def _stop_on(signum: int, _frame) -> None:
+    raise SystemExit(128 + signum)  # unwinds through the run's clean-up
+
+
 def main() -> None:
+    # SIGTERM (what bench/run sends on Ctrl-C) and SIGINT both end the run cleanly, even
+    # when the shell started us with SIGINT ignored.
+    signal.signal(signal.SIGTERM, _stop_on)
+    signal.signal(signal.SIGINT, _stop_on)
     options, args = parse_options()
     docs = BENCH_DIR.parent / "docs" / "benchmarks.md" if args.update_docs else None
     path = execute(options, args.results_dir, docs)

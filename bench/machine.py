@@ -41,6 +41,11 @@ def _command_version(argv: list[str]) -> str:
     return text[0] if text else "unknown"
 
 
+def _first_version(text: str) -> str:
+    found = re.search(r"\d+(?:\.\d+)+", text)
+    return found.group(0) if found else "unknown"
+
+
 def _redis_version() -> str:
     found = re.search(r"v=(\S+)", _command_version(["redis-server", "--version"]))
     return found.group(1) if found else "unknown"
@@ -71,7 +76,7 @@ def facts() -> dict:
             f"Node.js {_command_version(['node', '--version'])}",
             f"oidc-provider {_oidc_provider()}",
             _command_version(["wrk", "--version"]).split(" [")[0],
-            f"PostgreSQL {_command_version(['psql', '--version']).split()[-1]}",
+            f"PostgreSQL {_first_version(_command_version(['psql', '--version']))}",
             f"Redis {_redis_version()}",
         ]
     )

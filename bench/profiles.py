@@ -131,6 +131,13 @@ def _cost(frames: Frames) -> str:
     return next(name for name, matches in COSTS if matches(frames))
 
 
+def _application_frames(frames: Frames) -> set[str]:
+    """The provider's and Authlib's frames, leaving out WSGI layers wrapped around Flask."""
+    flask_at = [i for i, (function, _) in enumerate(frames) if function == "Flask.wsgi_app"]
+    inner = frames[flask_at[-1] :] if flask_at else frames
+    return {f"{fn} ({pl})" for fn, pl in inner if pl.startswith(("idp/", "authlib/"))}
+
+
 def _top(counter: Counter, total: int, limit: int) -> list[tuple[str, float]]:
     return [(name, count / total) for name, count in counter.most_common(limit)] if total else []
 
@@ -156,7 +163,7 @@ def summarise(raw: str, limit: int = 8) -> Profile:
         costs[_cost(frames)] += count
         packages[_package(place)] += count
         leaves[f"{function} ({place})"] += count
-        for name in {f"{fn} ({pl})" for fn, pl in frames if pl.startswith(("idp/", "authlib/"))}:
+        for name in _application_frames(frames):
             app[name] += count
     return Profile(
         samples=samples,

@@ -246,6 +246,32 @@ def profile_paths(bench: Bench, provider: Target, report: RunReport) -> None:
         report.profiles["Full login"] = recording.summary()
 
 
+def run_phases(bench: Bench, report: RunReport) -> None:
+    """Floor, servers, every path, logins, profiles, memory: filling ``report``."""
+    options = bench.options
+    print("measuring the argon2id floor ...", flush=True)
+    report.argon2 = bench.argon2_floor()
+    print("starting PostgreSQL database, SMS sink, provider and anchor ...", flush=True)
+    bench.start(report.argon2["per_second"])
+    provider, anchor = bench.targets()
+    report.service_latency.append(bench.service_latency())
+    print("measuring paths (provider, then anchor) ...", flush=True)
+    measure_paths(bench, provider, anchor, report)
+    print("measuring full logins ...", flush=True)
+    try:
+        report.login = bench.logins(options.login_seconds, options.login_warmup)
+    except Exception as exc:  # reported in the table
+        report.login_problem = f"{type(exc).__name__}: {exc}"[:200]
+    if options.profile_seconds > 0:
+        try:
+            profile_paths(bench, provider, report)
+        except Exception as exc:  # the figures stand without the profiles
+            report.profile_problem = f"{type(exc).__name__}: {exc}"[:300]
+    report.service_latency.append(bench.service_latency())
+    report.provider_hwm_kib = peak_memory_kib(provider)
+    report.anchor_hwm_kib = peak_memory_kib(anchor)
+
+
 def execute(options: Options, results_dir: Path, docs_file: Path | None) -> Path:
     """The whole run; returns the Markdown report's path."""
     if (os.cpu_count() or 1) < 2:
@@ -264,27 +290,7 @@ def execute(options: Options, results_dir: Path, docs_file: Path | None) -> Path
     bench = Bench(options, workdir, profile_dir)
     finished = False
     try:
-        print("measuring the argon2id floor ...", flush=True)
-        report.argon2 = bench.argon2_floor()
-        print("starting PostgreSQL database, SMS sink, provider and anchor ...", flush=True)
-        bench.start(report.argon2["per_second"])
-        provider, anchor = bench.targets()
-        report.service_latency.append(bench.service_latency())
-        print("measuring paths (provider, then anchor) ...", flush=True)
-        measure_paths(bench, provider, anchor, report)
-        print("measuring full logins ...", flush=True)
-        try:
-            report.login = bench.logins(options.login_seconds, options.login_warmup)
-        except Exception as exc:  # reported in the table
-            report.login_problem = f"{type(exc).__name__}: {exc}"[:200]
-        if options.profile_seconds > 0:
-            try:
-                profile_paths(bench, provider, report)
-            except Exception as exc:  # the figures stand without the profiles
-                report.profile_problem = f"{type(exc).__name__}: {exc}"[:300]
-        report.service_latency.append(bench.service_latency())
-        report.provider_hwm_kib = peak_memory_kib(provider)
-        report.anchor_hwm_kib = peak_memory_kib(anchor)
+        run_phases(bench, report)
         finished = True
     finally:
         bench.stop()

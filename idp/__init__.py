@@ -140,8 +140,14 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(sms_page_bp)
     app.after_request(apply_cookie)
     app.context_processor(lambda: {"url_map_endpoints": app.view_functions})
+    from idp import i18n  # page language: Vietnamese default, English (Flask-Babel)
+
+    i18n.init_app(app)
     security_headers.init_app(app)
     error_pages.init_app(app)
+    from idp.abuse import web as abuse  # input limits, SMS-pumping challenge (idp/abuse/)
+
+    abuse.init_app(app)
 
 
 def _init_operations(app: Flask) -> None:

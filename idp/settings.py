@@ -84,6 +84,24 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMIT_TOKEN": "600/minute",
     "RATE_LIMIT_USERINFO": "1200/minute",
     "METRICS_ALLOWED_IPS": "",
+    # Abuse defences (idp/abuse/): OTP sends per identity number / client IP / network
+    # prefix (IPv4 /24, IPv6 /48) per hour and for the whole provider per minute; near
+    # OTP_CHALLENGE_PERCENT of a per-IP, prefix or global cap a proof of work of
+    # POW_DIFFICULTY_BITS is asked for. Failed passwords per IP and per user name per window.
+    "OTP_SENDS_PER_ID_NUMBER_PER_HOUR": 10,
+    "OTP_SENDS_PER_IP_PER_HOUR": 30,
+    "OTP_SENDS_PER_PREFIX_PER_HOUR": 120,
+    "OTP_SENDS_GLOBAL_PER_MINUTE": 600,
+    "OTP_CHALLENGE_PERCENT": 80,
+    "POW_DIFFICULTY_BITS": 16,
+    "POW_CHALLENGE_SECONDS": 600,
+    "LOGIN_FAILURES_PER_IP": 20,
+    "LOGIN_FAILURES_PER_USERNAME": 10,
+    "LOGIN_THROTTLE_WINDOW_SECONDS": 600,
+    # Input limits (idp/abuse/input_limits.py): parameters per request, characters per field.
+    "MAX_REQUEST_PARAMETERS": 100,
+    "MAX_FIELD_LENGTH": 5000,
+    "MAX_PROTOCOL_FIELD_LENGTH": 16384,
 }
 
 _REQUIRED_IN_PRODUCTION = ("DATABASE_URL", "REDIS_URL")

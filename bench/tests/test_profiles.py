@@ -35,6 +35,18 @@ def test_innermost_and_application_frames_are_named_by_place():
     assert profile.top_app == [("password (idp/flows/login/views.py)", 70 / 80)]
 
 
+def test_wsgi_layers_around_flask_are_not_counted_as_application_frames():
+    wrapped = (
+        f"{REQUEST};PublishedDocuments.__call__ ({REPO}idp/oidc/published_documents.py:80);"
+        f"Flask.wsgi_app ({SITE}flask/app.py:1);userinfo ({REPO}idp/oidc/endpoints.py:70) 5"
+    )
+    served = f"{REQUEST};PublishedDocuments.__call__ ({REPO}idp/oidc/published_documents.py:80) 5"
+    assert summarise(wrapped).top_app == [("userinfo (idp/oidc/endpoints.py)", 1.0)]
+    assert summarise(served).top_app == [
+        ("PublishedDocuments.__call__ (idp/oidc/published_documents.py)", 1.0)
+    ]
+
+
 def test_an_empty_recording_summarises_to_nothing():
     profile = summarise("")
     assert (profile.samples, profile.in_requests, profile.by_package) == (0, 0, [])

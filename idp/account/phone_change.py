@@ -13,6 +13,7 @@ complaint queue as a complaint of kind ``phone_change`` instead of changing anyt
 from __future__ import annotations
 
 from idp import audit
+from idp.abuse.sms_pumping import send_otp
 from idp.accounts.models import Citizen
 from idp.accounts.phone import mask_phone, normalize_phone
 from idp.complaints.filing import ComplaintForm, file_complaint, normalize_description
@@ -72,7 +73,7 @@ def phone_of_step(flow: Flow) -> str:
 
 def send_code(flow: Flow) -> OtpState:
     """Send (or resend) the current step's code, under the OTP rules."""
-    state = services().otp.send(_subject(flow, which_number(flow)), phone_of_step(flow), PURPOSE)
+    state = send_otp(_subject(flow, which_number(flow)), phone_of_step(flow), PURPOSE)
     audit.record(
         "otp.sent", citizen_id=flow.data["citizen_id"], purpose=PURPOSE, to=which_number(flow)
     )

@@ -24,12 +24,14 @@ from idp.errors import DomainError
 from idp.extensions import csrf, db
 from idp.flows.flow import finish_flow, load_flow
 from idp.flows.login.flow import start_login_flow
+from idp.i18n import remember_locale
 from idp.login_session import LoginSession, add_client, current_login
 from idp.oidc.claims import subject_for
 from idp.oidc.consent import ask_consent, needs_consent
 from idp.oidc.grants import Issuer
 from idp.oidc.request_params import (
     id_token_hint_subject,
+    preferred_locale,
     refuse_request_objects,
     requested_claims,
 )
@@ -130,6 +132,7 @@ def process(params: dict[str, str], fresh_login: bool = False, consented: bool =
     if needs_login:
         if "none" in prompts:
             return _send_error(req, LoginRequiredError(redirect_uri=redirect_uri))
+        remember_locale(preferred_locale(params))  # OIDC Core §3.1.2.1 ui_locales
         flow = start_login_flow(params, client=client)
         return redirect(url_for("login.choose", flow=flow.id))
     if not consented and needs_consent(citizen.id, client, grant.request.scope, prompts):

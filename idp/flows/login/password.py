@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from idp import audit
+from idp.abuse import credential_stuffing
 from idp.accounts import lockout
 from idp.accounts.models import Citizen
 from idp.accounts.password_policy import (
@@ -60,7 +61,9 @@ def check_password_login(username: str, password: str) -> Citizen:
     username = _clean_username(username or "")
     if not username or not password:
         raise DomainError(MISSING_CREDENTIALS)
+    credential_stuffing.check_allowed(username)
     if len(password) > 256:
+        credential_stuffing.record_failure(username)
         raise DomainError(INVALID_CREDENTIALS)
     citizen = (
         db.session.scalar(db.select(Citizen).filter_by(id_number=username))
@@ -69,11 +72,13 @@ def check_password_login(username: str, password: str) -> Citizen:
     )
     if citizen is None:
         dummy_verify(password)
+        credential_stuffing.record_failure(username)
         audit.record("login.failed", reason="unknown_user")
         raise DomainError(INVALID_CREDENTIALS)
     if not verify_password(citizen.password_hash, password):
         started = lockout.register_failure(citizen)
         db.session.commit()
+        credential_stuffing.record_failure(username)
         audit.record("login.failed", citizen_id=citizen.id, reason="wrong_password")
         if started:
             audit.record("login.lockout", citizen_id=citizen.id, until=str(citizen.locked_until))

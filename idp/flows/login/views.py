@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from idp import audit
+from idp.abuse import TooManyRequests
+from idp.abuse.sms_pumping import send_otp
 from idp.account.totp import has_authenticator
 from idp.accounts.models import Citizen
 from idp.accounts.phone import mask_phone
@@ -74,11 +76,12 @@ def password():
         citizen = check_password_login(username, request.form.get("password", ""))
         with_app = has_authenticator(citizen.id)
         if not with_app:
-            services().otp.send(flow.id, citizen.phone, "login")
+            send_otp(flow.id, citizen.phone, "login", id_number=citizen.id_number)
     except DomainError as exc:
+        status = 429 if isinstance(exc, TooManyRequests) else 400
         return render_template(
             "provider/login/password.html", flow=flow, username=username, problem=exc.problem
-        ), 400
+        ), status
     flow.data["citizen_id"] = citizen.id
     if with_app:  # the citizen chooses SMS or the authenticator app first
         flow.state = states.SECOND_FACTOR
@@ -128,7 +131,7 @@ def resend_otp():
         return flow
     citizen = db.session.get(Citizen, flow.data["citizen_id"])
     try:
-        services().otp.send(flow.id, citizen.phone, "login")
+        send_otp(flow.id, citizen.phone, "login", id_number=citizen.id_number)
     except DomainError as exc:
         return _render_otp(flow, citizen, exc.problem, 429)
     audit.record("otp.sent", citizen_id=citizen.id, purpose="login", resend=True)
@@ -165,7 +168,7 @@ def second_factor():
         return redirect(url_for("login.totp", flow=flow.id))
     citizen = db.session.get(Citizen, flow.data["citizen_id"])
     try:
-        services().otp.send(flow.id, citizen.phone, "login")
+        send_otp(flow.id, citizen.phone, "login", id_number=citizen.id_number)
     except DomainError as exc:
         return _render_second_factor(flow, exc.problem, 429)
     audit.record("otp.sent", citizen_id=citizen.id, purpose="login")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import current_app
 
+from idp.abuse.sms_pumping import send_otp
 from idp.errors import DomainError
 from idp.flows.flow import Flow
 from idp.otp import OTP_EXPIRED, OtpService, OtpState
@@ -38,7 +39,13 @@ def _service(flow: Flow) -> OtpService:
 
 def send_code(flow: Flow) -> OtpState:
     """Send (or pretend to send) a code to the phone entered; OTP rules apply either way."""
-    return _service(flow).send(flow.id, flow.data["phone"], PURPOSE)
+    return send_otp(
+        flow.id,
+        flow.data["phone"],
+        PURPOSE,
+        id_number=flow.data.get("id_number"),
+        service=_service(flow),
+    )
 
 
 def confirm_code(flow: Flow, entered: str) -> None:

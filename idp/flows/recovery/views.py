@@ -80,7 +80,9 @@ def identify():
     if identity is None:
         return _identify_page(flow, typed, problems, status=400)
     citizen = find_account(*identity)
-    flow.data.update(phone=identity[1], citizen_id=citizen.id if citizen else None)
+    flow.data.update(
+        phone=identity[1], id_number=identity[0], citizen_id=citizen.id if citizen else None
+    )
     try:
         send_code(flow)
     except DomainError as exc:

@@ -10,6 +10,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from idp import audit
+from idp.abuse.sms_pumping import send_otp
 from idp.accounts.creation import ACCOUNT_EXISTS, account_exists
 from idp.accounts.models import Citizen
 from idp.accounts.phone import mask_phone
@@ -131,7 +132,7 @@ def details():
         audit.record("registration.subscriber_mismatch")
         return _details_page(flow, typed, {"phone": SUBSCRIBER_MISMATCH}, status=400)
     try:
-        services().otp.send(flow.id, checked.phone, "registration")
+        send_otp(flow.id, checked.phone, "registration", id_number=checked.id_number)
     except DomainError as exc:
         return _details_page(flow, typed, problem=exc.problem, status=429)
     except ServiceUnavailable:
@@ -183,7 +184,12 @@ def resend_otp():
     if not isinstance(flow, Flow):
         return flow
     try:
-        services().otp.send(flow.id, flow.data["details"]["phone"], "registration")
+        send_otp(
+            flow.id,
+            flow.data["details"]["phone"],
+            "registration",
+            id_number=flow.data["details"]["id_number"],
+        )
     except DomainError as exc:
         return _otp_page(flow, exc.problem, 429)
     audit.record("otp.sent", purpose="registration", resend=True)
