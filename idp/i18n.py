@@ -10,10 +10,11 @@ Vietnamese strings are the msgids; ``translations/en`` holds the English catalog
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 from flask import Flask, has_request_context, request, session
-from flask_babel import Babel, get_locale, gettext
+from flask_babel import Babel, get_locale, get_translations, gettext
 
 from idp.settings import ROOT
 
@@ -21,6 +22,8 @@ DEFAULT_LOCALE = "vi"
 SUPPORTED_LOCALES = ("vi", "en")
 LANGUAGE_PARAMETER = "lang"
 TRANSLATIONS_DIR = ROOT / "translations"
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_PLACEHOLDER_CACHE: dict[str, list[tuple[re.Pattern[str], str]]] = {}
 
 
 def N_(message: str) -> str:
@@ -33,6 +36,7 @@ def N_(message: str) -> str:
 RUNTIME_MESSAGES = (
     N_("Công dân"),
     N_("Thuê bao di động"),
+    N_("Xác thực OTP"),
     N_("Xác thực số điện thoại"),
     N_("Quên mật khẩu"),
     N_("Mã OTP mới đã được gửi."),
@@ -44,6 +48,18 @@ RUNTIME_MESSAGES = (
     N_("Thư điện tử (email)"),
     N_("Số định danh cá nhân (số CMND/CCCD)"),
     N_("Duy trì quyền truy cập cả khi bạn không trực tuyến"),
+    N_("Bạn đã đăng xuất khỏi cổng dịch vụ công tỉnh và Cổng Dịch vụ công Quốc gia."),
+    N_("Mật khẩu + OTP qua SMS"),
+    N_("Mật khẩu + OTP từ ứng dụng xác thực"),
+    N_("Mật khẩu"),
+    N_("Mức độ đảm bảo {acr}"),
+    N_("Không xác định"),
+    N_("Yêu cầu không hợp lệ."),
+    N_("Không tìm thấy trang bạn yêu cầu."),
+    N_("Phương thức không được hỗ trợ cho địa chỉ này."),
+    N_("Dữ liệu gửi lên quá lớn."),
+    N_("Định dạng dữ liệu không được hỗ trợ."),
+    N_("Bạn thao tác quá nhiều lần. Vui lòng thử lại sau ít phút."),
 )
 
 
@@ -79,7 +95,39 @@ def translated(message: str | None) -> str | None:
 
     Unlike the template ``_``, the result is plain text, so Jinja still escapes it.
     """
-    return gettext(message) if message else message
+    if not message:
+        return message
+    result = gettext(message)
+    return result if result != message else _translated_with_values(message)
+
+
+def _translated_with_values(message: str) -> str:
+    # Problems format numbers into their text at runtime ("sau {minutes} phút"), so the
+    # message is matched against the catalog's msgids with placeholders instead.
+    for pattern, msgstr in _placeholder_messages(str(get_locale())):
+        match = pattern.fullmatch(message)
+        if match:
+            return msgstr.format(**match.groupdict())
+    return message
+
+
+def _placeholder_messages(language: str) -> list[tuple[re.Pattern[str], str]]:
+    if language not in _PLACEHOLDER_CACHE:
+        catalog = getattr(get_translations(), "_catalog", {})  # gettext's own msgid table
+        _PLACEHOLDER_CACHE[language] = [
+            (_msgid_pattern(msgid), msgstr)
+            for msgid, msgstr in catalog.items()
+            if isinstance(msgid, str) and msgstr and PLACEHOLDER.search(msgid)
+        ]
+    return _PLACEHOLDER_CACHE[language]
+
+
+def _msgid_pattern(msgid: str) -> re.Pattern[str]:
+    pieces = PLACEHOLDER.split(msgid)  # text, name, text, name, ..., text
+    parts = [
+        f"(?P<{piece}>.+?)" if index % 2 else re.escape(piece) for index, piece in enumerate(pieces)
+    ]
+    return re.compile("".join(parts), re.S)
 
 
 def switch_language_url(language: str) -> str:

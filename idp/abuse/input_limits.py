@@ -30,6 +30,9 @@ CONTROL_CHARACTERS = Problem(
     "Giá trị nhập vào chứa ký tự điều khiển không hợp lệ. Vui lòng nhập lại bằng chữ, số "
     "và dấu câu.",
 )
+ADDRESS_CHARACTERS = Problem(
+    "input.address_characters", "Địa chỉ chuyển hướng chứa ký tự không hợp lệ."
+)
 
 # Fields whose rules are short: anything far longer is not a typo but garbage.
 FIELD_LIMITS = {
@@ -51,18 +54,24 @@ FIELD_LIMITS = {
     "pow_nonce": 64,
 }
 _PROTOCOL_PREFIXES = ("/oauth2/", "/.well-known/", "/connect/", "/backchannel")
+# Protocol endpoints a browser is sent to: their errors are pages, not JSON.
+_BROWSER_PROTOCOL_PATHS = ("/oauth2/authorize", "/oauth2/logout")
 _ALLOWED_CONTROLS = frozenset("\t\n\r")
+# Characters RFC 6749 §5.2 forbids in an error description, which echoes these addresses:
+# no registered address holds them, so they are refused up front.
+_ADDRESS_PARAMETERS = frozenset({"redirect_uri", "post_logout_redirect_uri"})
+_FORBIDDEN_IN_ADDRESSES = frozenset('\\"')
 
 
 def _is_protocol() -> bool:
     return request.path.startswith(_PROTOCOL_PREFIXES)
 
 
-def has_control_characters(value: str) -> bool:
-    """True if ``value`` holds a C0/C1 control character other than tab and line breaks."""
-    return any(
-        (ord(ch) < 32 or 127 <= ord(ch) < 160) and ch not in _ALLOWED_CONTROLS for ch in value
-    )
+def has_control_characters(value: str, *, allow_whitespace: bool = True) -> bool:
+    """True if ``value`` holds a C0/C1 control character (tab and line breaks allowed
+    when ``allow_whitespace``, as in a textarea)."""
+    allowed = _ALLOWED_CONTROLS if allow_whitespace else frozenset()
+    return any((ord(ch) < 32 or 127 <= ord(ch) < 160) and ch not in allowed for ch in value)
 
 
 def problem_with(params: list[tuple[str, str]], protocol: bool) -> Problem | None:
@@ -75,8 +84,12 @@ def problem_with(params: list[tuple[str, str]], protocol: bool) -> Problem | Non
         cap = general if protocol else min(general, FIELD_LIMITS.get(name, general))
         if len(name) > 256 or len(value) > cap:
             return FIELD_TOO_LONG.on(name[:64])
-        if has_control_characters(name) or has_control_characters(value):
+        if has_control_characters(name, allow_whitespace=False) or has_control_characters(
+            value, allow_whitespace=not protocol
+        ):
             return CONTROL_CHARACTERS.on(name[:64])
+        if name in _ADDRESS_PARAMETERS and _FORBIDDEN_IN_ADDRESSES.intersection(value):
+            return ADDRESS_CHARACTERS.on(name)
     return None
 
 
@@ -96,7 +109,7 @@ def check_request():
     problem = problem_with(_parameters(), protocol)
     if problem is None:
         return None
-    if protocol:
+    if protocol and not request.path.startswith(_BROWSER_PROTOCOL_PATHS):
         return jsonify(error="invalid_request", error_description=problem.code), 400
     return render_template("provider/message.html", problem=problem, restart=True), 400
 

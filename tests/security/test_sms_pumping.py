@@ -123,9 +123,9 @@ def test_cooldown_refusal_is_audited_and_not_counted(app_factory):
         send_otp("one-flow", _phone(1), "login")
         with pytest.raises(TooManyRequests) as refused:
             send_otp("one-flow", _phone(1), "login")
-    assert refused.value.problem.code == "otp.cooldown"
+    assert refused.value.problem.code == "otp_cooldown"
     _send(app, "198.51.100.7", 2)  # the refused resend did not use up the IP's second send
-    assert [d["reason"] for d in _refusals(app)] == ["otp.cooldown"]
+    assert [d["reason"] for d in _refusals(app)] == ["otp_cooldown"]
 
 
 def _password_page(browser, oidc_client):
