@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from idp.accounts.birth_date import parse_date_of_birth
 from idp.accounts.email import normalize_email
-from idp.accounts.identity_number import normalize_identity_number
+from idp.accounts.identity_number import validate_identity_number
 from idp.accounts.names import normalize_full_name
 from idp.accounts.phone import mask_phone, normalize_phone
 from idp.errors import DomainError
@@ -42,10 +42,10 @@ def test_phone_is_idempotent_or_refused(raw):
 @BOUNDED
 @given(st.one_of(ANY_TEXT, DIGITISH))
 def test_identity_number_is_idempotent_or_refused(raw):
-    value, problem = _outcome(normalize_identity_number, raw)
+    value, problem = _outcome(validate_identity_number, raw)
     if problem is None:
-        assert value.isdigit() and len(value) in (9, 12)
-        assert normalize_identity_number(value) == value
+        assert value.number.isdigit() and len(value.number) in (9, 12)
+        assert validate_identity_number(value.number).number == value.number
 
 
 @BOUNDED

@@ -60,13 +60,13 @@ def test_expired_otp_is_refused(app_factory, outbox, citizen, oidc_client):
 
 
 def test_resend_inside_cooldown_is_refused_then_allowed(app_factory, outbox, citizen, oidc_client):
-    browser = Browser(app_factory(OTP_RESEND_COOLDOWN_SECONDS=1), outbox)
+    browser = Browser(app_factory(OTP_RESEND_COOLDOWN_SECONDS=4), outbox)
     otp_url = to_otp_step(browser, citizen, oidc_client)
     first = outbox.last_otp()
     resend_url = otp_url.replace("/login/otp", "/login/otp/resend")
     page = browser.get(otp_url).get_data(as_text=True)
     assert browser.post_form(resend_url, page, {}).status_code == 429
-    time.sleep(1.2)
+    time.sleep(4.5)
     resp = browser.post_form(resend_url, page, {})
     assert resp.status_code == 200
     second = outbox.last_otp()
