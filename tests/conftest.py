@@ -39,11 +39,19 @@ def keys_dir(tmp_path_factory) -> Path:
     return path
 
 
+_schema_rebuilt = False
+
+
 def _reset_database(app) -> None:
+    global _schema_rebuilt
     from idp.extensions import db
 
     with app.app_context():
         if REAL_DB:
+            if not _schema_rebuilt:
+                # Once per test process: tables left by an older schema are rebuilt.
+                db.drop_all()
+                _schema_rebuilt = True
             db.create_all()
             names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
             db.session.execute(db.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
