@@ -288,7 +288,7 @@ def write_self_signed(cert_path: Path, key_path: Path) -> None:
 def test_nginx_configuration_passes_nginx_own_check(tmp_path):
     nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
     if not nginx:
-        pytest.skip("nginx is not installed here (apt-get install nginx-light to run this)")
+        pytest.skip("nginx is not installed here (apt-get install nginx to run this check)")
     tls = tmp_path / "tls"
     tls.mkdir()
     for name in ("idp", "portal"):

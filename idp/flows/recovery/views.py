@@ -7,46 +7,22 @@ step the flow is not at changes nothing and says so.
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
-from werkzeug.wrappers import Response
 
 from idp import audit
 from idp.accounts.phone import mask_phone
 from idp.error_pages import UNAVAILABLE
-from idp.errors import DomainError, Problem, ServiceUnavailable
-from idp.flows.flow import FLOW_WRONG_STEP, Flow, save_flow
+from idp.errors import DomainError, ServiceUnavailable
+from idp.flows.flow import Flow, save_flow
 from idp.flows.recovery import flow as states
 from idp.flows.recovery.identify import find_account, read_identity, typed_values
 from idp.flows.recovery.otp_channel import code_state, confirm_code, send_code
 from idp.flows.recovery.reset import reset_password
+from idp.flows.steps import FlowSteps
 
 bp = Blueprint("recovery", __name__)
 
-Page = Response | tuple[str, int]
-
-
-def _step_url(flow: Flow) -> str:
-    return url_for(states.STEP_ENDPOINTS[flow.state], flow=flow.id)
-
-
-def _notice(problem: Problem, status: int, flow: Flow | None = None) -> tuple[str, int]:
-    continue_url = _step_url(flow) if flow is not None else None
-    page = render_template(
-        "provider/recovery/notice.html", problem=problem, continue_url=continue_url
-    )
-    return page, status
-
-
-def _flow_at(step: str) -> Flow | Page:
-    """The flow if it is at ``step``; else the page to answer with instead."""
-    try:
-        flow = states.load_recovery(request.args.get("flow"))
-    except DomainError as exc:
-        return _notice(exc.problem, 400)
-    if flow.state == step:
-        return flow
-    if request.method == "GET":
-        return redirect(_step_url(flow))
-    return _notice(FLOW_WRONG_STEP, 409, flow)
+_steps = FlowSteps(states.load_recovery, states.STEP_ENDPOINTS, "provider/recovery/notice.html")
+_step_url, _notice, _flow_at = _steps.url, _steps.notice, _steps.at
 
 
 @bp.get("/recovery")

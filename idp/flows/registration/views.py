@@ -7,7 +7,6 @@ a step the flow is not at changes nothing and says so.
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
-from werkzeug.wrappers import Response
 
 from idp import audit
 from idp.abuse.sms_pumping import send_otp
@@ -15,44 +14,23 @@ from idp.accounts.creation import ACCOUNT_EXISTS, account_exists
 from idp.accounts.models import Citizen
 from idp.accounts.phone import mask_phone
 from idp.error_pages import UNAVAILABLE
-from idp.errors import DomainError, Problem, ServiceUnavailable
+from idp.errors import DomainError, ServiceUnavailable
 from idp.extensions import db
 from idp.flows.flow import FLOW_WRONG_STEP, Flow, save_flow
 from idp.flows.registration import flow as states
 from idp.flows.registration.completion import create_account, next_address, sign_in
 from idp.flows.registration.details import check_details, typed_values
+from idp.flows.steps import FlowSteps
 from idp.login_session import current_login
 from idp.services import services
 from idp.subscribers import SUBSCRIBER_MISMATCH, SUBSCRIBER_UNAVAILABLE, check_subscriber
 
 bp = Blueprint("registration", __name__)
 
-Page = Response | tuple[str, int]
-
-
-def _step_url(flow: Flow) -> str:
-    return url_for(states.STEP_ENDPOINTS[flow.state], flow=flow.id)
-
-
-def _notice(problem: Problem, status: int, flow: Flow | None = None) -> tuple[str, int]:
-    continue_url = _step_url(flow) if flow is not None else None
-    page = render_template(
-        "provider/registration/notice.html", problem=problem, continue_url=continue_url
-    )
-    return page, status
-
-
-def _flow_at(step: str) -> Flow | Page:
-    """The flow if it is at ``step``; else the page to answer with instead."""
-    try:
-        flow = states.load_registration(request.args.get("flow"))
-    except DomainError as exc:
-        return _notice(exc.problem, 400)
-    if flow.state == step:
-        return flow
-    if request.method == "GET":
-        return redirect(_step_url(flow))
-    return _notice(FLOW_WRONG_STEP, 409, flow)
+_steps = FlowSteps(
+    states.load_registration, states.STEP_ENDPOINTS, "provider/registration/notice.html"
+)
+_step_url, _notice, _flow_at = _steps.url, _steps.notice, _steps.at
 
 
 @bp.get("/register")
