@@ -40,6 +40,11 @@ NO_ACCOUNT_TO_LOCK = Problem(
     "Không có tài khoản nào đang giữ số CMND/CCCD của khiếu nại {reference}; không có gì để khóa.",
 )
 UNKNOWN_ACTION = Problem("complaint.unknown_action", "Cách xử lý không hợp lệ: {action}.")
+NOT_AN_OWNERSHIP_DISPUTE = Problem(
+    "complaint.not_ownership",
+    "Khiếu nại {reference} là yêu cầu đổi số điện thoại, không phải tranh chấp tài khoản: "
+    "không thể khóa tài khoản theo khiếu nại này.",
+)
 
 
 def _problem(problem: Problem, **values: object) -> Problem:
@@ -74,6 +79,9 @@ def resolve_complaint(reference: str, action: str, note: str, actor: str) -> Com
             raise DomainError(
                 _problem(COMPLAINT_CLOSED, reference=complaint.reference, status=complaint.status)
             )
+        if action == LOCK_ACCOUNT and getattr(complaint, "kind", "ownership") != "ownership":
+            # A phone-change request comes from the account's owner: never lock it.
+            raise DomainError(_problem(NOT_AN_OWNERSHIP_DISPUTE, reference=complaint.reference))
         citizen = _lock_disputed_account(complaint) if action == LOCK_ACCOUNT else None
         complaint.status = ACCOUNT_LOCKED if citizen is not None else REJECTED
         complaint.resolution = action

@@ -323,3 +323,27 @@ def test_lock_account_frees_the_number_for_the_complainant(
     url, _ = new_login.authorize_url(oidc_client["client_id"])
     resp = new_login.login(url, CITIZEN["id_number"], "binhtran2026", "+84977000111")
     assert resp.location.startswith(REDIRECT_URI)
+
+
+def test_a_phone_change_request_never_locks_the_owners_account(app, citizen):
+    from idp.accounts.models import Citizen
+    from idp.complaints.filing import ComplaintForm, file_complaint
+    from idp.complaints.models import PHONE_CHANGE
+    from idp.complaints.resolution import resolve_complaint
+    from idp.errors import DomainError
+    from idp.extensions import db
+
+    with app.app_context():
+        form = ComplaintForm(
+            id_number=CITIZEN["id_number"],
+            full_name=CITIZEN["full_name"],
+            phone="0987654321",
+            email=None,
+            description="Mất số cũ, xin đổi số.",
+        )
+        complaint = file_complaint(form, [], kind=PHONE_CHANGE)
+        with pytest.raises(DomainError) as refused:
+            resolve_complaint(complaint.reference, "lock-account", "nhầm", "operator:test")
+        assert refused.value.problem.code == "complaint.not_ownership"
+        owner = db.session.get(Citizen, citizen["id"])
+        assert owner.status == "active" and owner.id_number == CITIZEN["id_number"]
