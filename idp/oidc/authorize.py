@@ -9,6 +9,7 @@ sign in, the request is parked in a login flow and resumed by ``resume`` afterwa
 
 from __future__ import annotations
 
+import re
 import time
 
 from authlib.oauth2 import OAuth2Error
@@ -58,6 +59,14 @@ class StoredAuthorizationRequest(OAuth2Request):
         return {}
 
 
+def _parameter(key: str) -> str:
+    """How an error description names a parameter: RFC 6749 §4.1.2.1 allows only
+    printable ASCII without ``"`` and ``\\`` there (Authlib raises otherwise)."""
+    if re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", key):
+        return f"Parameter '{key}'"
+    return "A parameter"
+
+
 def _request_params() -> dict[str, str]:
     source = request.form if request.method == "POST" else request.args
     params = {}
@@ -65,9 +74,9 @@ def _request_params() -> dict[str, str]:
         values = source.getlist(key)
         if len(values) > 1:
             # RFC 6749 §3.1: parameters MUST NOT be included more than once.
-            raise InvalidRequestError(f"Parameter '{key}' is repeated.")
+            raise InvalidRequestError(f"{_parameter(key)} is repeated.")
         if len(values[0]) > MAX_PARAM_LENGTH:
-            raise InvalidRequestError(f"Parameter '{key}' is too long.")
+            raise InvalidRequestError(f"{_parameter(key)} is too long.")
         params[key] = values[0]
     return params
 

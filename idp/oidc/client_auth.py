@@ -8,10 +8,12 @@ store until the assertion would have expired).
 
 from __future__ import annotations
 
+import base64
 import time
 
 import requests
 from authlib.oauth2.rfc6749 import InvalidClientError
+from authlib.oauth2.rfc6749.authenticate_client import authenticate_client_secret_basic
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from flask import current_app
 from joserfc.jwk import KeySet
@@ -20,6 +22,31 @@ from idp.services import store
 
 JWKS_CACHE_SECONDS = 300
 _jwks_cache: dict[str, tuple[float, dict]] = {}
+
+
+def _basic_header_parses(header: str | None) -> bool:
+    """False for an ``Authorization: Basic`` header that Authlib's parser would crash on:
+    no credentials after the scheme, or credentials that are not base64 of UTF-8 text."""
+    if not header or " " not in header:
+        return True  # Authlib reads it as "no Basic credentials"
+    parts = header.split(None, 1)
+    if len(parts) != 2:
+        return False
+    if parts[0].lower() != "basic":
+        return True
+    try:
+        base64.b64decode(parts[1]).decode("utf-8")
+    except ValueError:  # binascii.Error, UnicodeDecodeError, non-ASCII text
+        return False
+    return True
+
+
+def client_secret_basic(query_client, request):
+    """``client_secret_basic`` as Authlib does it, except that a malformed header is a
+    failed authentication (401 ``invalid_client``) instead of an exception (a 500)."""
+    if not _basic_header_parses(request.headers.get("Authorization")):
+        return None
+    return authenticate_client_secret_basic(query_client, request)
 
 
 def client_key_set(client) -> KeySet:
