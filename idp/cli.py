@@ -182,11 +182,13 @@ def subscribers_import(csv_file: str) -> None:
 
 @main.group()
 def complaints() -> None:
-    """Ownership complaints filed at /complaints/new."""
+    """Complaints: ownership disputes (/complaints/new) and phone-change requests."""
 
 
 @complaints.command("list")
-@click.option("--status", type=click.Choice(["open", "rejected", "account_locked"]))
+@click.option(
+    "--status", type=click.Choice(["open", "rejected", "account_locked", "phone_changed"])
+)
 def complaints_list(status: str | None) -> None:
     """One JSON object per complaint, newest first."""
     app = _app()
@@ -223,10 +225,14 @@ def complaints_show(reference: str, save_evidence: str | None) -> None:
 
 @complaints.command("resolve")
 @click.argument("reference")
-@click.option("--action", type=click.Choice(["reject", "lock-account"]), required=True)
+@click.option(
+    "--action", type=click.Choice(["reject", "lock-account", "change-phone"]), required=True
+)
 @click.option("--note", required=True, help="Why; kept with the complaint.")
-def complaints_resolve(reference: str, action: str, note: str) -> None:
-    """Close an open complaint: reject it, or lock the disputed account and free the number."""
+@click.option("--operator", default="", help='Your name; recorded as "cli:<name>".')
+def complaints_resolve(reference: str, action: str, note: str, operator: str) -> None:
+    """Close an open complaint: reject it; lock the disputed account and free the number
+    (ownership dispute); or give the account the requested number (phone_change request)."""
     app = _app()
     from idp.complaints.listing import details
     from idp.complaints.resolution import resolve_complaint
@@ -234,7 +240,8 @@ def complaints_resolve(reference: str, action: str, note: str) -> None:
 
     with app.app_context():
         try:
-            complaint = resolve_complaint(reference, action, note, actor="cli")
+            actor = f"cli:{operator.strip()[:100]}" if operator.strip() else "cli"
+            complaint = resolve_complaint(reference, action, note, actor=actor)
         except DomainError as exc:
             raise click.ClickException(exc.problem.message) from None
         click.echo(json.dumps(details(complaint), ensure_ascii=False, indent=2))

@@ -91,7 +91,11 @@ def add_client(session: LoginSession, client_id: str) -> None:
 
 
 def end_login(session: LoginSession) -> None:
-    """End one login session (the cookie is cleared if it belongs to this browser)."""
+    """End one login session (the cookie is cleared if it belongs to this browser).
+
+    Only the record: to end a citizen's session use ``idp.sign_out.end_sessions``, which
+    also revokes its tokens and tells its agencies (back-channel logout).
+    """
     store().delete(f"login:{session.key}", f"sid:{session.sid}")
     store().set_remove(f"citizen-logins:{session.citizen_id}", session.key)
     if request.cookies.get(COOKIE) == session.key:
@@ -117,14 +121,6 @@ def session_by_sid(sid: str) -> LoginSession | None:
         return None
     record = store().get(f"login:{ref['key']}")
     return LoginSession(**record, key=ref["key"]) if record else None
-
-
-def end_all_logins(citizen_id: int) -> list[LoginSession]:
-    """End every session of a citizen (password reset, "sign out everywhere")."""
-    ended = sessions_of(citizen_id)
-    for session in ended:
-        end_login(session)
-    return ended
 
 
 def apply_cookie(response: Response) -> Response:

@@ -45,6 +45,9 @@ class NamedLimit:
 
 NAMED_LIMITS: tuple[NamedLimit, ...] = (
     NamedLimit("LOGIN_PASSWORD", ("login.password",), ("POST",)),
+    NamedLimit("LOGIN_SECOND_FACTOR", ("login.second_factor",), ("POST",)),
+    NamedLimit("LOGIN_TOTP", ("login.totp",), ("POST",)),
+    NamedLimit("LOGIN_RECOVERY_CODE", ("login.recovery_code",), ("POST",)),
     NamedLimit(
         "OTP",
         (
@@ -54,11 +57,26 @@ NAMED_LIMITS: tuple[NamedLimit, ...] = (
             "registration.resend_otp",
             "recovery.otp",
             "recovery.resend_otp",
+            "account.phone_otp",
+            "account.phone_resend",
         ),
         ("POST",),
     ),
     NamedLimit("REGISTRATION_DETAILS", ("registration.details",), ("POST",)),
     NamedLimit("RECOVERY_IDENTIFY", ("recovery.identify",), ("POST",)),
+    NamedLimit("ACCOUNT_PASSWORD", ("account.password",), ("POST",)),
+    NamedLimit("ACCOUNT_PHONE", ("account.phone", "account.phone_lost"), ("POST",)),
+    NamedLimit("ACCOUNT_EMAIL", ("account.email",), ("POST",)),
+    NamedLimit(
+        "ACCOUNT_AUTHENTICATOR",
+        (
+            "account.authenticator_setup",
+            "account.authenticator_confirm",
+            "account.authenticator_new_codes",
+            "account.authenticator_disable",
+        ),
+        ("POST",),
+    ),
     NamedLimit("AUTHORIZE", ("authorize.authorize",)),
     NamedLimit("TOKEN", ("oidc.token", "oidc.introspect", "oidc.revoke"), ("POST",), protocol=True),
     NamedLimit("USERINFO", ("oidc.userinfo",), protocol=True),

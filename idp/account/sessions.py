@@ -1,7 +1,8 @@
 """The citizen's signed-in browsers: listing them, and signing out one or all of them.
 
 Every ended session is announced to the agencies that received tokens in it by
-back-channel logout (``idp.oidc.backchannel``), exactly as an RP-initiated logout is.
+back-channel logout and its tokens are revoked (``idp.sign_out``), exactly as at an
+RP-initiated logout.
 A session is named by its ``sid`` (which also appears in ID tokens), never by its cookie
 value, so the page never reveals anything that would let someone take a session over.
 """
@@ -13,8 +14,8 @@ from datetime import UTC, datetime
 
 from idp import audit
 from idp.account.devices import Device, describe_user_agent, place_of
-from idp.login_session import LoginSession, end_login, session_by_sid, sessions_of
-from idp.oidc.backchannel import send_backchannel_logouts
+from idp.login_session import LoginSession, session_by_sid, sessions_of
+from idp.sign_out import end_sessions
 
 MAX_SID_LENGTH = 64
 
@@ -48,16 +49,6 @@ def sessions_for(citizen_id: int, current: LoginSession | None) -> list[SessionV
     """Every live session of the citizen: this browser's first, then newest first."""
     views = [_view(s, current) for s in sessions_of(citizen_id)]
     return sorted(views, key=lambda v: (not v.current, -v.signed_in_at.timestamp()))
-
-
-def end_sessions(sessions: list[LoginSession], reason: str) -> int:
-    """End the sessions and tell their agencies (back-channel logout); returns how many."""
-    for session in sessions:
-        end_login(session)
-        audit.record("logout", citizen_id=session.citizen_id, sid=session.sid, reason=reason)
-    for session in sessions:
-        send_backchannel_logouts(session)
-    return len(sessions)
 
 
 def end_session(citizen_id: int, sid: str) -> LoginSession | None:

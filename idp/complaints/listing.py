@@ -47,6 +47,7 @@ def summary(complaint: Complaint) -> dict[str, Any]:
     """One line of ``idp complaints list``."""
     return {
         "reference": complaint.reference,
+        "kind": complaint.kind,
         "status": complaint.status,
         "id_number": complaint.id_number,
         "full_name": complaint.full_name,
@@ -59,7 +60,7 @@ def details(complaint: Complaint) -> dict[str, Any]:
     """Everything ``idp complaints show`` prints (evidence as metadata, not content)."""
     return {
         **summary(complaint),
-        "phone": complaint.phone,
+        "phone": complaint.phone,  # for a phone_change request: the requested new number
         "email": complaint.email,
         "description": complaint.description,
         "disputed_citizen_id": complaint.citizen_id,

@@ -19,12 +19,15 @@ from idp.extensions import db
 OPEN = "open"
 REJECTED = "rejected"
 ACCOUNT_LOCKED = "account_locked"
-STATUSES = (OPEN, REJECTED, ACCOUNT_LOCKED)
+PHONE_CHANGED = "phone_changed"
+STATUSES = (OPEN, REJECTED, ACCOUNT_LOCKED, PHONE_CHANGED)
 
-# How an operator closes a complaint (the ``resolution`` column).
+# How an operator closes a complaint (the ``resolution`` column): ``lock-account`` only for
+# an ownership dispute, ``change-phone`` only for a phone-change request.
 REJECT = "reject"
 LOCK_ACCOUNT = "lock-account"
-RESOLUTIONS = (REJECT, LOCK_ACCOUNT)
+CHANGE_PHONE = "change-phone"
+RESOLUTIONS = (REJECT, LOCK_ACCOUNT, CHANGE_PHONE)
 
 # What a complaint is about (the ``kind`` column): someone else holds the identity number,
 # or a signed-in citizen asks to change a phone number they no longer have.
@@ -47,6 +50,7 @@ class Complaint(db.Model):
     kind: Mapped[str] = mapped_column(String(16), default=OWNERSHIP, server_default=OWNERSHIP)
     id_number: Mapped[str] = mapped_column(String(12), index=True)
     full_name: Mapped[str] = mapped_column(String(100))
+    # The complainant's contact number; for a phone-change request, the requested new number.
     phone: Mapped[str] = mapped_column(String(16))
     email: Mapped[str | None] = mapped_column(String(254))
     description: Mapped[str] = mapped_column(Text)

@@ -1,7 +1,8 @@
 """Operators locking and unlocking citizen accounts.
 
-Locking ends every login session and token of the citizen at once (the same sign-out a
-password reset does); a locked account cannot sign in ("Tài khoản đang bị khóa").
+Locking ends every login session and token of the citizen at once, with back-channel
+logout to the agencies (``idp.sign_out``, the same sign-out a password reset does); a
+locked account cannot sign in ("Tài khoản đang bị khóa").
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from idp import audit
 from idp.accounts.models import Citizen
 from idp.errors import DomainError, Problem
 from idp.extensions import db
-from idp.flows.recovery.sign_out import end_sessions_of, revoke_tokens_of
+from idp.sign_out import end_citizen_sessions, revoke_tokens_of
 
 ACTIVE = "active"
 LOCKED = "locked"
@@ -50,7 +51,7 @@ def lock_citizen(citizen_id: int, actor: str, reason: str = "") -> Citizen:
     citizen.status = LOCKED
     revoked = revoke_tokens_of(citizen.id)
     db.session.commit()
-    ended = end_sessions_of(citizen.id)
+    ended = end_citizen_sessions(citizen.id, reason="citizen_locked")
     audit.record(
         "citizen.locked",
         citizen_id=citizen.id,

@@ -9,8 +9,9 @@
 - Without a valid hint, or when the hint names another session than this browser's, the
   citizen confirms on "Bạn có muốn đăng xuất?" first (§6: logout requests are a
   denial-of-service vector); after that confirmation a registered redirect is followed.
-- ``state`` comes back on the redirect (§3). Ending the session sends back-channel logout
-  tokens to the session's clients (``idp.oidc.backchannel``).
+- ``state`` comes back on the redirect (§3). Ending the session revokes the access and
+  refresh tokens issued in it (by ``sid``) and sends back-channel logout tokens to the
+  session's clients (``idp.sign_out``, ``idp.oidc.backchannel``).
 """
 
 from __future__ import annotations
@@ -22,15 +23,14 @@ from flask import Blueprint, Flask, current_app, g, redirect, render_template, r
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
-from idp import audit
 from idp.accounts.models import Citizen
 from idp.error_pages import CSRF_PROBLEM
 from idp.extensions import csrf, db
-from idp.login_session import LoginSession, current_login, end_login
-from idp.oidc.backchannel import send_backchannel_logouts
+from idp.login_session import LoginSession, current_login
 from idp.oidc.claims import subject_for
 from idp.oidc.server import authorization_server
 from idp.services import services
+from idp.sign_out import end_sessions
 
 bp = Blueprint("logout", __name__)
 
@@ -63,15 +63,9 @@ class EndSession(EndSessionEndpoint):
         login = current_login()
         if login is None:
             return
-        end_login(login)
         client = end_session_request.client
-        audit.record(
-            "logout",
-            citizen_id=login.citizen_id,
-            client_id=client.client_id if client else None,
-            sid=login.sid,
-        )
-        send_backchannel_logouts(login)
+        # Ends it, revokes the tokens issued in it and tells its agencies (idp.sign_out).
+        end_sessions([login], reason="rp_initiated", client_id=client.client_id if client else None)
 
 
 def _hint_matches(req: EndSessionRequest, login: LoginSession) -> bool:

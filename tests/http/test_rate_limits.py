@@ -113,3 +113,76 @@ def test_two_apps_on_one_redis_share_the_counts(app_factory):
     assert _token(second).status_code != 429
     assert _token(first).status_code != 429
     assert _token(second).status_code == 429
+
+
+def test_login_second_factor_steps_are_limited(app_factory, outbox, citizen):
+    from tests.http.test_account_profile import AccountBrowser
+    from tests.http.test_account_totp import (
+        choose,
+        enrol,
+        enter_recovery_code,
+        enter_totp,
+        to_second_factor,
+    )
+
+    app = app_factory(
+        RATE_LIMIT_LOGIN_SECOND_FACTOR="1/minute",
+        RATE_LIMIT_LOGIN_TOTP="2/minute",
+        RATE_LIMIT_LOGIN_RECOVERY_CODE="1/minute",
+    )
+    enrol(app, outbox, citizen)
+    browser = AccountBrowser(app, outbox)
+    choice_url = to_second_factor(browser, citizen)
+    totp_url = choose(browser, choice_url, "totp").location
+    assert choose(browser, choice_url, "totp").status_code == 429
+    for _ in range(2):
+        assert enter_totp(browser, totp_url, "000000").status_code == 400
+    resp = enter_totp(browser, totp_url, "000000")
+    assert resp.status_code == 429
+    assert 'data-code="rate_limited"' in resp.get_data(as_text=True)
+    assert enter_recovery_code(browser, totp_url, "AAAAA-AAAAA").status_code == 400
+    assert enter_recovery_code(browser, totp_url, "AAAAA-AAAAA").status_code == 429
+    assert browser.get(totp_url).status_code == 200  # only POSTs count
+
+
+@pytest.mark.parametrize(
+    ("setting", "form_page", "action", "data"),
+    [
+        ("ACCOUNT_PASSWORD", "/account/password", "/account/password", {"current_password": ""}),
+        ("ACCOUNT_PHONE", "/account/phone", "/account/phone", {"phone": "12"}),
+        ("ACCOUNT_PHONE", "/account/phone/lost", "/account/phone/lost", {"phone": "12"}),
+        ("ACCOUNT_EMAIL", "/account", "/account/email", {"email": "khong-hop-le"}),
+        ("ACCOUNT_AUTHENTICATOR", "/account/authenticator", "/account/authenticator/confirm", {}),
+        (
+            "ACCOUNT_AUTHENTICATOR",
+            "/account/authenticator",
+            "/account/authenticator/disable",
+            {"password": "sai"},
+        ),
+        ("OTP", "/account", "/account/phone/new-otp?flow=khong-co", {"otp": "000000"}),
+    ],
+)
+def test_account_page_posts_are_limited(
+    app_factory, outbox, citizen, setting, form_page, action, data
+):
+    from tests.http.test_account_profile import signed_in_browser
+
+    app = app_factory(**{f"RATE_LIMIT_{setting}": "1/minute"})
+    account = signed_in_browser(app, outbox, citizen)
+    assert account.submit(form_page, action, data).status_code != 429
+    resp = account.submit(form_page, action, data)
+    assert resp.status_code == 429
+    assert 'data-code="rate_limited"' in resp.get_data(as_text=True)
+    assert account.get(form_page).status_code == 200  # only POSTs count
+
+
+def test_every_named_limit_guards_a_registered_endpoint(app):
+    from idp.rate_limits import NAMED_LIMITS
+
+    missing = [
+        (limit.name, endpoint)
+        for limit in NAMED_LIMITS
+        for endpoint in limit.endpoints
+        if endpoint not in app.view_functions
+    ]
+    assert missing == []

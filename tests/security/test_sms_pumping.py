@@ -159,3 +159,14 @@ def test_forms_carry_the_challenge_and_the_script_when_near(app_factory, outbox,
     assert 'name="pow_challenge"' in page and 'name="pow_nonce"' in page
     assert "/static/js/pow.js" in page
     assert "<noscript>" in page and "bật JavaScript" in page
+
+
+@pytest.mark.parametrize("form", ["/account/phone", "/account/phone/lost"])
+def test_account_phone_forms_carry_the_challenge_when_near(app_factory, outbox, citizen, form):
+    from tests.http.test_account_profile import signed_in_browser
+
+    app = app_factory(OTP_SENDS_PER_IP_PER_HOUR=5, OTP_CHALLENGE_PERCENT=20)
+    account = signed_in_browser(app, outbox, citizen)  # its login OTP is the first send
+    page = account.text(form)
+    assert 'name="pow_challenge"' in page and 'name="pow_nonce"' in page
+    assert "/static/js/pow.js" in page

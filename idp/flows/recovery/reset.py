@@ -1,7 +1,8 @@
 """The last step of recovery: the new password, and everything signed in with the old one ends.
 
 In one transaction: the new argon2id hash, the lockout counters cleared and every
-access and refresh token revoked. Then every login session ends and the reset is audited.
+access and refresh token revoked. Then every login session ends, the agencies of each are
+told by back-channel logout (``idp.sign_out``), and the reset is audited.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from idp.accounts.password_policy import check_password, hash_password
 from idp.errors import DomainError, Problem
 from idp.extensions import db
 from idp.flows.flow import Flow, finish_flow
-from idp.flows.recovery.sign_out import end_sessions_of, revoke_tokens_of
+from idp.sign_out import end_citizen_sessions, revoke_tokens_of
 
 RECOVERY_ALREADY_FINISHED = Problem(
     "recovery.already_finished",
@@ -35,7 +36,7 @@ def reset_password(flow: Flow, password: str, password_confirm: str) -> Citizen:
     lockout.register_success(citizen)
     revoked = revoke_tokens_of(citizen.id)
     db.session.commit()
-    ended = end_sessions_of(citizen.id)
+    ended = end_citizen_sessions(citizen.id, reason="password_reset")
     audit.record(
         "password.reset", citizen_id=citizen.id, revoked_tokens=revoked, ended_sessions=ended
     )
