@@ -16,40 +16,42 @@ from idp.account.devices import Device, describe_user_agent
 from idp.audit import AuditEvent
 from idp.errors import DomainError, Problem
 from idp.extensions import db
+from idp.i18n import N_
 from idp.oidc.models import Client
 
 PAGE_SIZE = 20
 
-# The Vietnamese label of each event a citizen sees (the key is AuditEvent.event).
+# The Vietnamese label of each event a citizen sees (the key is AuditEvent.event); the
+# page shows it in the page's language (``translated``).
 EVENT_LABELS: dict[str, str] = {
-    "login.success": "Đăng nhập thành công",
-    "login.failed": "Đăng nhập thất bại (sai mật khẩu)",
-    "login.lockout": "Tài khoản bị tạm khóa do nhập sai mật khẩu nhiều lần",
-    "login.refused_locked_out": "Đăng nhập bị từ chối (tài khoản đang tạm khóa)",
-    "login.refused_disabled": "Đăng nhập bị từ chối (tài khoản bị khóa)",
-    "otp.sent": "Gửi mã OTP qua SMS",
-    "otp.failed": "Nhập sai mã OTP",
-    "totp.failed": "Nhập sai mã ứng dụng xác thực",
-    "recovery_code.used": "Đăng nhập bằng mã khôi phục",
-    "recovery_code.failed": "Nhập sai mã khôi phục",
-    "totp.enrolled": "Cài đặt ứng dụng xác thực",
-    "totp.disabled": "Tắt ứng dụng xác thực",
-    "recovery_codes.renewed": "Tạo mới mã khôi phục",
-    "recovery.requested": "Yêu cầu lấy lại mật khẩu",
-    "password.reset": "Đặt lại mật khẩu (quên mật khẩu)",
-    "password.changed": "Đổi mật khẩu",
-    "password.change_failed": "Đổi mật khẩu thất bại (sai mật khẩu hiện tại)",
-    "phone.changed": "Đổi số điện thoại",
-    "phone_change.requested": "Gửi yêu cầu đổi số điện thoại (mất số cũ)",
-    "account.email_changed": "Cập nhật thư điện tử",
-    "consent.granted": "Đồng ý chia sẻ thông tin",
-    "consent.denied": "Từ chối chia sẻ thông tin",
-    "consent.revoked": "Thu hồi quyền truy cập của cơ quan",
-    "logout": "Đăng xuất",
-    "logout.everywhere": "Đăng xuất khỏi tất cả thiết bị",
-    "citizen.created": "Tạo tài khoản",
-    "citizen.locked": "Tài khoản bị khóa",
-    "citizen.unlocked": "Tài khoản được mở khóa",
+    "login.success": N_("Đăng nhập thành công"),
+    "login.failed": N_("Đăng nhập thất bại (sai mật khẩu)"),
+    "login.lockout": N_("Tài khoản bị tạm khóa do nhập sai mật khẩu nhiều lần"),
+    "login.refused_locked_out": N_("Đăng nhập bị từ chối (tài khoản đang tạm khóa)"),
+    "login.refused_disabled": N_("Đăng nhập bị từ chối (tài khoản bị khóa)"),
+    "otp.sent": N_("Gửi mã OTP qua SMS"),
+    "otp.failed": N_("Nhập sai mã OTP"),
+    "totp.failed": N_("Nhập sai mã ứng dụng xác thực"),
+    "recovery_code.used": N_("Đăng nhập bằng mã khôi phục"),
+    "recovery_code.failed": N_("Nhập sai mã khôi phục"),
+    "totp.enrolled": N_("Cài đặt ứng dụng xác thực"),
+    "totp.disabled": N_("Tắt ứng dụng xác thực"),
+    "recovery_codes.renewed": N_("Tạo mới mã khôi phục"),
+    "recovery.requested": N_("Yêu cầu lấy lại mật khẩu"),
+    "password.reset": N_("Đặt lại mật khẩu (quên mật khẩu)"),
+    "password.changed": N_("Đổi mật khẩu"),
+    "password.change_failed": N_("Đổi mật khẩu thất bại (sai mật khẩu hiện tại)"),
+    "phone.changed": N_("Đổi số điện thoại"),
+    "phone_change.requested": N_("Gửi yêu cầu đổi số điện thoại (mất số cũ)"),
+    "account.email_changed": N_("Cập nhật thư điện tử"),
+    "consent.granted": N_("Đồng ý chia sẻ thông tin"),
+    "consent.denied": N_("Từ chối chia sẻ thông tin"),
+    "consent.revoked": N_("Thu hồi quyền truy cập của cơ quan"),
+    "logout": N_("Đăng xuất"),
+    "logout.everywhere": N_("Đăng xuất khỏi tất cả thiết bị"),
+    "citizen.created": N_("Tạo tài khoản"),
+    "citizen.locked": N_("Tài khoản bị khóa"),
+    "citizen.unlocked": N_("Tài khoản được mở khóa"),
 }
 
 PAGE_INVALID = Problem("history.page_invalid", "Số trang không hợp lệ.")

@@ -7,7 +7,7 @@ citizen filter takes a CMND/CCCD number or the account's internal id.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
@@ -29,7 +29,7 @@ CITIZEN_INVALID = Problem(
     "Công dân: nhập số CMND (9 chữ số), CCCD (12 chữ số) hoặc mã tài khoản (tối đa 8 chữ số).",
     "citizen",
 )
-TEXT_TOO_LONG = Problem("audit.text_too_long", f"Mỗi bộ lọc dài tối đa {MAX_TEXT} ký tự.")
+TEXT_TOO_LONG = Problem("audit.text_too_long", "Mỗi bộ lọc dài tối đa {max_text} ký tự.")
 
 
 @dataclass
@@ -90,7 +90,9 @@ def _citizen_id(raw: str) -> int:
 
 def _conditions(filters: AuditFilters) -> list:
     if any(len(value) > MAX_TEXT for value in (filters.event, filters.client_id, filters.citizen)):
-        raise DomainError(TEXT_TOO_LONG)
+        raise DomainError(
+            replace(TEXT_TOO_LONG, message=TEXT_TOO_LONG.message.format(max_text=MAX_TEXT))
+        )
     first, last = _day(filters.date_from, "date_from"), _day(filters.date_to, "date_to")
     if first and last and first > last:
         raise DomainError(DATE_ORDER)

@@ -1,24 +1,40 @@
-"""Vietnamese labels for the states and roles the console shows."""
+"""Vietnamese labels for the states and roles the console shows (msgids: templates show
+them with ``|translated``)."""
 
 from __future__ import annotations
 
+from idp.i18n import N_
+
 CLIENT_STATUS = {
-    "active": "Đang hoạt động",
-    "pending": "Chờ duyệt",
-    "suspended": "Tạm ngưng",
-    "deleted": "Đã xóa",
+    "active": N_("Đang hoạt động"),
+    "pending": N_("Chờ duyệt"),
+    "suspended": N_("Tạm ngưng"),
+    "deleted": N_("Đã xóa"),
 }
-CITIZEN_STATUS = {"active": "Đang hoạt động", "locked": "Đã khóa", "disabled": "Vô hiệu hóa"}
+CITIZEN_STATUS = {
+    "active": N_("Đang hoạt động"),
+    "locked": N_("Đã khóa"),
+    "disabled": N_("Vô hiệu hóa"),
+}
 COMPLAINT_STATUS = {
-    "open": "Chờ xử lý",
-    "rejected": "Đã bác bỏ",
-    "account_locked": "Đã khóa tài khoản",
+    "open": N_("Chờ xử lý"),
+    "rejected": N_("Đã bác bỏ"),
+    "account_locked": N_("Đã khóa tài khoản"),
+    "phone_changed": N_("Đã đổi số điện thoại"),
 }
-COMPLAINT_ACTIONS = {"reject": "Bác bỏ khiếu nại", "lock-account": "Khóa tài khoản bị khiếu nại"}
-ROLES = {"operator": "Vận hành (operator)", "auditor": "Kiểm toán (auditor)"}
+COMPLAINT_ACTIONS = {
+    "reject": N_("Bác bỏ khiếu nại"),
+    "lock-account": N_("Khóa tài khoản bị khiếu nại"),
+    "change-phone": N_("Đổi số điện thoại theo yêu cầu"),
+}
+COMPLAINT_KINDS = {
+    "ownership": N_("Tranh chấp tài khoản"),
+    "phone_change": N_("Đổi số điện thoại (mất số cũ)"),
+}
+ROLES = {"operator": N_("Vận hành (operator)"), "auditor": N_("Kiểm toán (auditor)")}
 AUTH_METHODS = {
-    "client_secret_basic": "client_secret_basic (bí mật, HTTP Basic)",
-    "client_secret_post": "client_secret_post (bí mật, trong thân yêu cầu)",
-    "private_key_jwt": "private_key_jwt (khóa riêng của ứng dụng)",
-    "none": "none (ứng dụng công khai, PKCE)",
+    "client_secret_basic": N_("client_secret_basic (bí mật, HTTP Basic)"),
+    "client_secret_post": N_("client_secret_post (bí mật, trong thân yêu cầu)"),
+    "private_key_jwt": N_("private_key_jwt (khóa riêng của ứng dụng)"),
+    "none": N_("none (ứng dụng công khai, PKCE)"),
 }

@@ -1,16 +1,24 @@
-// Counts down the OTP's validity and enables "Gửi lại OTP" when the cooldown ends.
-// The page works without this script: the server enforces both limits.
+// Counts down the OTP's validity and enables the resend button when the cooldown ends.
+// The page works without this script: the server enforces both limits. The words come
+// from the page, already in its language (data-wait-text, data-countdown, data-expired:
+// "{seconds}" and "{minutes}" stand for the numbers).
 (function () {
   "use strict";
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (whole, name) {
+      return Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
+    });
+  }
   var resend = document.getElementById("resend");
   var wait = document.getElementById("resend-wait");
   if (resend) {
     var left = parseInt(resend.getAttribute("data-wait") || "0", 10);
+    var waitText = resend.getAttribute("data-wait-text");
     if (left > 0) {
       resend.disabled = true;
       var timer = setInterval(function () {
         left -= 1;
-        if (wait) { wait.textContent = left > 0 ? "(sau " + left + " giây)" : ""; }
+        if (wait && waitText) { wait.textContent = left > 0 ? fill(waitText, { seconds: left }) : ""; }
         if (left <= 0) { resend.disabled = false; clearInterval(timer); }
       }, 1000);
     }
@@ -18,11 +26,19 @@
   var expiry = document.getElementById("otp-expiry");
   if (expiry) {
     var seconds = parseInt(expiry.getAttribute("data-seconds") || "0", 10);
+    var countdown = expiry.getAttribute("data-countdown");
+    var expired = expiry.getAttribute("data-expired");
     var span = expiry.querySelector(".countdown");
     var tick = setInterval(function () {
       seconds -= 1;
-      if (seconds <= 0) { expiry.textContent = "Mã OTP đã hết hạn. Vui lòng nhấn “Gửi lại OTP”."; clearInterval(tick); return; }
-      span.textContent = Math.floor(seconds / 60) + " phút " + (seconds % 60) + " giây";
+      if (seconds <= 0) {
+        if (expired) { expiry.textContent = expired; }
+        clearInterval(tick);
+        return;
+      }
+      if (span && countdown) {
+        span.textContent = fill(countdown, { minutes: Math.floor(seconds / 60), seconds: seconds % 60 });
+      }
     }, 1000);
   }
 })();

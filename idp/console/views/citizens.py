@@ -12,6 +12,7 @@ from idp.console.session import require_console
 from idp.console.views import bp
 from idp.errors import DomainError
 from idp.extensions import db
+from idp.i18n import N_
 
 
 def _page(query: str, status: int = 200, **page):
@@ -54,7 +55,7 @@ def lock_citizen(citizen_id: int):
     return _after_change(
         citizen_id,
         lambda: account_locks.lock_citizen(citizen_id, g.console.actor, reason),
-        "Đã khóa tài khoản và kết thúc mọi phiên đăng nhập của công dân.",
+        N_("Đã khóa tài khoản và kết thúc mọi phiên đăng nhập của công dân."),
     )
 
 
@@ -65,5 +66,5 @@ def unlock_citizen(citizen_id: int):
     return _after_change(
         citizen_id,
         lambda: account_locks.unlock_citizen(citizen_id, g.console.actor),
-        "Đã mở khóa tài khoản.",
+        N_("Đã mở khóa tài khoản."),
     )

@@ -9,14 +9,15 @@ from idp.console.session import require_console
 from idp.console.views import bp
 from idp.errors import DomainError
 from idp.extensions import db
+from idp.i18n import N_
 from idp.oidc import client_changes
 from idp.oidc.models import Client
 from idp.oidc.registration_tokens import has_registration_access
 
 NOTICES = {
-    "approve": "Đã duyệt ứng dụng; ứng dụng có thể đăng nhập công dân.",
-    "suspend": "Đã tạm ngưng ứng dụng; mọi token của ứng dụng đã bị thu hồi.",
-    "reactivate": "Đã kích hoạt lại ứng dụng.",
+    "approve": N_("Đã duyệt ứng dụng; ứng dụng có thể đăng nhập công dân."),
+    "suspend": N_("Đã tạm ngưng ứng dụng; mọi token của ứng dụng đã bị thu hồi."),
+    "reactivate": N_("Đã kích hoạt lại ứng dụng."),
 }
 
 

@@ -1,5 +1,6 @@
-"""Ownership complaints: list, read (with evidence files), resolve by the complaints
-service (reject, or lock the disputed account)."""
+"""Complaints (ownership disputes and phone-change requests): list, read (with evidence
+files), resolve by the complaints service (reject; lock the disputed account; apply the
+requested phone number)."""
 
 from __future__ import annotations
 
@@ -9,17 +10,18 @@ from idp import audit
 from idp.complaints.evidence import EXTENSIONS
 from idp.complaints.listing import find_complaint, list_complaints
 from idp.complaints.models import STATUSES
-from idp.complaints.resolution import ACTIONS, resolve_complaint
+from idp.complaints.resolution import actions_for, resolve_complaint
 from idp.console.session import require_console
 from idp.console.views import bp
 from idp.errors import DomainError, Problem
+from idp.i18n import N_
 
 NOTE_REQUIRED = Problem(
     "complaint.note_required", "Vui lòng ghi lý do xử lý (lưu cùng khiếu nại).", "note"
 )
 EVIDENCE_NOT_FOUND = Problem("complaint.evidence_not_found", "Không tìm thấy tệp minh chứng này.")
 NOTE_MAX = 2000
-RESOLVED = "Đã xử lý khiếu nại."
+RESOLVED = N_("Đã xử lý khiếu nại.")
 
 
 @bp.get("/complaints")
@@ -39,7 +41,7 @@ def _complaint_page(reference: str, status: int = 200, **page):
     except DomainError as exc:
         return render_template("console/message.html", problem=exc.problem), 404
     return render_template(
-        "console/complaint.html", complaint=complaint, actions=ACTIONS, **page
+        "console/complaint.html", complaint=complaint, actions=actions_for(complaint), **page
     ), status
 
 
@@ -78,7 +80,8 @@ def complaint_evidence(reference: str, number: int):
 @bp.post("/complaints/<reference>/resolve")
 @require_console(change=True)
 def resolve(reference: str):
-    """Reject the complaint, or lock the disputed account (``action``), with a note."""
+    """Reject the complaint, lock the disputed account or apply the requested phone number
+    (``action``, by the complaint's kind), with a note."""
     note = request.form.get("note", "").strip()
     try:
         if not note or len(note) > NOTE_MAX:

@@ -8,9 +8,12 @@ from flask import flash, g, redirect, render_template, url_for
 
 from idp.console.session import require_console
 from idp.console.views import bp
+from idp.i18n import N_
 from idp.oidc.key_rotation import rotate_signing_keys
 from idp.oidc.keys import ALGORITHMS, KeysMissing
 from idp.services import services
+
+KEYS_ADDED = N_("Đã thêm {count} khóa ký mới; khóa mới bắt đầu ký sau thời gian chờ.")
 
 
 @bp.get("/keys")
@@ -35,5 +38,5 @@ def keys():
 def rotate_keys():
     """Add the next key per algorithm (published now, signing after the lead time)."""
     added = rotate_signing_keys(g.console.actor)
-    flash(f"Đã thêm {len(added)} khóa ký mới; khóa mới bắt đầu ký sau thời gian chờ.")
+    flash(KEYS_ADDED.format(count=len(added)))
     return redirect(url_for("console.keys"))

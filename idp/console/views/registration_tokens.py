@@ -7,9 +7,15 @@ from flask import g, render_template, request
 from idp.console.session import require_console
 from idp.console.views import bp
 from idp.errors import DomainError
+from idp.i18n import N_
 from idp.oidc.registration_tokens import LIFETIME_INVALID, issue_token, recent_tokens
 
-LIFETIMES = [(3600, "1 giờ"), (86400, "1 ngày"), (7 * 86400, "7 ngày"), (30 * 86400, "30 ngày")]
+LIFETIMES = [
+    (3600, N_("1 giờ")),
+    (86400, N_("1 ngày")),
+    (7 * 86400, N_("7 ngày")),
+    (30 * 86400, N_("30 ngày")),
+]
 
 
 def _page(status: int = 200, **page):

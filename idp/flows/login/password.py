@@ -8,6 +8,7 @@ citizen told that the account is locked and until when.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from idp import audit
@@ -35,20 +36,24 @@ ACCOUNT_DISABLED = Problem(
     "login.account_disabled",
     "Tài khoản đang bị khóa. Vui lòng liên hệ bộ phận hỗ trợ hoặc gửi khiếu nại.",
 )
+# {time} is HH:MM and {date} dd/mm/yyyy; the page's language filter matches the
+# placeholders, so the English text gets the same values.
+LOCKED_OUT = Problem(
+    "login.locked_out",
+    "Tài khoản tạm thời bị khóa do nhập sai mật khẩu nhiều lần. "
+    "Vui lòng thử lại sau {time} ngày {date}.",
+)
 
 
 class AccountLocked(DomainError):
     """The password was right but the account is locked out until ``until``."""
 
     def __init__(self, until: datetime):
-        local = until.astimezone().strftime("%H:%M ngày %d/%m/%Y")
-        super().__init__(
-            Problem(
-                "login.locked_out",
-                "Tài khoản tạm thời bị khóa do nhập sai mật khẩu nhiều lần. "
-                f"Vui lòng thử lại sau {local}.",
-            )
+        local = until.astimezone()
+        message = LOCKED_OUT.message.format(
+            time=local.strftime("%H:%M"), date=local.strftime("%d/%m/%Y")
         )
+        super().__init__(replace(LOCKED_OUT, message=message))
         self.until = until
 
 
