@@ -38,6 +38,18 @@ def parse_options(argv: list[str] | None = None) -> tuple[Options, argparse.Name
         help="gunicorn workers, all on the one server CPU (the comparison uses 1)",
     )
     parser.add_argument(
+        "--provider-threads",
+        type=int,
+        default=d.provider_threads,
+        help="threads per gunicorn worker (1: sync worker, no keep-alive; more: gthread)",
+    )
+    parser.add_argument(
+        "--front",
+        choices=["nginx", "none"],
+        default=d.front,
+        help="nginx in front of gunicorn as in production (config/nginx.conf), or none",
+    )
+    parser.add_argument(
         "--nice",
         type=int,
         default=d.nice,
@@ -69,6 +81,8 @@ def parse_options(argv: list[str] | None = None) -> tuple[Options, argparse.Name
         profile_seconds=args.profile_seconds,
         nice=args.nice,
         provider_workers=args.provider_workers,
+        provider_threads=args.provider_threads,
+        front=args.front,
         only=tuple(args.only),
     )
     return options, args

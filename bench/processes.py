@@ -90,11 +90,16 @@ def memory_kib(pid: int, field: str = "VmHWM") -> int:
 
 
 def schedstat(pids: list[int]) -> tuple[int, int]:
-    """Nanoseconds ``pids`` have spent on a CPU, and waiting on a run queue for one."""
+    """Nanoseconds ``pids`` (all their threads) have spent on a CPU, and waiting on a run
+    queue for one."""
     on_cpu = waiting = 0
     for pid in pids:
-        fields = Path(f"/proc/{pid}/schedstat").read_text().split()
-        on_cpu, waiting = on_cpu + int(fields[0]), waiting + int(fields[1])
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            try:
+                fields = (task / "schedstat").read_text().split()
+            except OSError:  # the thread ended between the listing and the read
+                continue
+            on_cpu, waiting = on_cpu + int(fields[0]), waiting + int(fields[1])
     return on_cpu, waiting
 
 

@@ -1,4 +1,5 @@
-"""The provider under test: production settings, gunicorn with one worker pinned to CPU 0."""
+"""The provider under test: production settings, gunicorn with one worker pinned to CPU 0,
+behind nginx as production deploys it (``--front none``: gunicorn alone)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import redis
 
+from bench.front import NginxFront
 from bench.postgres import BenchDatabase
 from bench.processes import SERVER_CPU, ChildProcess, children_of, free_port, pinned
 
@@ -51,11 +53,16 @@ class ProviderUnderTest:
         sms_token: str,
         database: BenchDatabase,
         workers: int = 1,
+        threads: int = 1,
+        front: str = "nginx",
     ):
         self.workdir = workdir
         self.workers = workers
+        self.threads = threads
         self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.direct_url = f"http://127.0.0.1:{self.port}"
+        self.front = NginxFront(workdir, self.port) if front == "nginx" else None
+        self.base_url = self.front.base_url if self.front else self.direct_url
         self.redis_prefix = f"bench:{secrets.token_hex(4)}:"
         self.env = self._environment(sms_url, sms_token, database)
         self.process: ChildProcess | None = None
@@ -84,8 +91,10 @@ class ProviderUnderTest:
             # Codes are minted before the load starts; they must outlive the minting.
             AUTH_CODE_SECONDS="600",
             GUNICORN_WORKERS=str(self.workers),
-            GUNICORN_THREADS="1",
+            GUNICORN_THREADS=str(self.threads),
         )
+        if self.front:
+            env["TRUSTED_PROXIES"] = "127.0.0.1"  # believe nginx's X-Forwarded-For
         for name, default in DEFAULTS.items():
             if name.startswith("RATE_LIMIT_") and isinstance(default, str):
                 env[name] = UNLIMITED
@@ -110,16 +119,21 @@ class ProviderUnderTest:
         self.process = ChildProcess(
             "provider", pinned(argv, SERVER_CPU), self.env, self.workdir / "provider.log"
         )
-        self.process.wait_until_serving(self.base_url + "/.well-known/openid-configuration")
+        self.process.wait_until_serving(self.direct_url + "/.well-known/openid-configuration")
+        if self.front:
+            self.front.start()
 
     def worker_pids(self) -> list[int]:
-        """The gunicorn workers' pids (the master is the process we started)."""
+        """The gunicorn workers' pids (the master is the process we started), then nginx's
+        worker, whose CPU time is spent for the provider on the same core."""
         workers = children_of(self.process.pid)
         if len(workers) != self.workers:
             raise RuntimeError(f"expected {self.workers} gunicorn worker(s), found {workers}")
-        return workers
+        return workers + (self.front.worker_pids() if self.front else [])
 
     def stop(self) -> None:
+        if self.front is not None:
+            self.front.stop()
         if self.process is not None:
             self.process.stop()
         # Only this run's keys: its prefix, and the rate limiter's keys under that prefix.

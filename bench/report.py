@@ -168,13 +168,26 @@ def _machine(report: RunReport) -> str:
             f"{m.get('load_after', '?')} after.",
             f"- Software: {m['versions']}.",
             f"- Servers: the provider with IDP_ENV=production under gunicorn "
-            f"({o.get('provider_workers', 1)} sync worker(s)) on PostgreSQL and Redis; the anchor "
-            "is node-oidc-provider, one process, in-memory adapter.",
+            f"({_workers(o)}) on PostgreSQL and Redis, "
+            f"{_front(o)}; the anchor is node-oidc-provider, one process, in-memory adapter.",
             f"- Load: wrk, {o['connections']} connections, {o['threads']} thread(s), "
             f"{o['seconds']:g} s per path after a {o['warmup']:g} s warm-up, pinned to CPU 1; "
             f"servers pinned to CPU 0; scheduling priority of the run: {o['priority']}.",
         ]
     )
+
+
+def _workers(o: dict) -> str:
+    workers, threads = o.get("provider_workers", 1), o.get("provider_threads", 1)
+    if threads > 1:
+        return f"{workers} gthread worker(s) of {threads} threads"
+    return f"{workers} sync worker(s)"
+
+
+def _front(o: dict) -> str:
+    if o.get("front", "none") == "nginx":
+        return "behind nginx (config/nginx.conf without TLS, one worker on CPU 0)"
+    return "reached directly (no nginx)"
 
 
 def _profile_section(report: RunReport) -> str:

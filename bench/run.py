@@ -61,6 +61,8 @@ class Options:
     argon2_seconds: float = 4
     profile_seconds: float = 4
     provider_workers: int = 1
+    provider_threads: int = 4
+    front: str = "nginx"
     nice: int = -10
     only: tuple[str, ...] = ()
 
@@ -81,7 +83,13 @@ class Bench:
         self.sms_url = f"http://127.0.0.1:{free_port()}"
         self.sink: ChildProcess | None = None
         self.provider = ProviderUnderTest(
-            workdir, self.sms_url, self.sms_token, self.database, options.provider_workers
+            workdir,
+            self.sms_url,
+            self.sms_token,
+            self.database,
+            options.provider_workers,
+            options.provider_threads,
+            options.front,
         )
         self.anchor = AnchorUnderTest(workdir, REDIRECT_URI)
         self.seeded = None

@@ -5,7 +5,9 @@ import multiprocessing
 import os
 
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# Threads (gthread): keep-alive with the load balancer, and requests waiting on
+# PostgreSQL or Redis overlap instead of idling the worker.
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5

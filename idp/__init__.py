@@ -44,7 +44,6 @@ def _engine_options(url: str) -> dict[str, Any]:
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30}}
     return {
-        "pool_pre_ping": True,
         "pool_size": 10,
         "max_overflow": 10,
         "pool_recycle": 1800,

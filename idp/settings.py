@@ -25,6 +25,12 @@ DEFAULTS: dict[str, Any] = {
     "REDIS_PREFIX": "idp:",
     "IDP_KEYS_DIR": str(ROOT / "keys"),
     "KEY_ROTATION_LEAD_SECONDS": 86400,
+    # How long a replica may answer from its in-memory copy of a client row.
+    "CLIENT_CACHE_SECONDS": 5,
+    # A pooled database connection idle this long is pinged before use (idp.database_outage).
+    "DATABASE_PING_IDLE_SECONDS": 10,
+    # false: token writes do not wait for the WAL flush (see idp.oidc.tokens).
+    "TOKEN_SYNCHRONOUS_COMMIT": False,
     "SMS_BACKEND": "console",
     "SMS_OUTBOX_PATH": str(ROOT / "instance" / "sms-outbox.jsonl"),
     "SMS_HTTP_URL": "",
@@ -77,9 +83,16 @@ DEFAULTS: dict[str, Any] = {
     # Rate limits per client IP (limits' syntax, e.g. "10/minute"); see idp/rate_limits.py.
     "RATE_LIMITS_ENABLED": True,
     "RATE_LIMIT_LOGIN_PASSWORD": "10/minute",
+    "RATE_LIMIT_LOGIN_SECOND_FACTOR": "30/minute",
+    "RATE_LIMIT_LOGIN_TOTP": "10/minute",
+    "RATE_LIMIT_LOGIN_RECOVERY_CODE": "10/minute",
     "RATE_LIMIT_OTP": "30/minute",
     "RATE_LIMIT_REGISTRATION_DETAILS": "20/hour",
     "RATE_LIMIT_RECOVERY_IDENTIFY": "20/hour",
+    "RATE_LIMIT_ACCOUNT_PASSWORD": "10/minute",
+    "RATE_LIMIT_ACCOUNT_PHONE": "20/hour",
+    "RATE_LIMIT_ACCOUNT_EMAIL": "30/hour",
+    "RATE_LIMIT_ACCOUNT_AUTHENTICATOR": "10/minute",
     "RATE_LIMIT_AUTHORIZE": "300/minute",
     "RATE_LIMIT_TOKEN": "600/minute",
     "RATE_LIMIT_USERINFO": "1200/minute",

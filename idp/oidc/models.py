@@ -113,7 +113,9 @@ class Token(db.Model, TokenMixin):
         return self.citizen
 
     def get_client(self) -> Client | None:
-        return db.session.scalar(db.select(Client).filter_by(client_id=self.client_id))
+        from idp.oidc.client_cache import cached_client  # the cache imports this module
+
+        return cached_client(self.client_id)
 
     def revoke(self) -> None:
         now = int(time.time())

@@ -8,10 +8,11 @@ from flask import Flask, current_app
 from flask import request as flask_request
 from werkzeug.local import LocalProxy
 
-from idp.extensions import db
+from idp.oidc import client_cache
 from idp.oidc.access_tokens import generate_access_token, generate_refresh_token
 from idp.oidc.claims import SUPPORTED_SCOPES
-from idp.oidc.client_auth import PrivateKeyJwt
+from idp.oidc.client_auth import PrivateKeyJwt, client_secret_basic
+from idp.oidc.client_cache import cached_client
 from idp.oidc.grants import CodeGrant, IdToken, Issuer, S256Challenge
 from idp.oidc.lifecycle import (
     AgencyClientCredentials,
@@ -53,9 +54,7 @@ class BearerProtector(ResourceProtector):
 
 def query_client(client_id: str) -> Client | None:
     """Only active clients exist for the protocol; pending and suspended ones do not."""
-    if not client_id or len(client_id) > 64:
-        return None
-    client = db.session.scalar(db.select(Client).filter_by(client_id=client_id))
+    client = cached_client(client_id)
     return client if client is not None and client.is_usable else None
 
 
@@ -81,6 +80,7 @@ def init_oauth(app: Flask) -> None:
         },
     )
     app.config.setdefault("OAUTH2_SCOPES_SUPPORTED", SUPPORTED_SCOPES)
+    client_cache.init_app(app)
     server = IdpAuthorizationServer()
     server.init_app(app, query_client=query_client, save_token=save_token)
     protector = BearerProtector()
@@ -88,6 +88,7 @@ def init_oauth(app: Flask) -> None:
     server.register_grant(CodeGrant, [S256Challenge(required=True), IdToken()])
     server.register_grant(RotatingRefreshGrant)
     server.register_grant(AgencyClientCredentials)
+    server.register_client_auth_method("client_secret_basic", client_secret_basic)
     server.register_client_auth_method(PrivateKeyJwt.CLIENT_AUTH_METHOD, PrivateKeyJwt())
     server.register_extension(Issuer())
     server.register_endpoint(UserInfo(resource_protector=protector))

@@ -7,6 +7,7 @@ import time
 
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from flask import current_app, g
+from sqlalchemy import text
 
 from idp import audit, metrics
 from idp.extensions import db
@@ -45,9 +46,26 @@ def save_token(token: dict, request) -> Token:
     elif row.refresh_token_hash:
         row.family = secrets.token_urlsafe(16)
     db.session.add(row)
-    db.session.commit()
+    commit_token_write()
     metrics.token_issued(request.payload.grant_type)
     return row
+
+
+def commit_token_write() -> None:
+    """Commit a transaction that only issues or rotates tokens.
+
+    With ``TOKEN_SYNCHRONOUS_COMMIT`` false (the default) PostgreSQL acknowledges it before
+    its WAL reaches the disk (``SET LOCAL synchronous_commit = off``, this transaction
+    only). A database crash can then forget the last fraction of a second of issued
+    tokens, never half of one: the client's next call gets ``invalid_token`` and it asks
+    again. Accounts, consents, complaints and audit rows keep the fully durable commit.
+    """
+    if (
+        not current_app.config["TOKEN_SYNCHRONOUS_COMMIT"]
+        and db.session.get_bind().dialect.name == "postgresql"
+    ):
+        db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+    db.session.commit()
 
 
 def find_access_token(value: str) -> Token | None:

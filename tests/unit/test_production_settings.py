@@ -298,6 +298,7 @@ def test_nginx_configuration_passes_nginx_own_check(tmp_path):
     for host in ("idp-a", "idp-b", "portal"):  # names compose would resolve
         site = site.replace(f"server {host}:", "server 127.0.0.1:")
     site = site.replace("/etc/nginx/tls", str(tls))
+    site = site.replace("/var/cache/nginx/idp", str(tmp_path / "cache"))
     version = subprocess.run([nginx, "-v"], capture_output=True, text=True).stderr
     found = re.search(r"nginx/(\d+)\.(\d+)\.(\d+)", version)
     if found and tuple(map(int, found.groups())) < (1, 25, 1):
