@@ -81,7 +81,7 @@ class NginxFront:
             locations=locations.replace("$idp_request_id", "$request_id"),
         )
 
-    def start(self) -> None:
+    def start(self, probe: str = "/.well-known/openid-configuration", method: str = "GET") -> None:
         nginx = shutil.which("nginx") or "/usr/sbin/nginx"
         path = self.workdir / "nginx.conf"
         path.write_text(self.config())
@@ -90,7 +90,7 @@ class NginxFront:
             "nginx", pinned(argv, SERVER_CPU), {}, self.workdir / "nginx.log"
         )
         try:
-            self.process.wait_until_serving(self.base_url + "/.well-known/openid-configuration")
+            self.process.wait_until_serving(self.base_url + probe, method=method)
         except RuntimeError as exc:
             errors = self.workdir / "nginx-error.log"
             tail = errors.read_text(errors="replace")[-2000:] if errors.exists() else ""

@@ -41,6 +41,7 @@ class RunReport:
     anchor_hwm_kib: int | None = None
     profiles: dict[str, Profile] = field(default_factory=dict)
     profile_problem: str = ""
+    ceiling: dict | None = None  # bench.ceiling: an empty Flask view on the same stack
     wall_seconds: float = 0.0
 
     @property
@@ -113,6 +114,26 @@ def table(report: RunReport) -> str:
     return "\n".join(lines)
 
 
+def _ceiling_note(report: RunReport) -> str:
+    c = report.ceiling
+    rate = c["per_second"]
+    compared = []
+    for row in report.rows:
+        if row.label.startswith("POST token (client_credentials)") and row.anchor.result:
+            anchor = row.anchor.result.ok_per_second
+            compared.append(f"{rate / anchor:.2f}× the anchor's client_credentials rate")
+            if row.provider.result:
+                share = row.provider.result.ok_per_second / rate
+                compared.append(f"the provider's client_credentials reaches {share:.0%} of it")
+    return (
+        f"- Ceiling of the stack (`bench/ceiling.py`): a Flask view answering a constant "
+        f"token response, with no client check, database, Redis or signing, under the same "
+        f"gunicorn settings, front and CPU: {rate:,.0f} req/s, p50 {c['p50_ms']:.1f} ms"
+        + (f" ({'; '.join(compared)})" if compared else "")
+        + ". No path built on Flask and gunicorn can be faster on this core."
+    )
+
+
 def _notes(report: RunReport) -> list[str]:
     notes = []
     for row in report.rows:
@@ -147,6 +168,8 @@ def _notes(report: RunReport) -> list[str]:
             f"- The machine's PostgreSQL and Redis (median round trips from CPU 1, before the "
             f"paths → at the end): {spans}."
         )
+    if report.ceiling:
+        notes.append(_ceiling_note(report))
     notes.append(
         "- CPU · waiting: the share of the timed window the server's worker spent on its CPU, "
         "and runnable but waiting for it (other work on the machine; /proc/<pid>/schedstat)."

@@ -18,6 +18,7 @@ from pathlib import Path
 from bench import machine, service_latency
 from bench.anchor import AnchorUnderTest
 from bench.browser import RelyingParty
+from bench.ceiling import measure_ceiling
 from bench.code_minting import ProviderCodeMinter
 from bench.load import LoadShape, run_wrk
 from bench.logins import LOGINS_PER_ACCOUNT, AccountPool, LoginResult, run_logins
@@ -275,6 +276,19 @@ def run_phases(bench: Bench, report: RunReport) -> None:
             profile_paths(bench, provider, report)
         except Exception as exc:  # the figures stand without the profiles
             report.profile_problem = f"{type(exc).__name__}: {exc}"[:300]
+    print("measuring the stack's ceiling (an empty Flask view) ...", flush=True)
+    try:
+        result = measure_ceiling(
+            bench.workdir, options.provider_threads, options.front, options.shape, options.warmup
+        )
+        report.ceiling = {
+            "per_second": result.ok_per_second,
+            "p50_ms": result.p50_ms,
+            "p99_ms": result.p99_ms,
+            "errors": result.errors,
+        }
+    except Exception as exc:  # the figures stand without it
+        print(f"  ceiling not measured: {type(exc).__name__}: {exc}"[:300], flush=True)
     report.service_latency.append(bench.service_latency())
     report.provider_hwm_kib = peak_memory_kib(provider)
     report.anchor_hwm_kib = peak_memory_kib(anchor)

@@ -58,10 +58,17 @@ def current_login() -> LoginSession | None:
 
 
 def start_login(citizen_id: int, amr: list[str], acr: str) -> LoginSession:
-    """Sign the citizen in: a fresh session id (any previous session of this browser ends)."""
+    """Sign the citizen in: a fresh session id.
+
+    A previous session of this browser (``prompt=login``, or another citizen signing in on
+    the same browser) ends the one way (``idp.sign_out.end_sessions``): its tokens are
+    revoked and its agencies get back-channel logouts, before the new session exists.
+    """
     old = current_login()
     if old:
-        end_login(old)
+        from idp.sign_out import end_sessions  # idp.sign_out imports this module
+
+        end_sessions([old], reason="signed_in_again")
     session = LoginSession(
         citizen_id=citizen_id,
         sid=secrets.token_urlsafe(24),
@@ -94,13 +101,17 @@ def end_login(session: LoginSession) -> None:
     """End one login session (the cookie is cleared if it belongs to this browser).
 
     Only the record: to end a citizen's session use ``idp.sign_out.end_sessions``, which
-    also revokes its tokens and tells its agencies (back-channel logout).
+    also revokes its tokens and tells its agencies (back-channel logout). The request's
+    own session (``current_login``) is forgotten only if it is the one ended: ending
+    another browser's session (e.g. after a password change) leaves this one signed in.
     """
     store().delete(f"login:{session.key}", f"sid:{session.sid}")
     store().set_remove(f"citizen-logins:{session.citizen_id}", session.key)
     if request.cookies.get(COOKIE) == session.key:
         g.clear_login_cookie = True
-    g.login_session = None
+    current = g.get("login_session")
+    if current is not None and current.sid == session.sid:
+        g.login_session = None
 
 
 def sessions_of(citizen_id: int) -> list[LoginSession]:

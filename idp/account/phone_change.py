@@ -1,9 +1,10 @@
 """Changing the account's phone number: a small flow in the flow store.
 
-States: (the new number passes the "chính chủ" check) → ``old_otp`` (a code to the old
-number) → ``new_otp`` (a code to the new number) → the number is changed. Each number's
-code has its own OTP subject (``<flow>:old``, ``<flow>:new``), so a code sent to one
-number never confirms the other.
+States: (the new number passes the "chính chủ" check and is no other account's number)
+→ ``old_otp`` (a code to the old number) → ``new_otp`` (a code to the new number) → the
+number is changed (if still no other account's). Each number's code has its own OTP
+subject (``<flow>:old``, ``<flow>:new``), so a code sent to one number never confirms the
+other.
 
 When the old number is lost the citizen gives the new number (still "chính chủ") and a
 reason; only the new number confirms with a code, and the request goes to the operators'
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from idp import audit
 from idp.abuse.sms_pumping import send_otp
+from idp.accounts.creation import phone_used_by_another
 from idp.accounts.models import Citizen
 from idp.accounts.phone import mask_phone, normalize_phone
 from idp.complaints.filing import ComplaintForm, file_complaint, normalize_description
@@ -36,6 +38,12 @@ PHONE_UNCHANGED = Problem(
     "Số điện thoại mới trùng với số điện thoại hiện tại của tài khoản.",
     FIELD,
 )
+PHONE_OF_ANOTHER_ACCOUNT = Problem(
+    "phone_change.taken",
+    "Số điện thoại này đang được dùng cho một tài khoản khác trên Cổng Dịch vụ công Quốc gia. "
+    "Vui lòng dùng số điện thoại khác.",
+    FIELD,
+)
 PHONE_CHANGED_MEANWHILE = Problem(
     "phone_change.changed_meanwhile",
     "Số điện thoại của tài khoản đã thay đổi trong lúc bạn thao tác. Vui lòng bắt đầu lại.",
@@ -43,10 +51,13 @@ PHONE_CHANGED_MEANWHILE = Problem(
 
 
 def check_new_phone(citizen: Citizen, raw: str) -> str:
-    """The new number in E.164 if it may replace the current one ("chính chủ" checked).
+    """The new number in E.164 if it may replace the current one ("chính chủ" checked,
+    no other account has it).
 
-    Raises DomainError for a bad, unchanged or not "chính chủ" number, and
-    ``ServiceUnavailable`` when the "chính chủ" check cannot answer.
+    Raises DomainError for a bad, unchanged, not "chính chủ" or another account's number,
+    and ``ServiceUnavailable`` when the "chính chủ" check cannot answer. The other-account
+    check comes after the "chính chủ" one, so it only ever speaks about a number registered
+    to the citizen's own identity number (no probing whether any number has an account).
     """
     phone = normalize_phone(raw)
     if phone == citizen.phone:
@@ -54,6 +65,9 @@ def check_new_phone(citizen: Citizen, raw: str) -> str:
     if not check_subscriber(phone, citizen.id_number):
         audit.record("phone_change.subscriber_mismatch", citizen_id=citizen.id)
         raise DomainError(SUBSCRIBER_MISMATCH)
+    if phone_used_by_another(phone, citizen.id):
+        audit.record("phone_change.phone_taken", citizen_id=citizen.id)
+        raise DomainError(PHONE_OF_ANOTHER_ACCOUNT)
     return phone
 
 
@@ -128,6 +142,9 @@ def _verify(flow: Flow, code: str) -> None:
             reason=exc.problem.code,
         )
         raise
+    audit.record(
+        "otp.verified", citizen_id=flow.data["citizen_id"], purpose=PURPOSE, to=which_number(flow)
+    )
 
 
 def confirm_old_number(flow: Flow, code: str) -> None:
@@ -149,7 +166,9 @@ def confirm_new_number(flow: Flow, citizen: Citizen, code: str) -> Complaint | N
     if citizen.phone != flow.data["old_phone"]:
         raise DomainError(PHONE_CHANGED_MEANWHILE)
     if flow.data["lost_old"]:
-        return _file_request(flow, citizen)
+        return _file_request(flow, citizen)  # operators check the number again (resolution)
+    if phone_used_by_another(flow.data["new_phone"], citizen.id):
+        raise DomainError(PHONE_OF_ANOTHER_ACCOUNT)  # taken since the change started
     citizen.phone = flow.data["new_phone"]
     db.session.commit()
     audit.record(

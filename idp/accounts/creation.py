@@ -31,6 +31,12 @@ def account_exists(id_number: str) -> bool:
     return db.session.scalar(db.select(Citizen.id).filter_by(id_number=id_number)) is not None
 
 
+def phone_used_by_another(phone_e164: str, citizen_id: int) -> bool:
+    """Whether an account other than ``citizen_id`` (locked ones included) has this number."""
+    query = db.select(Citizen.id).where(Citizen.phone == phone_e164, Citizen.id != citizen_id)
+    return db.session.scalar(query.limit(1)) is not None
+
+
 def create_citizen(
     *,
     id_number: str,

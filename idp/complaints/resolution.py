@@ -21,6 +21,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from idp import audit
+from idp.accounts.creation import phone_used_by_another
 from idp.accounts.models import Citizen
 from idp.accounts.phone import mask_phone
 from idp.complaints.listing import find_complaint
@@ -143,10 +144,7 @@ def _change_phone(complaint: Complaint) -> tuple[Citizen, str]:
     new_phone, shown = complaint.phone, mask_phone(complaint.phone)
     if citizen.phone == new_phone:
         raise DomainError(_problem(PHONE_ALREADY_SET, phone=shown))
-    other = db.session.scalar(
-        db.select(Citizen.id).where(Citizen.phone == new_phone, Citizen.id != citizen.id)
-    )
-    if other is not None:
+    if phone_used_by_another(new_phone, citizen.id):
         raise DomainError(_problem(PHONE_OF_ANOTHER_ACCOUNT, phone=shown))
     try:
         registered = check_subscriber(new_phone, citizen.id_number)

@@ -44,7 +44,7 @@ def bearer_challenge(response: Response) -> Response:
     challenge = response.headers.get("WWW-Authenticate", "")
     if response.status_code == 401 and challenge.lower().startswith("bearer"):
         realm = f'realm="{current_app.config["IDP_ISSUER"]}"'
-        if 'error="missing_authorization"' in challenge:
+        if "error=" not in challenge:  # no token at all (server.NoAccessTokenProvided)
             response.headers["WWW-Authenticate"] = f"Bearer {realm}"
         else:
             response.headers["WWW-Authenticate"] = f"Bearer {realm}, " + challenge[7:]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
+from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Request
+from authlib.oauth2.rfc6750 import InvalidTokenError
 from flask import Flask, current_app
 from flask import request as flask_request
 from werkzeug.local import LocalProxy
@@ -38,6 +40,20 @@ class IdpAuthorizationServer(AuthorizationServer):
         return response
 
 
+class NoAccessTokenProvided(InvalidTokenError):
+    """RFC 6750 §3.1: a request with no access token at all.
+
+    401 with ``invalid_token`` in the body, as node-oidc-provider answers (Authlib's own
+    ``missing_authorization`` is no RFC code); the challenge names no error, as §3.1 asks
+    (``idp.oidc.endpoints.bearer_challenge`` adds the realm).
+    """
+
+    description = "no access token provided"
+
+    def get_headers(self):
+        return [*OAuth2Error.get_headers(self), ("WWW-Authenticate", "Bearer")]
+
+
 class BearerProtector(ResourceProtector):
     """RFC 6750 §2.1 header or §2.2 form body (not both: §2 allows only one method)."""
 
@@ -45,10 +61,13 @@ class BearerProtector(ResourceProtector):
         body_token = (
             flask_request.form.get("access_token") if flask_request.method == "POST" else None
         )
-        if body_token and not request.headers.get("Authorization"):
+        header = request.headers.get("Authorization")
+        if body_token and not header:
             return self.get_token_validator("bearer"), body_token
         if body_token:
             raise InvalidRequestError("Use one way to send the access token, not two.")
+        if not header:
+            raise NoAccessTokenProvided()
         return super().parse_request_authorization(request)
 
 

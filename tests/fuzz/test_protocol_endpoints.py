@@ -307,11 +307,7 @@ def requests(draw, app, paths):
 def _json_error(resp) -> str:
     assert resp.mimetype == "application/json", (resp.status_code, resp.mimetype)
     error = resp.get_json().get("error")
-    assert error in RFC_ERRORS or (
-        # RFC 6750 §3.1: with no credentials at all Authlib's body says so (the
-        # WWW-Authenticate challenge carries no error code, as the RFC asks).
-        error == "missing_authorization" and resp.status_code == 401
-    ), error
+    assert error in RFC_ERRORS, error
     return error
 
 

@@ -86,6 +86,25 @@ def test_change_keeps_this_browser_and_signs_out_the_others_with_their_tokens(
     assert "password.changed" in _events(app, citizen["id"])
 
 
+def test_the_request_that_changes_the_password_stays_signed_in(app, outbox, citizen):
+    """Ending the other browsers' sessions does not forget this request's own session."""
+    from idp.login_session import current_login
+
+    account = signed_in_browser(app, outbox, citizen)
+    other = signed_in_browser(app, outbox, citizen)
+    page = account.text("/account/password")
+    fields = {"current_password": citizen["password"], "password": NEW_PASSWORD}
+    with account.http:  # keeps the request's context open after the response
+        resp = account.post_form(
+            "/account/password", page, {**fields, "password_confirm": NEW_PASSWORD}
+        )
+        assert resp.status_code == 302 and resp.location == "/account"
+        still = current_login()
+        assert still is not None and still.citizen_id == citizen["id"]
+    assert "Đã đổi mật khẩu. Các thiết bị khác đã được đăng xuất." in account.text("/account")
+    assert urlsplit(other.get("/account").location).path == "/login"
+
+
 def test_wrong_current_password_is_refused_and_counts_toward_the_lockout(
     account, app, outbox, citizen
 ):

@@ -210,3 +210,82 @@ def test_lost_old_number_request_with_bad_input_is_refused(
     assert len(outbox.messages()) == sent_before
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(Complaint.id))) == 0
+
+
+TAKEN = "Số điện thoại này đang được dùng cho một tài khoản khác trên Cổng Dịch vụ công Quốc gia."
+
+
+def another_account_with(app, phone: str) -> int:
+    """A second citizen (another identity number) whose account has ``phone``."""
+    from idp.accounts.creation import create_citizen
+
+    with app.app_context():
+        return create_citizen(
+            id_number="066195012345",
+            full_name="Trần Thị Bình",
+            date_of_birth="1995-03-08",
+            gender="female",
+            phone=phone,
+            password="binhtran2026",
+            actor="test",
+        ).id
+
+
+@pytest.mark.parametrize(
+    "path, fields",
+    [("/account/phone", {}), ("/account/phone/lost", {"description": REASON})],
+)
+def test_a_new_number_of_another_account_is_refused_and_nothing_is_sent(
+    account, app, outbox, citizen, path, fields
+):
+    from idp.audit import AuditEvent
+    from idp.complaints.models import Complaint
+    from idp.extensions import db
+
+    other_id = another_account_with(app, NEW_PHONE)  # "chính chủ" for our citizen, though
+    sent_before = len(outbox.messages())
+    resp = account.submit(path, path, {"phone": NEW_PHONE, **fields})
+    assert resp.status_code == 400
+    page = resp.get_data(as_text=True)
+    assert 'data-code="phone_change.taken"' in page and TAKEN in page
+    assert len(outbox.messages()) == sent_before
+    assert phone_of(app, citizen["id"]) == citizen["phone_e164"]
+    assert phone_of(app, other_id) == NEW_E164
+    with app.app_context():
+        events = db.session.scalars(db.select(AuditEvent.event).filter_by(citizen_id=citizen["id"]))
+        assert "phone_change.phone_taken" in list(events)
+        assert db.session.scalar(db.select(db.func.count(Complaint.id))) == 0
+
+
+def test_a_number_taken_during_the_change_is_refused_at_the_last_step(
+    account, app, outbox, citizen
+):
+    old_url = submit_new_phone(account).location
+    resp = enter_code(account, old_url, outbox.last_otp(citizen["phone_e164"]))
+    new_url = resp.location
+    other_id = another_account_with(app, NEW_PHONE)  # meanwhile
+    resp = enter_code(account, new_url, outbox.last_otp(NEW_E164))
+    assert resp.status_code == 400
+    assert 'data-code="phone_change.taken"' in resp.get_data(as_text=True)
+    assert phone_of(app, citizen["id"]) == citizen["phone_e164"]
+    assert phone_of(app, other_id) == NEW_E164
+
+
+def test_each_confirmed_code_is_audited_without_the_code(account, app, outbox, citizen):
+    from idp.audit import AuditEvent
+    from idp.extensions import db
+
+    old_url = submit_new_phone(account).location
+    old_code = outbox.last_otp(citizen["phone_e164"])
+    new_url = enter_code(account, old_url, old_code).location
+    new_code = outbox.last_otp(NEW_E164)
+    assert enter_code(account, new_url, new_code).location == "/account"
+    with app.app_context():
+        rows = db.session.scalars(
+            db.select(AuditEvent).filter_by(event="otp.verified").order_by(AuditEvent.id)
+        ).all()
+    assert [(r.citizen_id, r.details) for r in rows] == [
+        (citizen["id"], {"purpose": "login"}),  # the account page's sign-in
+        (citizen["id"], {"purpose": "change_phone", "to": "old"}),
+        (citizen["id"], {"purpose": "change_phone", "to": "new"}),
+    ]

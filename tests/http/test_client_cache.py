@@ -80,22 +80,21 @@ def test_a_rotated_secret_replaces_the_old_one_at_once(app, agency):
     assert client_credentials(app, renewed).status_code == 200
 
 
-def test_a_change_made_by_another_replica_is_seen_after_the_cache_window(app_factory):
-    # Another replica's write does not pass through this process's session; a plain SQL
-    # UPDATE stands for it here.
-    app = app_factory(CLIENT_CACHE_SECONDS=1)
-    agency = make_client(app, extra_metadata={"grant_types": ["client_credentials"]})
+def suspend_elsewhere(app, client_id: str) -> None:
+    """Another replica's write does not pass through this process's session; a plain SQL
+    UPDATE stands for it."""
     from idp.extensions import db
     from idp.oidc.models import Client
 
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(update(Client).where(Client.client_id == client_id).values(status="suspended"))
+
+
+def test_a_change_made_by_another_replica_is_seen_after_the_cache_window(app_factory):
+    app = app_factory(CLIENT_CACHE_SECONDS=1)
+    agency = make_client(app, extra_metadata={"grant_types": ["client_credentials"]})
     assert client_credentials(app, agency).status_code == 200
-    with app.app_context():
-        with db.engine.begin() as conn:
-            conn.execute(
-                update(Client)
-                .where(Client.client_id == agency["client_id"])
-                .values(status="suspended")
-            )
+    suspend_elsewhere(app, agency["client_id"])
     deadline = time.monotonic() + 10
     while client_credentials(app, agency).status_code == 200:
         assert time.monotonic() < deadline, "the suspension was never seen"
@@ -106,15 +105,6 @@ def test_a_change_made_by_another_replica_is_seen_after_the_cache_window(app_fac
 def test_the_cache_can_be_turned_off(app_factory):
     app = app_factory(CLIENT_CACHE_SECONDS=0)
     agency = make_client(app, extra_metadata={"grant_types": ["client_credentials"]})
-    from idp.extensions import db
-    from idp.oidc.models import Client
-
     assert client_credentials(app, agency).status_code == 200
-    with app.app_context():
-        with db.engine.begin() as conn:
-            conn.execute(
-                update(Client)
-                .where(Client.client_id == agency["client_id"])
-                .values(status="suspended")
-            )
+    suspend_elsewhere(app, agency["client_id"])
     assert client_credentials(app, agency).status_code == 401

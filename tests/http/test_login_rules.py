@@ -118,6 +118,48 @@ def test_lockout_after_wrong_passwords_revealed_only_with_right_password(
         assert "login.lockout" in events and "login.failed" in events
 
 
+@pytest.fixture
+def server_zone():
+    """Set the process's local time zone (``TZ``) for one test; restored afterwards."""
+    import os
+
+    before = os.environ.get("TZ")
+
+    def set_zone(zone: str) -> None:
+        os.environ["TZ"] = zone
+        time.tzset()
+
+    yield set_zone
+    if before is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+# POSIX zone strings (no tz database needed): UTC, UTC-5, UTC+9.
+@pytest.mark.parametrize("zone", ["UTC0", "EST5", "JST-9"])
+def test_lockout_end_is_shown_in_vietnam_time_whatever_the_server_zone(
+    app, browser, citizen, oidc_client, server_zone, zone
+):
+    from datetime import UTC, datetime
+
+    from idp.accounts.models import Citizen
+    from idp.extensions import db
+
+    server_zone(zone)
+    with app.app_context():
+        db.session.get(Citizen, citizen["id"]).locked_until = datetime(
+            2099, 1, 1, 20, 4, tzinfo=UTC
+        )
+        db.session.commit()
+    password_url = browser.start_login(browser.authorize_url(oidc_client["client_id"])[0])
+    resp = browser.submit_password(password_url, citizen["id_number"], citizen["password"])
+    assert resp.status_code == 400
+    # 20:04 UTC on 1 January is 03:04 on 2 January in Vietnam (UTC+7).
+    assert "Vui lòng thử lại sau 03:04 ngày 02/01/2099." in resp.get_data(as_text=True)
+
+
 def test_lockout_grows(app, citizen):
     from datetime import UTC, datetime
 

@@ -162,3 +162,61 @@ def test_a_complaint_that_locks_the_account_tells_the_agencies(
     assert resp.status_code == 302
     assert_told(receiver, agency, {tokens["sid"]})
     assert_dead(browser.http, agency, tokens)
+
+
+def login_again(browser: Browser, client: dict, person: dict, **extra) -> dict:
+    """Sign ``person`` in on ``browser`` through ``client`` again; the new tokens (with sid)."""
+    url, req = browser.authorize_url(client["client_id"], scope="openid offline_access", **extra)
+    resp = browser.login(url, person["id_number"], person["password"], person["phone_e164"])
+    assert resp.location.startswith(REDIRECT_URI), resp.location
+    resp = redeem(browser.http, client, query_of(resp.location)["code"], req["verifier"])
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    tokens = resp.get_json()
+    claims = jwt.decode(tokens["id_token"], options={"verify_signature": False})
+    return {**tokens, "sid": claims["sid"]}
+
+
+def test_prompt_login_on_a_signed_in_browser_ends_the_old_session_with_its_tokens(
+    app, outbox, citizen, agency, receiver
+):
+    from idp.login_session import sessions_of
+
+    browser, old = signed_in_at(app, outbox, citizen, agency)
+    new = login_again(browser, agency, citizen, prompt="login")
+
+    assert new["sid"] != old["sid"]
+    assert_told(receiver, agency, {old["sid"]})
+    assert_dead(browser.http, agency, old)
+    # The new session and its tokens are untouched.
+    assert introspect(browser.http, agency, new["access_token"])["active"] is True
+    assert refresh(browser.http, agency, new["refresh_token"]).status_code == 200
+    with app.app_context():
+        assert [s.sid for s in sessions_of(citizen["id"])] == [new["sid"]]
+
+
+def test_another_citizen_signing_in_on_the_same_browser_ends_the_first_ones_session(
+    app, outbox, citizen, agency, receiver
+):
+    from idp.accounts.creation import create_citizen
+    from idp.login_session import sessions_of
+
+    with app.app_context():
+        other_id = create_citizen(
+            id_number="066195012345",
+            full_name="Trần Thị Bình",
+            date_of_birth="1995-03-08",
+            gender="female",
+            phone="0987654321",
+            password="binhtran2026",
+            actor="test",
+        ).id
+    other = {"id_number": "066195012345", "password": "binhtran2026", "phone_e164": "+84987654321"}
+    browser, first = signed_in_at(app, outbox, citizen, agency)
+    second = login_again(browser, agency, other, prompt="login")
+
+    assert_told(receiver, agency, {first["sid"]})
+    assert_dead(browser.http, agency, first)
+    assert introspect(browser.http, agency, second["access_token"])["active"] is True
+    with app.app_context():
+        assert sessions_of(citizen["id"]) == []
+        assert [s.sid for s in sessions_of(other_id)] == [second["sid"]]

@@ -173,10 +173,20 @@ def test_malformed_token_requests_are_4xx(browser, oidc_client, body, content_ty
     )
 
 
-def test_userinfo_without_token_is_401(browser):
-    resp = browser.http.get("/oauth2/userinfo")
+@pytest.mark.parametrize(
+    "method, data", [("GET", None), ("POST", {}), ("POST", {"access_token": ""})]
+)
+def test_userinfo_without_token_is_401_invalid_token(browser, method, data):
+    """RFC 6750 §3.1: no error code in the challenge; the body's code is an RFC one
+    (``invalid_token``, as node-oidc-provider answers), not Authlib's ``missing_authorization``."""
+    resp = browser.http.open("/oauth2/userinfo", method=method, data=data)
     assert resp.status_code == 401
-    assert resp.headers["WWW-Authenticate"].startswith("Bearer")
+    realm = browser.app.config["IDP_ISSUER"]
+    assert resp.headers["WWW-Authenticate"] == f'Bearer realm="{realm}"'
+    assert resp.get_json() == {
+        "error": "invalid_token",
+        "error_description": "no access token provided",
+    }
 
 
 def test_userinfo_with_garbage_token(browser):

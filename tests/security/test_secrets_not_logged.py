@@ -1,5 +1,6 @@
 """Passwords and OTPs never reach the logs or the audit trail, through a whole
-registration, login and recovery (the SMS backend is the outbox, not the console)."""
+registration, login and recovery (the SMS backend is the outbox, not the console); the
+accepted codes are audited (``otp.verified``) by purpose only."""
 
 from __future__ import annotations
 
@@ -42,6 +43,10 @@ def test_no_password_or_otp_in_logs_or_audit(app, outbox, oidc_client, caplog):
             [[e.event, e.details] for e in db.session.scalars(db.select(AuditEvent))],
             ensure_ascii=False,
         )
+        verified = db.session.scalars(db.select(AuditEvent).filter_by(event="otp.verified")).all()
+    # Each accepted code is audited by its purpose alone (the secrets check below covers it).
+    assert sorted(e.details["purpose"] for e in verified) == ["login", "recovery", "registration"]
+    assert all(set(e.details) == {"purpose"} for e in verified)
     logged = caplog.text
     assert logged and audit_text
     for secret in (PASSWORD, NEW_PASSWORD, *codes):

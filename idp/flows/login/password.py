@@ -14,6 +14,7 @@ from datetime import datetime
 from idp import audit
 from idp.abuse import credential_stuffing
 from idp.accounts import lockout
+from idp.accounts.birth_date import VIETNAM_TZ
 from idp.accounts.models import Citizen
 from idp.accounts.password_policy import (
     dummy_verify,
@@ -36,8 +37,8 @@ ACCOUNT_DISABLED = Problem(
     "login.account_disabled",
     "Tài khoản đang bị khóa. Vui lòng liên hệ bộ phận hỗ trợ hoặc gửi khiếu nại.",
 )
-# {time} is HH:MM and {date} dd/mm/yyyy; the page's language filter matches the
-# placeholders, so the English text gets the same values.
+# {time} is HH:MM and {date} dd/mm/yyyy, in Vietnam's time (UTC+7); the page's language
+# filter matches the placeholders, so the English text gets the same values.
 LOCKED_OUT = Problem(
     "login.locked_out",
     "Tài khoản tạm thời bị khóa do nhập sai mật khẩu nhiều lần. "
@@ -49,7 +50,7 @@ class AccountLocked(DomainError):
     """The password was right but the account is locked out until ``until``."""
 
     def __init__(self, until: datetime):
-        local = until.astimezone()
+        local = until.astimezone(VIETNAM_TZ)  # Vietnam's time, whatever the server's zone
         message = LOCKED_OUT.message.format(
             time=local.strftime("%H:%M"), date=local.strftime("%d/%m/%Y")
         )

@@ -120,6 +120,7 @@ def otp():
     except DomainError as exc:
         audit.record("otp.failed", citizen_id=citizen.id, purpose="login", reason=exc.problem.code)
         return _render_otp(flow, citizen, exc.problem, 400)
+    audit.record("otp.verified", citizen_id=citizen.id, purpose="login")
     return _complete(flow, citizen)
 
 

@@ -103,6 +103,7 @@ def otp():
             "otp.failed", citizen_id=citizen_id, purpose="recovery", reason=exc.problem.code
         )
         return _otp_page(flow, exc.problem, 400)
+    audit.record("otp.verified", citizen_id=flow.data.get("citizen_id"), purpose="recovery")
     flow.state = states.PASSWORD
     save_flow(flow)
     return redirect(url_for("recovery.password", flow=flow.id))

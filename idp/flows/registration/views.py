@@ -150,6 +150,7 @@ def otp():
     except DomainError as exc:
         audit.record("otp.failed", purpose="registration", reason=exc.problem.code)
         return _otp_page(flow, exc.problem, 400)
+    audit.record("otp.verified", purpose="registration")
     flow.state = states.PASSWORD
     save_flow(flow)
     return redirect(url_for("registration.password", flow=flow.id))
