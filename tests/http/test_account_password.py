@@ -88,7 +88,7 @@ def test_change_keeps_this_browser_and_signs_out_the_others_with_their_tokens(
 
 def test_the_request_that_changes_the_password_stays_signed_in(app, outbox, citizen):
     """Ending the other browsers' sessions does not forget this request's own session."""
-    from idp.login_session import current_login
+    from idp.login_session import current_login, sessions_of
 
     account = signed_in_browser(app, outbox, citizen)
     other = signed_in_browser(app, outbox, citizen)
@@ -101,6 +101,8 @@ def test_the_request_that_changes_the_password_stays_signed_in(app, outbox, citi
         assert resp.status_code == 302 and resp.location == "/account"
         still = current_login()
         assert still is not None and still.citizen_id == citizen["id"]
+    with app.app_context():
+        assert [s.sid for s in sessions_of(citizen["id"])] == [still.sid]
     assert "Đã đổi mật khẩu. Các thiết bị khác đã được đăng xuất." in account.text("/account")
     assert urlsplit(other.get("/account").location).path == "/login"
 
