@@ -162,8 +162,27 @@ def load_settings(env: str | None = None, overrides: dict[str, Any] | None = Non
     return settings
 
 
+# Durations that may be 0 (0 turns the feature off or means "always"); every other
+# ``*_SECONDS`` setting is a lifetime, a window or a wait and must be positive.
+_ZERO_ALLOWED_SECONDS = frozenset(
+    {"CLIENT_CACHE_SECONDS", "DATABASE_PING_IDLE_SECONDS", "KEY_ROTATION_LEAD_SECONDS"}
+)
+
+
+def _check_durations(settings: dict) -> None:
+    for name, value in settings.items():
+        if not name.endswith("_SECONDS"):
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise SettingsError(f"{name} must be a number of seconds, got {value!r}")
+        least = 0 if name in _ZERO_ALLOWED_SECONDS else 1
+        if value < least:
+            raise SettingsError(f"{name} must be at least {least} second(s), got {value!r}")
+
+
 def check_settings(settings: dict) -> None:
-    """Refuse unsafe production settings (and nonsense anywhere), saying why."""
+    """Refuse nonsense durations anywhere and unsafe production settings, saying why."""
+    _check_durations(settings)
     if settings["IDP_ENV"] != "production":
         return
     problems = []

@@ -70,3 +70,27 @@ def test_production_refusal_via_environment(monkeypatch):
     monkeypatch.setenv("SUBSCRIBER_CHECK", "off")
     with pytest.raises(SettingsError, match="refusing to start in production"):
         load_settings("production")
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("OTP_RESEND_COOLDOWN_SECONDS", 0),  # once answered 500 at the first OTP send
+        ("OTP_TTL_SECONDS", -5),
+        ("AUTH_CODE_SECONDS", 0),
+        ("CLIENT_CACHE_SECONDS", -1),
+    ],
+)
+def test_durations_that_cannot_work_are_refused_at_start(name, value):
+    with pytest.raises(SettingsError, match=name):
+        load_settings("test", {name: value})
+
+
+def test_a_zero_client_cache_window_is_allowed():
+    assert load_settings("test", {"CLIENT_CACHE_SECONDS": 0})["CLIENT_CACHE_SECONDS"] == 0
+
+
+def test_a_duration_from_the_environment_is_checked_too(monkeypatch):
+    monkeypatch.setenv("OTP_RESEND_COOLDOWN_SECONDS", "0")
+    with pytest.raises(SettingsError, match="OTP_RESEND_COOLDOWN_SECONDS"):
+        load_settings("test")
