@@ -97,7 +97,18 @@ class NginxFront:
             raise RuntimeError(f"{exc}\n{tail}") from None
 
     def worker_pids(self) -> list[int]:
-        return children_of(self.process.pid) if self.process else []
+        """nginx's worker process (not its cache manager and loader, which come and go)."""
+        if self.process is None:
+            return []
+        found = []
+        for pid in children_of(self.process.pid):
+            try:
+                title = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"worker process" in title:
+                found.append(pid)
+        return found
 
     def stop(self) -> None:
         if self.process is not None:

@@ -94,7 +94,11 @@ def schedstat(pids: list[int]) -> tuple[int, int]:
     queue for one."""
     on_cpu = waiting = 0
     for pid in pids:
-        for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        except FileNotFoundError:  # the process ended
+            continue
+        for task in tasks:
             try:
                 fields = (task / "schedstat").read_text().split()
             except OSError:  # the thread ended between the listing and the read

@@ -1,10 +1,13 @@
 """Where the provider's time goes on a path: py-spy samples of its worker, summarised.
 
-py-spy (``--idle``, so waiting on PostgreSQL, Redis or the SMS gateway counts too)
-samples the gunicorn worker from the generator's CPU while load runs. A sample belongs to
-a request when the gunicorn worker's ``handle`` is on its stack; the rest is the worker
-waiting for the next connection. Each sample is charged to the package of its innermost
-Python frame (time in C extensions lands on the Python frame that called them).
+py-spy samples the gunicorn worker from the generator's CPU while load runs. A threaded
+worker (production's) is sampled on its CPU only: while one thread waits on PostgreSQL or
+Redis another runs, so the waits cost no throughput and the profile shows where the CPU
+goes. A sync worker is sampled with ``--idle``, since its waits are what bound it. A
+sample belongs to a request when the gunicorn worker's ``handle`` is on its stack; the
+rest is the worker waiting for the next connection. Each sample is charged to the package
+of its innermost Python frame (time in C extensions lands on the Python frame that called
+them).
 """
 
 from __future__ import annotations
@@ -41,11 +44,12 @@ class Profile:
 class Recording:
     """A py-spy recording of ``pid`` running in the background for ``seconds``."""
 
-    def __init__(self, pid: int, seconds: float, output: Path):
+    def __init__(self, pid: int, seconds: float, output: Path, idle: bool = True):
         self.output = output
         spy = str(Path(sys.executable).with_name("py-spy"))
         argv = [spy, "record", "--pid", str(pid), "--duration", str(max(int(seconds), 1))]
-        argv += ["--rate", "200", "--idle", "--full-filenames", "--format", "raw"]
+        argv += ["--rate", "200", "--full-filenames", "--format", "raw"]
+        argv += ["--idle"] if idle else []
         argv += ["--output", str(output)]
         self.process = subprocess.Popen(
             pinned(argv, GENERATOR_CPU), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE

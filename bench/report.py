@@ -172,7 +172,8 @@ def _notes(report: RunReport) -> list[str]:
         notes.append(_ceiling_note(report))
     notes.append(
         "- CPU · waiting: the share of the timed window the server's worker spent on its CPU, "
-        "and runnable but waiting for it (other work on the machine; /proc/<pid>/schedstat)."
+        "and runnable but waiting for it (/proc/<pid>/task/*/schedstat, summed over its "
+        "threads: with several threads on one core, waiting adds up past 100 %)."
     )
     notes.append(
         f"- Anchor (node-oidc-provider) peak RSS: {_mib(report.anchor_hwm_kib)}; "

@@ -236,6 +236,7 @@ def profile_paths(bench: Bench, provider: Target, report: RunReport) -> None:
     """py-spy on the provider's worker while each measured path (and logins) runs again."""
     seconds = bench.options.profile_seconds
     pid = provider.worker_pids()[0]  # with several workers, the first one's samples
+    idle = bench.options.provider_threads == 1  # see bench.profiles
     by_label = {s.label: s for s in SCENARIOS}
     for row in report.rows:
         if row.provider.result is None:
@@ -244,13 +245,13 @@ def profile_paths(bench: Bench, provider: Target, report: RunReport) -> None:
         requests = _profile_requests(provider, row, scenario, seconds + 1)
         print(f"  profiling {row.label} ...", flush=True)
         drain(provider)
-        recording = Recording(pid, seconds, bench.profile_dir / f"{scenario.key}.txt")
+        recording = Recording(pid, seconds, bench.profile_dir / f"{scenario.key}.txt", idle=idle)
         run_wrk(provider.base_url, requests, LoadShape(bench.options.connections, 1, seconds + 1))
         report.profiles[row.label] = recording.summary()
     if report.login is not None:
         print("  profiling full logins ...", flush=True)
         drain(provider)
-        recording = Recording(pid, seconds, bench.profile_dir / "login.txt")
+        recording = Recording(pid, seconds, bench.profile_dir / "login.txt", idle=idle)
         bench.logins(seconds + 1, warmup=0)
         report.profiles["Full login"] = recording.summary()
 
