@@ -406,6 +406,18 @@ def test_any_request_is_refused_cleanly_and_changes_nothing(app, path):
     # echoed into error_description, which Authlib refuses with a ValueError (a 500).
     @example(request=Request("GET", path, "%C2%A0=" + "x" * 3000, {}, None, None))
     @example(request=Request("GET", path, "%22=1&%22=2", {}, None, None))
+    # Found by this test in CI: joserfc's message for an unknown critical header quoted a
+    # control character, and Authlib's InvalidRequestError refused it (a 500 at logout).
+    @example(
+        request=Request(
+            "GET",
+            path,
+            "id_token_hint=eyJhbGciOiAibm9uZSIsICJjcml0IjogWyJcdTAwMWYiXX0.e30.",
+            {},
+            None,
+            None,
+        )
+    )
     def run(request):
         before = snapshot(app)
         resp = request.send(http)

@@ -1069,7 +1069,10 @@ def run(
             replica = Replica(name, env, workdir / f"replica-{name}.log", workers=workers)
             replicas.append(replica.start())
         result = _load(plan, (replicas[0], replicas[1]), client, workdir, concurrency, seed, log)
-        result.figures["replica workers"] = f"2 replicas × {workers} gunicorn sync workers"
+        threads = env.get("GUNICORN_THREADS", "4")  # config/gunicorn.conf.py's default
+        result.figures["replica workers"] = (
+            f"2 replicas × {workers} gunicorn workers × {threads} threads"
+        )
         result.violations += _log_problems(replicas)
         conninfo = make_url(database.url).set(drivername="postgresql").render_as_string(False)
         violations, facts = check_integrity(conninfo, result.outcomes)
