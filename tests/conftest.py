@@ -27,6 +27,15 @@ CITIZEN = {
     "phone": "0912345678",
     "password": "matkhau2026",
 }
+# A second citizen, for tests of what one citizen must not reach of another's.
+OTHER_CITIZEN = {
+    "id_number": "066195012345",
+    "full_name": "Trần Thị Bình",
+    "date_of_birth": "1995-03-08",
+    "gender": "female",
+    "phone": "0987654321",
+    "password": "binhtran2026",
+}
 REDIRECT_URI = "http://127.0.0.1:5001/callback"
 
 
@@ -134,6 +143,21 @@ def citizen(app):
     with app.app_context():
         c = create_citizen(**CITIZEN, actor="test")
         return {"id": c.id, "sub": c.subject, **CITIZEN, "phone_e164": c.phone}
+
+
+def create_other_citizen(app, **changes) -> dict:
+    """``OTHER_CITIZEN`` (with ``changes``) as an account; its details as ``citizen`` gives."""
+    from idp.accounts.creation import create_citizen
+
+    details = {**OTHER_CITIZEN, **changes}
+    with app.app_context():
+        c = create_citizen(**details, actor="test")
+        return {"id": c.id, "sub": c.subject, **details, "phone_e164": c.phone}
+
+
+@pytest.fixture
+def other_citizen(app):
+    return create_other_citizen(app)
 
 
 @pytest.fixture

@@ -116,20 +116,10 @@ def test_revoking_twice_is_harmless_and_says_so(app, outbox, citizen, agency):
     assert count(app, "consent.revoked") == 1
 
 
-def test_revoking_an_unknown_or_someone_elses_agency_is_refused(app, outbox, citizen, agency):
-    from idp.accounts.creation import create_citizen
-
-    with app.app_context():
-        create_citizen(
-            id_number="066195012345",
-            full_name="Trần Thị Bình",
-            date_of_birth="1995-03-08",
-            gender="female",
-            phone="0987654321",
-            password="binhtran2026",
-            actor="test",
-        )
-    other = {"id_number": "066195012345", "password": "binhtran2026", "phone_e164": "+84987654321"}
+def test_revoking_an_unknown_or_someone_elses_agency_is_refused(
+    app, outbox, citizen, agency, other_citizen
+):
+    other = other_citizen
     other_browser = signed_in_browser(app, outbox, other)
     sign_in_at(other_browser, agency, other)
 

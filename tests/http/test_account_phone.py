@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import CITIZEN
+from tests.conftest import CITIZEN, create_other_citizen
 from tests.http.test_account_profile import AccountBrowser, signed_in_browser
 from tests.http.test_registration import import_registry
 
@@ -217,18 +217,7 @@ TAKEN = "Số điện thoại này đang được dùng cho một tài khoản k
 
 def another_account_with(app, phone: str) -> int:
     """A second citizen (another identity number) whose account has ``phone``."""
-    from idp.accounts.creation import create_citizen
-
-    with app.app_context():
-        return create_citizen(
-            id_number="066195012345",
-            full_name="Trần Thị Bình",
-            date_of_birth="1995-03-08",
-            gender="female",
-            phone=phone,
-            password="binhtran2026",
-            actor="test",
-        ).id
+    return create_other_citizen(app, phone=phone)["id"]
 
 
 @pytest.mark.parametrize(

@@ -139,28 +139,10 @@ def test_sign_out_this_browser(app, outbox, citizen):
     assert not is_signed_in(mine) and sids(app, citizen["id"]) == set()
 
 
-def test_a_session_of_another_citizen_cannot_be_ended(app, outbox, citizen):
-    from idp.accounts.creation import create_citizen
-
-    with app.app_context():
-        create_citizen(
-            id_number="066195012345",
-            full_name="Trần Thị Bình",
-            date_of_birth="1995-03-08",
-            gender="female",
-            phone="0987654321",
-            password="binhtran2026",
-            actor="test",
-        )
-    other = {"id_number": "066195012345", "password": "binhtran2026", "phone_e164": "+84987654321"}
-    stranger = signed_in_browser(app, outbox, other)
+def test_a_session_of_another_citizen_cannot_be_ended(app, outbox, citizen, other_citizen):
+    stranger = signed_in_browser(app, outbox, other_citizen)
     mine = signed_in_browser(app, outbox, citizen)
-    with app.app_context():
-        from idp.accounts.models import Citizen
-        from idp.extensions import db
-
-        other_id = db.session.scalar(db.select(Citizen.id).filter_by(id_number="066195012345"))
-    (other_sid,) = sids(app, other_id)
+    (other_sid,) = sids(app, other_citizen["id"])
     for sid in (other_sid, "khong-ton-tai", "x" * 200):
         resp = end(mine, sid)
         assert "Phiên đăng nhập này đã kết thúc trước đó" in mine.text(resp.location)

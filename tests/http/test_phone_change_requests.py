@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from tests.conftest import CITIZEN
+from tests.conftest import CITIZEN, create_other_citizen
 from tests.http.test_account_phone import NEW_E164, NEW_PHONE, REASON, enter_code
 from tests.http.test_account_profile import AccountBrowser, signed_in_browser
 from tests.http.test_complaint import cli
@@ -161,19 +161,8 @@ def test_a_number_no_longer_chinh_chu_is_not_applied(app, citizen, monkeypatch):
 
 
 def test_a_number_of_another_account_is_not_applied(app, citizen, monkeypatch):
-    from idp.accounts.creation import create_citizen
-
     import_registry(app, (NEW_PHONE, CITIZEN["id_number"]))
-    with app.app_context():
-        create_citizen(
-            id_number="066195012345",
-            full_name="Trần Thị Bình",
-            date_of_birth="1995-03-08",
-            gender="female",
-            phone=NEW_PHONE,
-            password="binhtran2026",
-            actor="test",
-        )
+    create_other_citizen(app, phone=NEW_PHONE)
     reference = file_request(app, citizen)
     result = cli(
         app, monkeypatch, "complaints", "resolve", reference,

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import jwt
 import pytest
 
-from tests.conftest import REDIRECT_URI, query_of
+from tests.conftest import REDIRECT_URI, create_other_citizen, query_of
 from tests.http.driver import Browser
 from tests.http.test_account_sessions import LogoutReceiver
 from tests.http.test_code_flow import redeem
@@ -197,20 +197,10 @@ def test_prompt_login_on_a_signed_in_browser_ends_the_old_session_with_its_token
 def test_another_citizen_signing_in_on_the_same_browser_ends_the_first_ones_session(
     app, outbox, citizen, agency, receiver
 ):
-    from idp.accounts.creation import create_citizen
     from idp.login_session import sessions_of
 
-    with app.app_context():
-        other_id = create_citizen(
-            id_number="066195012345",
-            full_name="Trần Thị Bình",
-            date_of_birth="1995-03-08",
-            gender="female",
-            phone="0987654321",
-            password="binhtran2026",
-            actor="test",
-        ).id
-    other = {"id_number": "066195012345", "password": "binhtran2026", "phone_e164": "+84987654321"}
+    other = create_other_citizen(app)
+    other_id = other["id"]
     browser, first = signed_in_at(app, outbox, citizen, agency)
     second = login_again(browser, agency, other, prompt="login")
 
