@@ -9,10 +9,10 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from idp import audit
-from idp.accounts.phone import mask_phone
 from idp.error_pages import UNAVAILABLE
 from idp.errors import DomainError, ServiceUnavailable
 from idp.flows.flow import Flow, save_flow
+from idp.flows.otp_step import OtpStep
 from idp.flows.recovery import flow as states
 from idp.flows.recovery.identify import find_account, read_identity, typed_values
 from idp.flows.recovery.otp_channel import code_state, confirm_code, send_code
@@ -72,54 +72,31 @@ def identify():
     return redirect(url_for("recovery.otp", flow=flow.id))
 
 
-def _otp_page(flow: Flow, problem=None, status: int = 200, notice=None):
-    page = render_template(
-        "provider/otp.html",
-        heading="Quên mật khẩu",
-        flow=flow,
-        masked_phone=mask_phone(flow.data["phone"]),
-        otp_state=code_state(flow),
-        action=url_for("recovery.otp", flow=flow.id),
-        resend_action=url_for("recovery.resend_otp", flow=flow.id),
-        problem=problem,
-        notice=notice,
-    )
-    return page, status
+_otp_step = OtpStep(
+    steps=_steps,
+    at=states.OTP,
+    then=states.PASSWORD,
+    purpose="recovery",
+    heading="Quên mật khẩu",
+    resend_endpoint="recovery.resend_otp",
+    phone=lambda flow: flow.data["phone"],
+    code_state=code_state,
+    confirm=confirm_code,
+    resend=send_code,
+    citizen_id=lambda flow: flow.data.get("citizen_id"),
+)
 
 
 @bp.route("/recovery/otp", methods=["GET", "POST"])
 def otp():
     """The OTP sent to the registered phone, "Xác nhận"."""
-    flow = _flow_at(states.OTP)
-    if not isinstance(flow, Flow):
-        return flow
-    if request.method == "GET":
-        return _otp_page(flow)
-    try:
-        confirm_code(flow, request.form.get("otp", ""))
-    except DomainError as exc:
-        citizen_id = flow.data.get("citizen_id")
-        audit.record(
-            "otp.failed", citizen_id=citizen_id, purpose="recovery", reason=exc.problem.code
-        )
-        return _otp_page(flow, exc.problem, 400)
-    audit.record("otp.verified", citizen_id=flow.data.get("citizen_id"), purpose="recovery")
-    flow.state = states.PASSWORD
-    save_flow(flow)
-    return redirect(url_for("recovery.password", flow=flow.id))
+    return _otp_step.show_or_confirm()
 
 
 @bp.post("/recovery/otp/resend")
 def resend_otp():
     """ "Gửi lại OTP" under the OTP rules (the same for a match and a non-match)."""
-    flow = _flow_at(states.OTP)
-    if not isinstance(flow, Flow):
-        return flow
-    try:
-        send_code(flow)
-    except DomainError as exc:
-        return _otp_page(flow, exc.problem, 429)
-    return _otp_page(flow, notice="Mã OTP mới đã được gửi.")
+    return _otp_step.send_again()
 
 
 @bp.route("/recovery/password", methods=["GET", "POST"])

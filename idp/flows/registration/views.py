@@ -12,11 +12,11 @@ from idp import audit
 from idp.abuse.sms_pumping import send_otp
 from idp.accounts.creation import ACCOUNT_EXISTS, account_exists
 from idp.accounts.models import Citizen
-from idp.accounts.phone import mask_phone
 from idp.error_pages import UNAVAILABLE
 from idp.errors import DomainError, ServiceUnavailable
 from idp.extensions import db
 from idp.flows.flow import FLOW_WRONG_STEP, Flow, save_flow
+from idp.flows.otp_step import OtpStep
 from idp.flows.registration import flow as states
 from idp.flows.registration.completion import create_account, next_address, sign_in
 from idp.flows.registration.details import check_details, typed_values
@@ -122,57 +122,37 @@ def details():
     return redirect(url_for("registration.otp", flow=flow.id))
 
 
-def _otp_page(flow: Flow, problem=None, status: int = 200, notice=None):
-    page = render_template(
-        "provider/otp.html",
-        heading="Xác thực số điện thoại",
-        flow=flow,
-        masked_phone=mask_phone(flow.data["details"]["phone"]),
-        otp_state=services().otp.state(flow.id),
-        action=url_for("registration.otp", flow=flow.id),
-        resend_action=url_for("registration.resend_otp", flow=flow.id),
-        problem=problem,
-        notice=notice,
-    )
-    return page, status
+def _resend_code(flow: Flow) -> None:
+    details = flow.data["details"]
+    send_otp(flow.id, details["phone"], "registration", id_number=details["id_number"])
+    audit.record("otp.sent", purpose="registration", resend=True)
+
+
+_otp_step = OtpStep(
+    steps=_steps,
+    at=states.OTP,
+    then=states.PASSWORD,
+    purpose="registration",
+    heading="Xác thực số điện thoại",
+    resend_endpoint="registration.resend_otp",
+    phone=lambda flow: flow.data["details"]["phone"],
+    code_state=lambda flow: services().otp.state(flow.id),
+    confirm=lambda flow, entered: services().otp.verify(flow.id, entered),
+    resend=_resend_code,
+    citizen_id=lambda flow: None,  # no account yet
+)
 
 
 @bp.route("/register/otp", methods=["GET", "POST"])
 def otp():
     """Step 5: the OTP sent to the phone being registered, "Xác nhận"."""
-    flow = _flow_at(states.OTP)
-    if not isinstance(flow, Flow):
-        return flow
-    if request.method == "GET":
-        return _otp_page(flow)
-    try:
-        services().otp.verify(flow.id, request.form.get("otp", ""))
-    except DomainError as exc:
-        audit.record("otp.failed", purpose="registration", reason=exc.problem.code)
-        return _otp_page(flow, exc.problem, 400)
-    audit.record("otp.verified", purpose="registration")
-    flow.state = states.PASSWORD
-    save_flow(flow)
-    return redirect(url_for("registration.password", flow=flow.id))
+    return _otp_step.show_or_confirm()
 
 
 @bp.post("/register/otp/resend")
 def resend_otp():
     """ "Gửi lại OTP": a new code (the old one stops working) under the OTP rules."""
-    flow = _flow_at(states.OTP)
-    if not isinstance(flow, Flow):
-        return flow
-    try:
-        send_otp(
-            flow.id,
-            flow.data["details"]["phone"],
-            "registration",
-            id_number=flow.data["details"]["id_number"],
-        )
-    except DomainError as exc:
-        return _otp_page(flow, exc.problem, 429)
-    audit.record("otp.sent", purpose="registration", resend=True)
-    return _otp_page(flow, notice="Mã OTP mới đã được gửi.")
+    return _otp_step.send_again()
 
 
 @bp.route("/register/password", methods=["GET", "POST"])
