@@ -23,6 +23,8 @@ PAGE_SIZE = 50
 MAX_TEXT = 64
 
 DATE_INVALID = Problem("audit.date_invalid", "Ngày phải có dạng YYYY-MM-DD.")
+DATE_RANGE = Problem("audit.date_range", "Ngày phải trong khoảng từ 1900-01-01 đến 2999-12-31.")
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 DATE_ORDER = Problem("audit.date_order", "“Từ ngày” phải trước hoặc bằng “Đến ngày”.", "date_to")
 CITIZEN_INVALID = Problem(
     "audit.citizen_invalid",
@@ -69,9 +71,12 @@ def _day(raw: str, name: str) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise DomainError(DATE_INVALID.on(name)) from None
+    if not FIRST_DAY <= day <= LAST_DAY:  # year 1 or 9999 overflows in UTC conversion
+        raise DomainError(DATE_RANGE.on(name))
+    return day
 
 
 def _utc_start(day: date) -> datetime:
@@ -80,7 +85,7 @@ def _utc_start(day: date) -> datetime:
 
 def _citizen_id(raw: str) -> int:
     """A CMND (9 digits) or CCCD (12 digits) number, else the account's id (1-8 digits)."""
-    if not raw.isdigit() or len(raw) > 12 or len(raw) in (10, 11):
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 12 or len(raw) in (10, 11):
         raise DomainError(CITIZEN_INVALID)
     if len(raw) in (9, 12):
         found = db.session.scalar(db.select(Citizen.id).filter_by(id_number=raw))

@@ -64,7 +64,7 @@ def accept_code(operator: Operator, code: str, now: float | None = None) -> None
     """Accept a code once (records its step; the caller commits); DomainError if the code
     is wrong, expired or already used."""
     code = "".join(ch for ch in (code or "") if not ch.isspace())
-    if len(code) != 6 or not code.isdigit():
+    if len(code) != 6 or not code.isascii() or not code.isdigit():
         raise DomainError(TOTP_INVALID)
     step = _matching_step(operator.totp_secret, code, time.time() if now is None else now)
     if step is None:
