@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hmac
 import time
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -146,7 +147,8 @@ def pending_enrolment(citizen: Citizen) -> Enrolment | None:
 
 
 def _clean(code: str) -> str:
-    return "".join(ch for ch in (code or "") if not ch.isspace())
+    # As for SMS codes (idp.otp): a phone keyboard may type full-width digits or spaces.
+    return "".join(ch for ch in unicodedata.normalize("NFKC", code or "") if not ch.isspace())
 
 
 def _matching_step(secret: str, code: str, now: float) -> int | None:

@@ -316,3 +316,14 @@ def test_the_same_code_sent_twice_at_once_is_accepted_once(app, outbox, citizen)
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == ["accepted"] + ["totp.replayed"] * 3
+
+
+def test_a_code_typed_with_full_width_digits_and_spaces_is_the_same_code(app, outbox, citizen):
+    # Some phone keyboards type full-width digits; SMS codes accept them the same way.
+    _, secret, _ = enrol(app, outbox, citizen)
+    browser = AccountBrowser(app, outbox)
+    totp_url = choose(browser, to_second_factor(browser, citizen), "totp").location
+    code = next_code(secret)
+    typed = " ".join(chr(ord("０") + int(d)) for d in code)
+    resp = enter_totp(browser, totp_url, typed)
+    assert resp.status_code == 302, resp.get_data(as_text=True)[-500:]
