@@ -68,6 +68,11 @@ class BearerProtector(ResourceProtector):
             raise InvalidRequestError("Use one way to send the access token, not two.")
         if not header:
             raise NoAccessTokenProvided()
+        scheme, _, value = header.strip().partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            # RFC 6750 §3.1: a malformed request is invalid_request (400), as
+            # node-oidc-provider answers; Authlib would say unsupported_token_type.
+            raise InvalidRequestError("Send the access token as 'Authorization: Bearer <token>'.")
         return super().parse_request_authorization(request)
 
 

@@ -193,3 +193,20 @@ def test_userinfo_with_garbage_token(browser):
     resp = browser.http.get("/oauth2/userinfo", headers={"Authorization": "Bearer nope"})
     assert resp.status_code == 401
     assert 'error="invalid_token"' in resp.headers["WWW-Authenticate"]
+
+
+@pytest.mark.parametrize("header", ["Basic YTpi", "Bearer", "Bearer   ", "Token abc", "bearer"])
+def test_userinfo_with_another_scheme_or_no_token_value_is_invalid_request(browser, header):
+    """RFC 6750 §3.1: a malformed Authorization header is ``invalid_request`` (400)."""
+    resp = browser.http.get("/oauth2/userinfo", headers={"Authorization": header})
+    assert resp.status_code == 400
+    assert resp.get_json()["error"] == "invalid_request"
+
+
+def test_userinfo_accepts_the_scheme_in_any_case(browser, citizen, oidc_client):
+    """RFC 7235 §2.1: the auth scheme is case-insensitive."""
+    from tests.http.test_token_lifecycle import tokens_for
+
+    access_token = tokens_for(browser, citizen, oidc_client)["access_token"]
+    resp = browser.http.get("/oauth2/userinfo", headers={"Authorization": f"bEaReR {access_token}"})
+    assert resp.status_code == 200
