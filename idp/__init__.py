@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask
 
+from idp.abuse.input_limits import use_ascii_integers
 from idp.logging_setup import configure_logging
 from idp.settings import ROOT, load_settings
 
@@ -19,6 +20,7 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None) 
         static_folder=str(ROOT / "static"),
         instance_path=str(ROOT / "instance"),
     )
+    use_ascii_integers(app)  # before any route: <int:...> takes ASCII digits only
     app.config.update(settings)
     app.config.update(
         SQLALCHEMY_DATABASE_URI=settings["DATABASE_URL"],

@@ -16,6 +16,7 @@ raises for its evidence files.
 from __future__ import annotations
 
 from flask import Flask, current_app, jsonify, render_template, request
+from werkzeug.routing import IntegerConverter
 
 from idp.errors import Problem
 
@@ -112,6 +113,18 @@ def check_request():
     if protocol and not request.path.startswith(_BROWSER_PROTOCOL_PATHS):
         return jsonify(error="invalid_request", error_description=problem.code), 400
     return render_template("provider/message.html", problem=problem, restart=True), 400
+
+
+class AsciiIntegerConverter(IntegerConverter):
+    """``<int:...>`` in URLs, ASCII digits only: Werkzeug's own matches any Unicode digit
+    (``/console/citizens/٢/lock`` would reach citizen 2 under a second address)."""
+
+    regex = r"[0-9]+"
+
+
+def use_ascii_integers(app: Flask) -> None:
+    """Make ``int`` route parameters ASCII-only (before any route is added)."""
+    app.url_map.converters["int"] = AsciiIntegerConverter
 
 
 def init_app(app: Flask) -> None:

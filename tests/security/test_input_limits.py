@@ -130,3 +130,17 @@ def test_malformed_jwts_are_4xx(app, oidc_client, jwt):
     for path in ("/oauth2/userinfo", "/oauth2/introspect"):
         resp = http.post(path, headers={"Authorization": f"Bearer {jwt}"}, data={"token": jwt})
         assert 400 <= resp.status_code < 500, path
+
+
+@pytest.mark.parametrize(
+    "path", ["/console/citizens/٢/lock", "/console/citizens/２/unlock", "/console/citizens/²/lock"]
+)
+def test_route_numbers_take_ascii_digits_only(app, path):
+    """Werkzeug's int converter takes any Unicode digit (int("٢") == 2): a second address
+    for the same citizen. Found by tests/fuzz/test_signed_in_forms.py."""
+    from werkzeug.exceptions import NotFound
+
+    urls = app.url_map.bind("localhost")
+    with pytest.raises(NotFound):
+        urls.match(path, method="POST")
+    assert urls.match("/console/citizens/2/lock", method="POST")[1] == {"citizen_id": 2}
