@@ -21,6 +21,11 @@ class Problem:
         """The same problem attached to a form field."""
         return Problem(self.code, self.message, field)
 
+    def format(self, **values: object) -> Problem:
+        """The same problem with this occurrence's values filled into its ``{placeholders}``
+        (the message stays matchable against its msgid: ``idp.i18n``'s ``translated``)."""
+        return Problem(self.code, self.message.format(**values), self.field)
+
 
 class DomainError(Exception):
     """Raised by domain rules; carries the ``Problem`` that explains it."""

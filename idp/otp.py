@@ -29,8 +29,7 @@ import math
 import time
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
 
 import pyotp
 
@@ -77,11 +76,6 @@ OTP_HOURLY_LIMIT = Problem(
     "Số điện thoại này đã nhận {max_sends} mã OTP trong vòng một giờ. "
     "Vui lòng thử lại sau {minutes} phút.",
 )
-
-
-def _problem(problem: Problem, **values: Any) -> Problem:
-    """The problem with the numbers of this occurrence filled into its message."""
-    return replace(problem, message=problem.message.format(**values))
 
 
 # What the code is for, as the SMS says it ("Mã xác thực (OTP) để <purpose> ...").
@@ -174,14 +168,14 @@ class OtpService:
         # Claiming the cooldown slot is atomic: of two concurrent sends only one proceeds.
         if not self.store.add(cooldown_key, {"phone": phone_e164}, policy.resend_cooldown):
             seconds = max(1, self.store.ttl(cooldown_key))
-            raise DomainError(_problem(OTP_COOLDOWN, seconds=seconds))
+            raise DomainError(OTP_COOLDOWN.format(seconds=seconds))
 
         try:
             sends_key = self._sends_key(phone_e164)
             if self.store.incr(sends_key, 3600) > policy.max_sends_per_hour:
                 minutes = max(1, math.ceil(self.store.ttl(sends_key) / 60))
                 raise DomainError(
-                    _problem(OTP_HOURLY_LIMIT, max_sends=policy.max_sends_per_hour, minutes=minutes)
+                    OTP_HOURLY_LIMIT.format(max_sends=policy.max_sends_per_hour, minutes=minutes)
                 )
 
             code = pyotp.HOTP(pyotp.random_base32(), digits=policy.digits).at(0)
@@ -251,21 +245,21 @@ class OtpService:
         # Full-width digits from some phone keyboards become ASCII; spaces are ignored.
         entered = "".join(unicodedata.normalize("NFKC", code or "").split())
         if not (len(entered) == policy.digits and entered.isascii() and entered.isdigit()):
-            raise DomainError(_problem(OTP_FORMAT, digits=policy.digits))
+            raise DomainError(OTP_FORMAT.format(digits=policy.digits))
 
         # Count the try before looking at the code, atomically: however many requests race,
         # no more than ``max_attempts`` of them get compared against this code.
         tries = self.store.incr(fails_key, policy.ttl)
         if tries > policy.max_attempts:
             self.store.delete(record_key, fails_key)
-            raise DomainError(_problem(OTP_TOO_MANY, max_attempts=policy.max_attempts))
+            raise DomainError(OTP_TOO_MANY.format(max_attempts=policy.max_attempts))
 
         digest = self._digest(subject, entered)
         if not hmac.compare_digest(digest, str(record.get("hash", ""))):
             if tries >= policy.max_attempts:
                 self.store.delete(record_key, fails_key)
-                raise DomainError(_problem(OTP_TOO_MANY, max_attempts=policy.max_attempts))
-            raise DomainError(_problem(OTP_WRONG, tries_left=policy.max_attempts - tries))
+                raise DomainError(OTP_TOO_MANY.format(max_attempts=policy.max_attempts))
+            raise DomainError(OTP_WRONG.format(tries_left=policy.max_attempts - tries))
 
         # Right code: take the record atomically, so that it is accepted at most once.
         taken = self.store.pop(record_key)

@@ -135,10 +135,7 @@ def _too_many(limiter: Limiter):
             body = jsonify(error="slow_down", error_description=SLOW_DOWN_DESCRIPTION)
             headers["Cache-Control"] = "no-store"
             return body, 429, headers
-        problem = Problem(
-            TOO_MANY_REQUESTS.code,
-            TOO_MANY_REQUESTS.message.format(minutes=max(1, math.ceil(seconds / 60))),
-        )
+        problem = TOO_MANY_REQUESTS.format(minutes=max(1, math.ceil(seconds / 60)))
         page = render_template("provider/message.html", problem=problem)
         return page, 429, headers
 

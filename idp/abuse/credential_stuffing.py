@@ -51,9 +51,7 @@ def check_allowed(username: str) -> None:
         if store.get_counter(key) >= caps[name]:
             minutes = max(1, math.ceil(store.ttl(key) / 60))
             audit.record("login.throttled", reason=name, ip=_ip())
-            raise TooManyRequests(
-                Problem(LOGIN_THROTTLED.code, LOGIN_THROTTLED.message.format(minutes=minutes))
-            )
+            raise TooManyRequests(LOGIN_THROTTLED.format(minutes=minutes))
 
 
 def record_failure(username: str) -> None:

@@ -120,8 +120,8 @@ def _minutes_left(key: str) -> int:
 def _refusal_for(limit: SendLimit, purpose: str) -> TooManyRequests:
     if limit.name == "global":
         return _refuse(SYSTEM_BUSY, "global", purpose)
-    message = SENDS_LIMITED.message.format(minutes=_minutes_left(limit.key))
-    return _refuse(Problem(SENDS_LIMITED.code, message), limit.name, purpose)
+    problem = SENDS_LIMITED.format(minutes=_minutes_left(limit.key))
+    return _refuse(problem, limit.name, purpose)
 
 
 def _check_volume(limits: list[SendLimit], purpose: str) -> None:
@@ -132,9 +132,8 @@ def _check_volume(limits: list[SendLimit], purpose: str) -> None:
             raise _refusal_for(limit, purpose)
     near = [limit for limit in limits if _near(limit, counts[limit.name])]
     if near and not _proof_given():
-        message = PROOF_OF_WORK_REQUIRED.message.format(minutes=_minutes_left(near[0].key))
         raise _refuse(
-            Problem(PROOF_OF_WORK_REQUIRED.code, message),
+            PROOF_OF_WORK_REQUIRED.format(minutes=_minutes_left(near[0].key)),
             "proof_of_work",
             purpose,
             near=near[0].name,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from idp.errors import DomainError, Problem
@@ -65,10 +65,6 @@ class EvidenceFile:
         return hashlib.sha256(self.data).hexdigest()
 
 
-def _problem(problem: Problem, **values: object) -> Problem:
-    return replace(problem, message=problem.message.format(**values))
-
-
 def sniff_type(head: bytes) -> str | None:
     """The content type the file's first bytes announce, if it is an accepted one."""
     for content_type, signature in SIGNATURES.items():
@@ -87,18 +83,18 @@ def clean_filename(raw: str) -> str:
 def check_evidence(uploads: list[Upload], *, max_files: int, max_bytes: int) -> list[EvidenceFile]:
     """Read and check every upload; DomainError names the first file that breaks a rule."""
     if len(uploads) > max_files:
-        raise DomainError(_problem(EVIDENCE_TOO_MANY, max_files=max_files))
+        raise DomainError(EVIDENCE_TOO_MANY.format(max_files=max_files))
     checked = []
     for upload in uploads:
         name = clean_filename(upload.filename)
         data = upload.stream.read(max_bytes + 1)
         if len(data) > max_bytes:
             max_mb = f"{max_bytes / 1048576:g}"
-            raise DomainError(_problem(EVIDENCE_TOO_LARGE, name=name, max_mb=max_mb))
+            raise DomainError(EVIDENCE_TOO_LARGE.format(name=name, max_mb=max_mb))
         if not data:
-            raise DomainError(_problem(EVIDENCE_EMPTY, name=name))
+            raise DomainError(EVIDENCE_EMPTY.format(name=name))
         content_type = sniff_type(data[:8])
         if content_type is None or not name.lower().endswith(EXTENSIONS[content_type]):
-            raise DomainError(_problem(EVIDENCE_WRONG_TYPE, name=name))
+            raise DomainError(EVIDENCE_WRONG_TYPE.format(name=name))
         checked.append(EvidenceFile(name, content_type, data))
     return checked

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,8 +21,7 @@ def find_complaint(reference: str, *, for_update: bool = False) -> Complaint:
         query = query.with_for_update()
     complaint = db.session.scalar(query)
     if complaint is None:
-        problem = COMPLAINT_NOT_FOUND
-        raise DomainError(replace(problem, message=problem.message.format(reference=reference)))
+        raise DomainError(COMPLAINT_NOT_FOUND.format(reference=reference))
     return complaint
 
 

@@ -17,7 +17,6 @@ every session ends with back-channel logout to the agencies (``idp.sign_out``). 
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 
 from idp import audit
@@ -101,10 +100,6 @@ SUBSCRIBER_CHECK_UNAVAILABLE = Problem(
 )
 
 
-def _problem(problem: Problem, **values: object) -> Problem:
-    return replace(problem, message=problem.message.format(**values))
-
-
 def tombstone(citizen: Citizen) -> str:
     """The identity number a locked, disputed account keeps: never a real number."""
     return f"x{citizen.id}"
@@ -115,7 +110,7 @@ def _lock_disputed_account(complaint: Complaint) -> Citizen:
         db.select(Citizen).filter_by(id_number=complaint.id_number).with_for_update()
     )
     if citizen is None:
-        raise DomainError(_problem(NO_ACCOUNT_TO_LOCK, reference=complaint.reference))
+        raise DomainError(NO_ACCOUNT_TO_LOCK.format(reference=complaint.reference))
     citizen.status = "locked"
     citizen.id_number = tombstone(citizen)
     revoke_tokens_of(citizen.id)
@@ -137,21 +132,21 @@ def _change_phone(complaint: Complaint) -> tuple[Citizen, str]:
         )
     if citizen is None or citizen.id_number != complaint.id_number or citizen.status != "active":
         raise DomainError(
-            _problem(
-                NO_ACCOUNT_FOR_PHONE, reference=complaint.reference, id_number=complaint.id_number
+            NO_ACCOUNT_FOR_PHONE.format(
+                reference=complaint.reference, id_number=complaint.id_number
             )
         )
     new_phone, shown = complaint.phone, mask_phone(complaint.phone)
     if citizen.phone == new_phone:
-        raise DomainError(_problem(PHONE_ALREADY_SET, phone=shown))
+        raise DomainError(PHONE_ALREADY_SET.format(phone=shown))
     if phone_used_by_another(new_phone, citizen.id):
-        raise DomainError(_problem(PHONE_OF_ANOTHER_ACCOUNT, phone=shown))
+        raise DomainError(PHONE_OF_ANOTHER_ACCOUNT.format(phone=shown))
     try:
         registered = check_subscriber(new_phone, citizen.id_number)
     except ServiceUnavailable:
         raise DomainError(SUBSCRIBER_CHECK_UNAVAILABLE) from None
     if not registered:
-        raise DomainError(_problem(PHONE_NOT_SUBSCRIBER, phone=shown, id_number=citizen.id_number))
+        raise DomainError(PHONE_NOT_SUBSCRIBER.format(phone=shown, id_number=citizen.id_number))
     old_phone, citizen.phone = citizen.phone, new_phone
     revoke_tokens_of(citizen.id)
     return citizen, old_phone
@@ -162,22 +157,22 @@ def _check_fits(complaint: Complaint, action: str) -> None:
         return
     if action == LOCK_ACCOUNT:
         # A phone-change request comes from the account's owner: never lock it.
-        raise DomainError(_problem(NOT_AN_OWNERSHIP_DISPUTE, reference=complaint.reference))
-    raise DomainError(_problem(NOT_A_PHONE_CHANGE, reference=complaint.reference))
+        raise DomainError(NOT_AN_OWNERSHIP_DISPUTE.format(reference=complaint.reference))
+    raise DomainError(NOT_A_PHONE_CHANGE.format(reference=complaint.reference))
 
 
 def resolve_complaint(reference: str, action: str, note: str, actor: str) -> Complaint:
     """Close an open complaint by ``reject``, ``lock-account`` (ownership dispute) or
     ``change-phone`` (phone-change request); DomainError if not possible."""
     if action not in ACTIONS:
-        raise DomainError(_problem(UNKNOWN_ACTION, action=action))
+        raise DomainError(UNKNOWN_ACTION.format(action=action))
     citizen = changed = None
     old_phone = ""
     try:
         complaint = find_complaint(reference, for_update=True)
         if complaint.status != OPEN:
             raise DomainError(
-                _problem(COMPLAINT_CLOSED, reference=complaint.reference, status=complaint.status)
+                COMPLAINT_CLOSED.format(reference=complaint.reference, status=complaint.status)
             )
         _check_fits(complaint, action)
         if action == LOCK_ACCOUNT:

@@ -7,7 +7,7 @@ citizen filter takes a CMND/CCCD number or the account's internal id.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
@@ -95,9 +95,7 @@ def _citizen_id(raw: str) -> int:
 
 def _conditions(filters: AuditFilters) -> list:
     if any(len(value) > MAX_TEXT for value in (filters.event, filters.client_id, filters.citizen)):
-        raise DomainError(
-            replace(TEXT_TOO_LONG, message=TEXT_TOO_LONG.message.format(max_text=MAX_TEXT))
-        )
+        raise DomainError(TEXT_TOO_LONG.format(max_text=MAX_TEXT))
     first, last = _day(filters.date_from, "date_from"), _day(filters.date_to, "date_to")
     if first and last and first > last:
         raise DomainError(DATE_ORDER)

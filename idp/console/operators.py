@@ -75,8 +75,7 @@ def create_operator(name: str, role: str, actor: str = "cli") -> tuple[Operator,
 
 def _locked_problem(until: datetime) -> DomainError:
     minutes = max(1, int((until - _now()).total_seconds() + 59) // 60)
-    problem = OPERATOR_LOCKED
-    return DomainError(Problem(problem.code, problem.message.format(minutes=minutes)))
+    return DomainError(OPERATOR_LOCKED.format(minutes=minutes))
 
 
 def check_not_locked(operator: Operator) -> None:

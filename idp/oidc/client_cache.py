@@ -51,7 +51,8 @@ class ClientCache:
         pristine = Client(**{c.key: getattr(client, c.key) for c in Client.__mapper__.column_attrs})
         with self._lock:
             if generation == self._generation:
-                self._entries[client_id] = (read_at, _detached(pristine))
+                make_transient_to_detached(pristine)  # as if loaded, then detached
+                self._entries[client_id] = (read_at, pristine)
         return client
 
     def clear(self) -> None:
@@ -62,12 +63,6 @@ class ClientCache:
 
 def _load(client_id: str) -> Client | None:
     return db.session.scalar(db.select(Client).filter_by(client_id=client_id))
-
-
-def _detached(copy: Client) -> Client:
-    """Make a transient copy look like a row loaded from the database and then detached."""
-    make_transient_to_detached(copy)
-    return copy
 
 
 def cached_client(client_id: str) -> Client | None:

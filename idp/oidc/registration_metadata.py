@@ -119,7 +119,7 @@ FIELD_UNSUPPORTED = Problem(METADATA, "{field} is not supported by this provider
 
 def refusal(problem: Problem, **values: Any) -> DomainError:
     """The DomainError for ``problem`` with ``values`` filled into its description."""
-    return DomainError(replace(problem, message=problem.message.format(**values)))
+    return DomainError(problem.format(**values))
 
 
 def https_only() -> bool:

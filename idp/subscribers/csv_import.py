@@ -66,10 +66,6 @@ class ImportReport:
     updated: int = 0
 
 
-def _with_line(problem: Problem, line: int) -> Problem:
-    return Problem(problem.code, problem.message.format(line=line), problem.field)
-
-
 def _check_row(row: dict, line: int) -> tuple[str, str] | list[RowProblem]:
     """The normalized (phone, id_number) of a row, or what is wrong with it."""
     if None in row:
@@ -109,7 +105,7 @@ def parse_rows(lines: Iterable[str]) -> dict[str, str]:
             phone, number = checked
             seen = entries.get(phone)
             if seen is not None and seen[0] != number:
-                problems.append(RowProblem(line, _with_line(CONFLICTING_ROW, seen[1])))
+                problems.append(RowProblem(line, CONFLICTING_ROW.format(line=seen[1])))
             elif seen is None:
                 entries[phone] = (number, line)
     except UnicodeDecodeError:

@@ -8,7 +8,6 @@ citizen told that the account is locked and until when.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
 from idp import audit
@@ -51,10 +50,9 @@ class AccountLocked(DomainError):
 
     def __init__(self, until: datetime):
         local = until.astimezone(VIETNAM_TZ)  # Vietnam's time, whatever the server's zone
-        message = LOCKED_OUT.message.format(
-            time=local.strftime("%H:%M"), date=local.strftime("%d/%m/%Y")
+        super().__init__(
+            LOCKED_OUT.format(time=local.strftime("%H:%M"), date=local.strftime("%d/%m/%Y"))
         )
-        super().__init__(replace(LOCKED_OUT, message=message))
         self.until = until
 
 
