@@ -13,8 +13,15 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 os.environ.setdefault("IDP_ENV", "test")
+
+# CI (HYPOTHESIS_PROFILE=ci, set by .ci/run) replays the same examples on every run, so a
+# landing is never blocked by an input nobody has seen before; runs elsewhere keep
+# exploring new inputs, and what they find becomes an @example.
+hypothesis_settings.register_profile("ci", derandomize=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 REAL_DB = os.environ.get("DATABASE_URL", "")
 REAL_REDIS = os.environ.get("REDIS_URL", "")
