@@ -101,6 +101,12 @@ def _init_services(app: Flask) -> None:
     app.extensions["idp"] = Services(
         store=store, keys=KeyStore(c["IDP_KEYS_DIR"]), sms=gateway, recent_sms=recent, otp=otp
     )
+    from idp import outbound  # requests to client-chosen URLs (SSRF policy)
+
+    outbound.init_app(app)
+    from idp.oidc import client_jwks  # private_key_jwt clients' fetched key sets
+
+    client_jwks.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -110,9 +110,18 @@ def clients() -> None:
 def clients_create(**opts) -> None:
     """Register a client; prints {"client_id": ..., "client_secret": ...}."""
     app = _app()
+    from idp.errors import DomainError
+    from idp.oidc.registration_metadata import check_uri
     from idp.oidc.registry import create_client
 
     with app.app_context():
+        if opts["backchannel_logout_uri"] is not None:
+            # The provider will POST logout tokens there: the registration rules apply,
+            # the outbound policy (no private addresses in production) included.
+            try:
+                check_uri("backchannel_logout_uri", opts["backchannel_logout_uri"])
+            except DomainError as exc:
+                raise click.ClickException(f"{exc.problem.code}: {exc.problem.message}") from None
         client_id, secret = create_client(
             name=opts["name"],
             redirect_uris=list(opts["redirect_uris"]),

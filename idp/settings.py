@@ -68,6 +68,15 @@ DEFAULTS: dict[str, Any] = {
     "REGISTRATION_TOKEN_SECONDS": 86400,
     "REGISTRATION_REQUIRE_HTTPS": False,
     "SECTOR_IDENTIFIER_TIMEOUT": 3,
+    # Requests to URLs that clients chose (jwks_uri, sector_identifier_uri,
+    # backchannel_logout_uri; idp/outbound/): loopback, private, link-local, multicast and
+    # reserved addresses refused unless allowed (development and test only), seconds per
+    # wait, bytes of body read, and the back-off after a failure (doubling to the maximum).
+    "OUTBOUND_ALLOW_PRIVATE_ADDRESSES": False,
+    "OUTBOUND_HTTP_TIMEOUT": 3,
+    "OUTBOUND_HTTP_MAX_BYTES": 65536,
+    "OUTBOUND_BACKOFF_SECONDS": 10,
+    "OUTBOUND_BACKOFF_MAX_SECONDS": 300,
     # Operators' console (idp/console/): idle and absolute session limits, lockout after
     # wrong passwords or codes, and login attempts per IP per lockout period.
     "CONSOLE_IDLE_SECONDS": 900,
@@ -201,5 +210,10 @@ def check_settings(settings: dict) -> None:
         problems.append(f"SMS_BACKEND={settings['SMS_BACKEND']} does not reach citizens' phones")
     if not settings["RATE_LIMITS_ENABLED"]:
         problems.append("RATE_LIMITS_ENABLED=false is for tests only")
+    if settings["OUTBOUND_ALLOW_PRIVATE_ADDRESSES"]:
+        problems.append(
+            "OUTBOUND_ALLOW_PRIVATE_ADDRESSES=true lets clients make the provider request "
+            "internal addresses; it is for development and tests only"
+        )
     if problems:
         raise SettingsError("refusing to start in production: " + "; ".join(problems))

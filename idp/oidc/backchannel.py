@@ -11,6 +11,11 @@ when the citizen sees "you are logged out", every reachable portal has already e
 session, which matters on a shared computer; and it needs no job queue, so it behaves the
 same on any number of replicas. An unreachable client delays the logout page by at most
 the bounded retry time. Each failure is written to the audit trail.
+
+Each request goes through the outbound policy (``idp.outbound``: public addresses only in
+production, no redirects). A URI that failed recently is in back-off: it still gets
+its logout token, but with one try instead of ``BACKCHANNEL_LOGOUT_TRIES``, so a dead
+or hostile endpoint cannot make every logout wait for all the retries.
 """
 
 from __future__ import annotations
@@ -20,7 +25,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import requests
 from flask import current_app
 
 from idp import audit
@@ -30,6 +34,13 @@ from idp.login_session import LoginSession
 from idp.oidc.claims import subject_for
 from idp.oidc.grants import sign_jwt
 from idp.oidc.server import query_client
+from idp.outbound import (
+    FailureBackoff,
+    OutboundError,
+    OutboundHttp,
+    outbound_backoff,
+    outbound_http,
+)
 
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 LOGOUT_TOKEN_SECONDS = 120
@@ -76,27 +87,33 @@ def _deliveries(login: LoginSession) -> list[Delivery]:
     return found
 
 
-def _deliver(delivery: Delivery, tries: int, timeout: float) -> Delivery:
+def _deliver(
+    delivery: Delivery, http: OutboundHttp, backoff: FailureBackoff, tries: int, timeout: float
+) -> Delivery:
+    backoff_key = f"backchannel_logout_uri {delivery.uri}"
+    if backoff.waiting(backoff_key):
+        tries = 1
     for attempt in range(tries):
         delivery.attempts = attempt + 1
         try:
-            response = requests.post(
-                delivery.uri,
-                data={"logout_token": delivery.logout_token},
-                timeout=timeout,
-                allow_redirects=False,
+            response = http.post_form(
+                delivery.uri, {"logout_token": delivery.logout_token}, timeout=timeout
             )
-        except requests.RequestException as exc:
-            delivery.error = type(exc).__name__
+        except OutboundError as exc:
+            delivery.error = f"{type(exc).__name__}: {exc}"
         else:
-            if response.status_code in (200, 204):
+            if response.status in (200, 204):
                 delivery.ok = True
+                backoff.succeeded(backoff_key)
                 return delivery
-            delivery.error = f"HTTP {response.status_code}"
-            if 400 <= response.status_code < 500 and response.status_code != 429:
-                return delivery  # the client refused this token: another try cannot help
+            delivery.error = f"HTTP {response.status}"
+            if 400 <= response.status < 500 and response.status != 429:
+                # The client answered and refused this token: another try cannot help,
+                # and its endpoint is up, so no back-off.
+                return delivery
         if attempt + 1 < tries:
             time.sleep(BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS) - 1)])
+    backoff.failed(backoff_key)
     return delivery
 
 
@@ -107,8 +124,9 @@ def send_backchannel_logouts(login: LoginSession) -> list[Delivery]:
         return []
     tries = max(1, int(current_app.config["BACKCHANNEL_LOGOUT_TRIES"]))
     timeout = float(current_app.config["BACKCHANNEL_LOGOUT_TIMEOUT"])
+    http, backoff = outbound_http(), outbound_backoff()  # the threads have no app context
     with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(deliveries))) as pool:
-        done = list(pool.map(lambda d: _deliver(d, tries, timeout), deliveries))
+        done = list(pool.map(lambda d: _deliver(d, http, backoff, tries, timeout), deliveries))
     for delivery in done:
         audit.record(
             "logout.backchannel_sent" if delivery.ok else "logout.backchannel_failed",

@@ -1,9 +1,9 @@
 """``private_key_jwt`` client authentication (OIDC Core §9, RFC 7523 §2.2).
 
 The client signs an assertion with a key from its registered ``jwks`` (or ``jwks_uri``,
-fetched with a short timeout and cached briefly); the assertion's ``aud`` must name this
-provider's token endpoint or issuer, and each ``jti`` is accepted once (remembered in the
-store until the assertion would have expired).
+fetched under the outbound policy and cached briefly: ``idp.oidc.client_jwks``); the
+assertion's ``aud`` must name this provider's token endpoint or issuer, and each ``jti``
+is accepted once (remembered in the store until the assertion would have expired).
 """
 
 from __future__ import annotations
@@ -11,17 +11,14 @@ from __future__ import annotations
 import base64
 import time
 
-import requests
 from authlib.oauth2.rfc6749 import InvalidClientError
 from authlib.oauth2.rfc6749.authenticate_client import authenticate_client_secret_basic
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from flask import current_app
 from joserfc.jwk import KeySet
 
+from idp.oidc.client_jwks import KeysUnavailable, import_key_set, remote_key_sets
 from idp.services import store
-
-JWKS_CACHE_SECONDS = 300
-_jwks_cache: dict[str, tuple[float, dict]] = {}
 
 
 def _basic_header_parses(header: str | None) -> bool:
@@ -50,24 +47,18 @@ def client_secret_basic(query_client, request):
 
 
 def client_key_set(client) -> KeySet:
-    """The client's public keys, from ``jwks`` or (cached) ``jwks_uri``."""
+    """The client's public keys, from ``jwks`` or (cached) ``jwks_uri``; a client whose
+    keys cannot be had fails authentication (``invalid_client``), never the server."""
     metadata = client.client_metadata
-    if metadata.get("jwks"):
-        return KeySet.import_key_set(metadata["jwks"])
-    uri = metadata.get("jwks_uri")
-    if not uri:
-        raise InvalidClientError(description="The client has no registered keys.")
-    cached = _jwks_cache.get(uri)
-    if cached and cached[0] > time.monotonic():
-        return KeySet.import_key_set(cached[1])
     try:
-        response = requests.get(uri, timeout=3)
-        response.raise_for_status()
-        data = response.json()
-    except (requests.RequestException, ValueError):
-        raise InvalidClientError(description="The client's jwks_uri cannot be read.") from None
-    _jwks_cache[uri] = (time.monotonic() + JWKS_CACHE_SECONDS, data)
-    return KeySet.import_key_set(data)
+        if metadata.get("jwks"):
+            return import_key_set(metadata["jwks"])
+        uri = metadata.get("jwks_uri")
+        if not uri:
+            raise KeysUnavailable("The client has no registered keys.")
+        return remote_key_sets().key_set(uri)
+    except KeysUnavailable as exc:
+        raise InvalidClientError(description=str(exc)) from None
 
 
 class PrivateKeyJwt(JWTBearerClientAssertion):

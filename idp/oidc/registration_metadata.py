@@ -6,6 +6,9 @@ shapes the specifications define; the subclasses here narrow them to this provid
 - URIs are absolute, without user info or fragment; https only in production (or with
   ``REGISTRATION_REQUIRE_HTTPS``), http allowed on loopback hosts in development and
   tests (RFC 8252 §7.3). Redirect and post-logout URIs fail as ``invalid_redirect_uri``.
+- URIs the provider itself requests (``jwks_uri``, ``sector_identifier_uri``,
+  ``backchannel_logout_uri``) must pass the outbound policy (``idp.outbound``): in
+  production their host must be and resolve to public addresses only.
 - ``token_endpoint_auth_method``: client_secret_basic, client_secret_post, none, or
   private_key_jwt with the client's ``jwks`` or ``jwks_uri``.
 - ``grant_types`` ⊆ authorization_code, refresh_token, client_credentials;
@@ -30,6 +33,7 @@ from flask import current_app
 
 from idp.errors import DomainError, Problem
 from idp.oidc.claims import SUPPORTED_SCOPES
+from idp.outbound import OutboundRefused, outbound_http
 
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
 SECRET_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
@@ -39,6 +43,8 @@ SUBJECT_TYPES = ["public", "pairwise"]
 DEFAULT_SCOPE = "openid profile phone"
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 REDIRECT_FIELDS = {"redirect_uris", "post_logout_redirect_uris"}
+# The URIs this provider requests itself: each must pass the outbound policy.
+FETCHED_FIELDS = {"jwks_uri", "sector_identifier_uri", "backchannel_logout_uri"}
 UNSUPPORTED_FIELDS = (
     "id_token_encrypted_response_alg",
     "id_token_encrypted_response_enc",
@@ -92,6 +98,9 @@ URI_HTTPS_REQUIRED = Problem(METADATA, "{field} must use https.")
 URI_HTTP_NOT_LOOPBACK = Problem(
     METADATA, "{field} may use http only on 127.0.0.1 or localhost; use https."
 )
+ADDRESS_REFUSED = Problem(
+    METADATA, "{field} must reach a public internet address; refused because {reason}."
+)
 REDIRECT_URIS_REQUIRED = Problem(
     REDIRECT, "redirect_uris is required (a non-empty array) for the authorization_code grant."
 )
@@ -129,7 +138,8 @@ def https_only() -> bool:
 
 
 def check_uri(field: str, uri: Any, *, loopback_http: bool = True) -> str:
-    """One metadata URI: absolute, no user info or fragment, https (or loopback http).
+    """One metadata URI: absolute, no user info or fragment, https (or loopback http);
+    one the provider requests itself also under the outbound policy.
 
     ``loopback_http=False`` allows http to any host outside production (informational
     pages such as ``logo_uri``); in production every URI must be https.
@@ -151,6 +161,11 @@ def check_uri(field: str, uri: Any, *, loopback_http: bool = True) -> str:
             raise refusal(replace(URI_HTTPS_REQUIRED, code=code), field=field)
         if loopback_http and host not in LOOPBACK_HOSTS:
             raise refusal(replace(URI_HTTP_NOT_LOOPBACK, code=code), field=field)
+    if field in FETCHED_FIELDS:
+        try:
+            outbound_http().check(uri)
+        except OutboundRefused as exc:
+            raise refusal(ADDRESS_REFUSED, field=field, reason=exc.reason) from None
     return uri
 
 

@@ -4,8 +4,9 @@ A pairwise ``sub`` is computed per sector, so clients of one agency that share a
 see the same ``sub`` for a citizen and clients of different agencies see different ones.
 The sector is the host of the client's ``sector_identifier_uri`` when it registered one;
 that document must be a JSON array listing every redirect URI of the client (fetched
-with a short timeout, no redirects followed). Without it, all redirect URIs must share
-one host, which is then the sector.
+under the outbound policy, ``idp.outbound``: public addresses only in production, no
+redirects followed, ``SECTOR_IDENTIFIER_TIMEOUT``, at most ``OUTBOUND_HTTP_MAX_BYTES``).
+Without it, all redirect URIs must share one host, which is then the sector.
 """
 
 from __future__ import annotations
@@ -14,13 +15,11 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
 from flask import current_app
 
 from idp.errors import DomainError, Problem
 from idp.oidc.registration_metadata import METADATA, refusal
-
-MAX_DOCUMENT_BYTES = 64 * 1024
+from idp.outbound import OutboundError, outbound_http
 
 SECTOR_REQUIRED = Problem(
     METADATA,
@@ -37,16 +36,13 @@ SECTOR_MISSING_REDIRECT = Problem(
 def _fetch_uri_list(uri: str) -> list[str]:
     timeout = float(current_app.config["SECTOR_IDENTIFIER_TIMEOUT"])
     try:
-        with requests.get(uri, timeout=timeout, allow_redirects=False, stream=True) as response:
-            if response.status_code != 200:
-                raise DomainError(SECTOR_UNREADABLE)
-            body = response.raw.read(MAX_DOCUMENT_BYTES + 1, decode_content=True)
-    except requests.RequestException:
+        response = outbound_http().get(uri, timeout=timeout)
+    except OutboundError:
         raise DomainError(SECTOR_UNREADABLE) from None
-    if len(body) > MAX_DOCUMENT_BYTES:
+    if response.status != 200:
         raise DomainError(SECTOR_UNREADABLE)
     try:
-        listed = json.loads(body)
+        listed = json.loads(response.body)
     except ValueError:
         raise DomainError(SECTOR_UNREADABLE) from None
     if not isinstance(listed, list) or not all(isinstance(item, str) for item in listed):

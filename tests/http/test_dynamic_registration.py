@@ -385,12 +385,14 @@ def test_every_protocol_error_description_is_legal_rfc6749_text():
 
     from idp.errors import Problem
     from idp.oidc import registration, registration_metadata, sector_identifier
+    from idp.outbound.addresses import REFUSAL_REASONS
 
     texts = [
-        value.message.format(field="redirect_uris", limit=20, index=0)
+        value.message.format(field="redirect_uris", limit=20, index=0, reason=reason)
         for module in (registration_metadata, sector_identifier)
         for value in vars(module).values()
         if isinstance(value, Problem)
+        for reason in REFUSAL_REASONS
     ]
     texts += [
         value
