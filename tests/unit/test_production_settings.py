@@ -318,3 +318,9 @@ def test_nginx_configuration_passes_nginx_own_check(tmp_path):
         text=True,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_production_refuses_client_chosen_requests_to_private_addresses(monkeypatch):
+    assert production(monkeypatch)["OUTBOUND_ALLOW_PRIVATE_ADDRESSES"] is False
+    with pytest.raises(SettingsError, match="OUTBOUND_ALLOW_PRIVATE_ADDRESSES"):
+        production(monkeypatch, OUTBOUND_ALLOW_PRIVATE_ADDRESSES=True)
