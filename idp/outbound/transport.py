@@ -10,7 +10,7 @@ compression and a compressed one is refused, so the cap is the size in memory.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 import certifi
@@ -59,6 +59,7 @@ class OutboundHttp:
     timeout: float
     max_bytes: int
     resolver: Resolver = system_resolver
+    ca_certs: str = field(default_factory=certifi.where)  # Mozilla's roots, as requests
 
     def check(self, url: str) -> None:
         """OutboundRefused when the policy forbids requesting ``url`` (at registration).
@@ -131,8 +132,9 @@ class OutboundHttp:
                 pool.close()
         raise OutboundFailed(last_error)
 
-    @staticmethod
-    def _pool(target: Destination, address: str, seconds: float) -> urllib3.HTTPConnectionPool:
+    def _pool(
+        self, target: Destination, address: str, seconds: float
+    ) -> urllib3.HTTPConnectionPool:
         timeout = urllib3.Timeout(connect=seconds, read=seconds)
         if target.scheme == "https":
             return urllib3.HTTPSConnectionPool(
@@ -141,7 +143,7 @@ class OutboundHttp:
                 timeout=timeout,
                 retries=False,
                 cert_reqs="CERT_REQUIRED",
-                ca_certs=certifi.where(),
+                ca_certs=self.ca_certs,
                 server_hostname=target.host,
                 assert_hostname=target.host,
             )

@@ -203,3 +203,85 @@ def test_back_off_doubles_up_to_the_ceiling_and_a_success_forgets():
     backoff.succeeded("u")
     assert not backoff.waiting("u")
     assert backoff.failed("u") == 10
+
+
+def _certificate(subject_name: str, issuer_key, issuer_name, key, *, ca: bool, sans=()):
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject_name)]))
+        .issuer_name(issuer_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
+    if sans:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(name) for name in sans]), critical=False
+        )
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
+@pytest.fixture
+def tls_server(tmp_path):
+    """An https server on 127.0.0.1 whose certificate names keys.agency.example.vn,
+    issued by a test CA (its bundle at ``ca_file``)."""
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec as ec_keys
+    from cryptography.x509.oid import NameOID
+
+    ca_key = ec_keys.generate_private_key(ec_keys.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test CA")])
+    ca_cert = _certificate("Test CA", ca_key, ca_name, ca_key, ca=True)
+    leaf_key = ec_keys.generate_private_key(ec_keys.SECP256R1())
+    leaf = _certificate(
+        "keys.agency.example.vn",
+        ca_key,
+        ca_name,
+        leaf_key,
+        ca=False,
+        sans=["keys.agency.example.vn"],
+    )
+    pem = serialization.Encoding.PEM
+    (tmp_path / "ca.pem").write_bytes(ca_cert.public_bytes(pem))
+    (tmp_path / "leaf.pem").write_bytes(leaf.public_bytes(pem))
+    (tmp_path / "leaf.key").write_bytes(
+        leaf_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "leaf.pem", tmp_path / "leaf.key")
+    with LoopbackHttp() as server:
+        server.server.socket = context.wrap_socket(server.server.socket, server_side=True)
+        server.ca_file = str(tmp_path / "ca.pem")
+        yield server
+
+
+def test_https_goes_to_the_checked_address_and_still_verifies_the_host_name(tls_server):
+    tls_server.answer("/jwks", 200, {"keys": []})
+    port = tls_server.port
+    http = OutboundHttp(
+        allow_private=True,
+        timeout=2,
+        max_bytes=1024,
+        resolver=lambda host, _: ["127.0.0.1"],
+        ca_certs=tls_server.ca_file,
+    )
+    response = http.get(f"https://keys.agency.example.vn:{port}/jwks")
+    assert response.status == 200 and response.body == b'{"keys": []}'
+    # The same server under a name its certificate does not carry: refused by TLS.
+    with pytest.raises(OutboundFailed):
+        http.get(f"https://other.agency.example.vn:{port}/jwks")
+    with pytest.raises(OutboundFailed):  # nor is a bare address accepted for the name
+        http.get(f"https://127.0.0.1:{port}/jwks")
+    assert tls_server.paths() == ["/jwks"]
