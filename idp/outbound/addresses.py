@@ -99,6 +99,11 @@ def _is_private_name(host: str) -> bool:
     return name in PRIVATE_NAMES or name.endswith(PRIVATE_SUFFIXES)
 
 
+def _host_header(host: str, port: int | None) -> str:
+    named = f"[{host}]" if ":" in host else host
+    return named if port is None else f"{named}:{port}"
+
+
 def destination(
     url: str, *, allow_private: bool, resolver: Resolver, resolve: bool = True
 ) -> Destination:
@@ -116,6 +121,10 @@ def destination(
         raise AddressRefused(NOT_HTTP)
     if "@" in parts.netloc:
         raise AddressRefused(USER_INFO)
+    try:  # an internationalised name goes on the wire (DNS, SNI, Host) as IDNA
+        host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    except UnicodeError:
+        raise AddressRefused(UNPARSABLE) from None
     if not allow_private and _is_private_name(host):
         raise AddressRefused(PRIVATE_NAME)
     try:
@@ -145,6 +154,6 @@ def destination(
         host=host,
         port=port,
         target=target,
-        host_header=parts.netloc,
+        host_header=_host_header(host, parts.port),
         addresses=tuple(addresses),
     )

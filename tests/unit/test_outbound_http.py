@@ -285,3 +285,18 @@ def test_https_goes_to_the_checked_address_and_still_verifies_the_host_name(tls_
     with pytest.raises(OutboundFailed):  # nor is a bare address accepted for the name
         http.get(f"https://127.0.0.1:{port}/jwks")
     assert tls_server.paths() == ["/jwks"]
+
+
+def test_an_internationalised_host_name_is_resolved_and_sent_as_idna():
+    asked: list[str] = []
+
+    def resolver(host: str, port: int) -> list[str]:
+        asked.append(host)
+        return ["127.0.0.1"]
+
+    http = OutboundHttp(allow_private=True, timeout=2, max_bytes=1024, resolver=resolver)
+    with LoopbackHttp() as server:
+        server.answer("/khoa", 200, {"keys": []})
+        assert http.get(server.url("/khoa", host="ảnh.cơquan.vn")).status == 200
+    assert asked == ["xn--nh-k5s.xn--cquan-uob.vn"]
+    assert server.requests[0].host == f"xn--nh-k5s.xn--cquan-uob.vn:{server.port}"
