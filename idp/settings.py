@@ -189,9 +189,19 @@ def _check_durations(settings: dict) -> None:
             raise SettingsError(f"{name} must be at least {least} second(s), got {value!r}")
 
 
+def _check_outbound_limits(settings: dict) -> None:
+    """The wait and the body cap of requests to client-chosen URLs must be positive (a
+    zero timeout would fail every request, a zero cap every non-empty answer)."""
+    for name in ("OUTBOUND_HTTP_TIMEOUT", "OUTBOUND_HTTP_MAX_BYTES"):
+        value = settings[name]
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise SettingsError(f"{name} must be a positive number, got {value!r}")
+
+
 def check_settings(settings: dict) -> None:
     """Refuse nonsense durations anywhere and unsafe production settings, saying why."""
     _check_durations(settings)
+    _check_outbound_limits(settings)
     if settings["IDP_ENV"] != "production":
         return
     problems = []

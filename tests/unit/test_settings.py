@@ -79,6 +79,10 @@ def test_production_refusal_via_environment(monkeypatch):
         ("OTP_TTL_SECONDS", -5),
         ("AUTH_CODE_SECONDS", 0),
         ("CLIENT_CACHE_SECONDS", -1),
+        ("OUTBOUND_BACKOFF_SECONDS", 0),
+        ("OUTBOUND_HTTP_TIMEOUT", 0),
+        ("OUTBOUND_HTTP_TIMEOUT", "3"),
+        ("OUTBOUND_HTTP_MAX_BYTES", -1),
     ],
 )
 def test_durations_that_cannot_work_are_refused_at_start(name, value):
