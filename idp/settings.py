@@ -118,6 +118,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 _REQUIRED_IN_PRODUCTION = ("DATABASE_URL", "REDIS_URL")
+SMS_BACKENDS = ("console", "outbox", "http")
 
 
 class SettingsError(RuntimeError):
@@ -180,12 +181,27 @@ def _check_durations(settings: dict) -> None:
             raise SettingsError(f"{name} must be at least {least} second(s), got {value!r}")
 
 
+def _sms_gateway_problems(settings: dict) -> list[str]:
+    """What the chosen SMS backend lacks (any environment)."""
+    backend = str(settings["SMS_BACKEND"]).strip().lower()
+    if backend not in SMS_BACKENDS:
+        return [f"SMS_BACKEND={settings['SMS_BACKEND']!r} is not one of {', '.join(SMS_BACKENDS)}"]
+    needed = {"http": ("SMS_HTTP_URL", "SMS_HTTP_TOKEN"), "outbox": ("SMS_OUTBOX_PATH",)}
+    return [
+        f"SMS_BACKEND={backend} needs {name}"
+        for name in needed.get(backend, ())
+        if not str(settings[name]).strip()
+    ]
+
+
 def check_settings(settings: dict) -> None:
     """Refuse nonsense durations anywhere and unsafe production settings, saying why."""
     _check_durations(settings)
     if settings["IDP_ENV"] != "production":
+        if problems := _sms_gateway_problems(settings):
+            raise SettingsError("refusing to start: " + "; ".join(problems))
         return
-    problems = []
+    problems = _sms_gateway_problems(settings)
     if settings["SECRET_KEY"] in ("", DEV_SECRET_KEY) or len(settings["SECRET_KEY"]) < 32:
         problems.append("SECRET_KEY is the development default or shorter than 32 characters")
     for name in _REQUIRED_IN_PRODUCTION:
@@ -201,5 +217,13 @@ def check_settings(settings: dict) -> None:
         problems.append(f"SMS_BACKEND={settings['SMS_BACKEND']} does not reach citizens' phones")
     if not settings["RATE_LIMITS_ENABLED"]:
         problems.append("RATE_LIMITS_ENABLED=false is for tests only")
+    if settings["SHOW_SMS_PAGE"]:
+        problems.append("SHOW_SMS_PAGE=true shows every citizen's OTP; it is for development only")
+    if not settings["SESSION_COOKIE_SECURE"]:
+        problems.append("SESSION_COOKIE_SECURE=false would send session cookies over plain HTTP")
+    if settings["SMS_BACKEND"] == "http" and str(settings["SMS_HTTP_URL"]).startswith("http://"):
+        problems.append("SMS_HTTP_URL must be an https:// URL (it carries every OTP)")
+    if not str(settings["METRICS_ALLOWED_IPS"]).strip():
+        problems.append("METRICS_ALLOWED_IPS is empty, so anyone could read /metrics")
     if problems:
         raise SettingsError("refusing to start in production: " + "; ".join(problems))
