@@ -14,15 +14,22 @@ from idp.settings import ROOT, SettingsError
 def _app():
     from idp import create_app
 
+    verbose = bool((click.get_current_context().find_root().obj or {}).get("verbose"))
     try:
-        return create_app()
+        # Library and audit lines only with --verbose: the output is what the command is for.
+        return create_app(overrides=None if verbose else {"LOG_LEVEL": "WARNING"})
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
 
 
 @click.group()
-def main() -> None:
+@click.option(
+    "--verbose", "-v", is_flag=True, help="Also print log lines (migrations, audit events)."
+)
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
     """Operate the National DVC identity provider (settings from IDP_ENV and the env)."""
+    ctx.obj = {"verbose": verbose}
 
 
 # -- keys ---------------------------------------------------------------------------
@@ -195,8 +202,12 @@ def complaints_list(status: str | None) -> None:
     from idp.complaints.listing import list_complaints, summary
 
     with app.app_context():
-        for complaint in list_complaints(status):
+        found = list_complaints(status)
+        for complaint in found:
             click.echo(json.dumps(summary(complaint), ensure_ascii=False))
+    if not found:
+        # On stderr: stdout stays JSON lines (none) for scripts.
+        click.echo(f"no complaints with status {status}" if status else "no complaints", err=True)
 
 
 @complaints.command("show")

@@ -62,15 +62,15 @@ def json_handler(stream: Any = None) -> logging.Handler:
     return handler
 
 
-def configure_logging(json_logs: bool, level: int = logging.INFO) -> None:
-    """Set up the root logger once per process: JSON lines or plain text."""
+def configure_logging(json_logs: bool, level: int | str = logging.INFO) -> None:
+    """Set up the root logger once per process (JSON lines or plain text), at ``level``."""
     root = logging.getLogger()
     if json_logs:
         if not any(getattr(h, _MARK, False) for h in root.handlers):
             root.addHandler(json_handler())
-        root.setLevel(level)
     else:
-        logging.basicConfig(level=level)
+        logging.basicConfig()
+    root.setLevel(level.upper() if isinstance(level, str) else level)
 
 
 class GunicornJsonLogger(GunicornLogger):

@@ -77,6 +77,8 @@ DEFAULTS: dict[str, Any] = {
     "CONSOLE_LOGIN_ATTEMPTS_PER_IP": 30,
     "TRUSTED_PROXIES": "",
     "LOG_JSON": False,
+    # Least level logged (the CLI passes WARNING unless --verbose).
+    "LOG_LEVEL": "INFO",
     # Back-channel logout delivery (idp/oidc/backchannel.py): tries per client, seconds each.
     "BACKCHANNEL_LOGOUT_TRIES": 3,
     "BACKCHANNEL_LOGOUT_TIMEOUT": 2,
@@ -194,9 +196,14 @@ def _sms_gateway_problems(settings: dict) -> list[str]:
     ]
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
 def check_settings(settings: dict) -> None:
     """Refuse nonsense durations anywhere and unsafe production settings, saying why."""
     _check_durations(settings)
+    if str(settings["LOG_LEVEL"]).upper() not in LOG_LEVELS:
+        raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
     if settings["IDP_ENV"] != "production":
         if problems := _sms_gateway_problems(settings):
             raise SettingsError("refusing to start: " + "; ".join(problems))

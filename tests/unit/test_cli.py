@@ -132,3 +132,57 @@ def test_production_without_settings_refuses_with_reason(monkeypatch):
     result = CliRunner().invoke(main, ["keys", "generate"])
     assert result.exit_code != 0
     assert "refusing to start in production" in result.output
+
+
+def run_process(env_dir, *args):
+    """The real ``idp`` script in a child process: what an operator's terminal shows."""
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "IDP_ENV": "test",
+        "DATABASE_URL": f"sqlite:///{env_dir / 'cli.sqlite3'}",
+        "IDP_KEYS_DIR": str(env_dir / "keys"),
+        "SMS_OUTBOX_PATH": str(env_dir / "outbox.jsonl"),
+    }
+    env.pop("REDIS_URL", None)
+    code = "import sys; from idp.cli import main; sys.exit(main())"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_commands_print_only_their_output_and_log_lines_with_verbose(env):
+    upgraded = run_process(env, "db", "upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert upgraded.stdout == "database is at the newest migration\n"
+    assert upgraded.stderr == ""
+    generated = run_process(env, "keys", "generate")
+    assert generated.returncode == 0 and generated.stdout.count("created") == 2
+    assert generated.stderr == ""  # no alembic plugin lines, no audit lines
+
+    verbose = run_process(env, "--verbose", "keys", "rotate", "--lead", "0")
+    assert verbose.returncode == 0 and verbose.stdout.count("added") == 2
+    assert "audit keys.rotated" in verbose.stderr
+
+
+def test_migrations_are_logged_with_verbose(tmp_path):
+    verbose = run_process(tmp_path, "-v", "db", "upgrade")
+    assert verbose.returncode == 0
+    assert "Running upgrade" in verbose.stderr
+    assert verbose.stdout == "database is at the newest migration\n"
+
+
+def test_complaints_list_says_when_there_are_none(env):
+    assert run("db", "upgrade").exit_code == 0
+    empty = CliRunner().invoke(main, ["complaints", "list"])
+    assert empty.exit_code == 0
+    assert empty.stdout == "" and empty.stderr == "no complaints\n"
+    open_only = CliRunner().invoke(main, ["complaints", "list", "--status", "open"])
+    assert open_only.stderr == "no complaints with status open\n"
