@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from idp.errors import Problem
 from idp.settings import ROOT, SettingsError
 
 
@@ -20,6 +21,27 @@ def _app():
         return create_app(overrides=None if verbose else {"LOG_LEVEL": "WARNING"})
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def operator_language(environ: dict[str, str] | None = None) -> str:
+    """``vi`` when the operator's locale is Vietnamese, else ``en`` (POSIX precedence:
+    LC_ALL, then LC_MESSAGES, then LANG)."""
+    environ = os.environ if environ is None else environ
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name, "")
+        if value:
+            return "vi" if value.lower().startswith("vi") else "en"
+    return "en"
+
+
+def refusal(problem: Problem) -> click.ClickException:
+    """A domain rule's message as a CLI error, in the operator's language."""
+    from flask_babel import force_locale
+
+    from idp.i18n import translated
+
+    with force_locale(operator_language()):
+        return click.ClickException(translated(problem.message) or problem.message)
 
 
 @click.group()
@@ -143,15 +165,30 @@ def citizens() -> None:
 
 
 @citizens.command("create")
-@click.option("--id-number", required=True)
-@click.option("--full-name", required=True)
-@click.option("--date-of-birth", required=True)
+@click.option(
+    "--id-number",
+    required=True,
+    help="12-digit CCCD (province code, century/gender digit, last two digits of the birth "
+    "year, 6 digits; must agree with --date-of-birth and --gender) or 9-digit CMND.",
+)
+@click.option("--full-name", required=True, help="As on the identity card, e.g. Nguyễn Văn An.")
+@click.option(
+    "--date-of-birth", required=True, help="YYYY-MM-DD, e.g. 1990-05-17 (aged 14 to 120)."
+)
 @click.option("--gender", type=click.Choice(["male", "female"]), required=True)
-@click.option("--phone", required=True)
-@click.option("--password", required=True)
+@click.option("--phone", required=True, help="Vietnamese mobile number, e.g. 0912345678.")
+@click.option("--password", required=True, help="The account password (password rules apply).")
 @click.option("--email", default=None)
 def citizens_create(**opts) -> None:
-    """Create a citizen account directly (operators, tests, demo data)."""
+    """Create a citizen account directly (operators, tests, demo data).
+
+    \b
+    CCCD (12 digits) = PPP G YY NNNNNN:
+      PPP  the province code where the birth was registered (001 Hà Nội ... 096 Cà Mau)
+      G    century and gender: 0/1 born 1900-1999 male/female, 2/3 born 2000-2099, ...
+      YY   the last two digits of the birth year
+    Errors are in Vietnamese when LC_ALL / LC_MESSAGES / LANG starts with "vi", else English.
+    """
     app = _app()
     from idp.accounts.creation import create_citizen
     from idp.errors import DomainError
@@ -160,7 +197,7 @@ def citizens_create(**opts) -> None:
         try:
             citizen = create_citizen(**opts, actor="cli")
         except DomainError as exc:
-            raise click.ClickException(exc.problem.message) from None
+            raise refusal(exc.problem) from None
         click.echo(json.dumps({"id": citizen.id, "sub": citizen.subject}))
 
 
@@ -226,7 +263,7 @@ def complaints_show(reference: str, save_evidence: str | None) -> None:
         try:
             complaint = find_complaint(reference)
         except DomainError as exc:
-            raise click.ClickException(exc.problem.message) from None
+            raise refusal(exc.problem) from None
         click.echo(json.dumps(details(complaint), ensure_ascii=False, indent=2))
         saved = write_evidence(complaint, Path(save_evidence)) if save_evidence else []
         for path in saved:
@@ -254,7 +291,7 @@ def complaints_resolve(reference: str, action: str, note: str, operator: str) ->
             actor = f"cli:{operator.strip()[:100]}" if operator.strip() else "cli"
             complaint = resolve_complaint(reference, action, note, actor=actor)
         except DomainError as exc:
-            raise click.ClickException(exc.problem.message) from None
+            raise refusal(exc.problem) from None
         click.echo(json.dumps(details(complaint), ensure_ascii=False, indent=2))
 
 
@@ -276,7 +313,7 @@ def registration_tokens_create(expires_in: int | None) -> None:
         try:
             value, _ = issue_token("cli", expires_in)
         except DomainError as exc:
-            raise click.ClickException(exc.problem.message) from None
+            raise refusal(exc.problem) from None
     click.echo(value)
 
 
@@ -299,7 +336,7 @@ def operators_create(name: str, role: str) -> None:
         try:
             operator, password, uri = create_operator(name, role, actor="cli")
         except DomainError as exc:
-            raise click.ClickException(exc.problem.message) from None
+            raise refusal(exc.problem) from None
         result = {"name": operator.name, "role": role, "password": password, "totp_uri": uri}
     click.echo(json.dumps(result, ensure_ascii=False))
 

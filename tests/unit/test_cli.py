@@ -24,7 +24,10 @@ def run(*args):
     return result
 
 
-def test_db_upgrade_is_idempotent_then_keys_clients_citizens(env):
+def test_db_upgrade_is_idempotent_then_keys_clients_citizens(env, monkeypatch):
+    monkeypatch.setenv("LANG", "vi_VN.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
     assert run("db", "upgrade").exit_code == 0
     assert run("db", "upgrade").exit_code == 0
     first = run("keys", "generate")
@@ -186,3 +189,50 @@ def test_complaints_list_says_when_there_are_none(env):
     assert empty.stdout == "" and empty.stderr == "no complaints\n"
     open_only = CliRunner().invoke(main, ["complaints", "list", "--status", "open"])
     assert open_only.stderr == "no complaints with status open\n"
+
+
+CITIZEN = [
+    "citizens",
+    "create",
+    "--id-number",
+    "066190001234",  # a woman's CCCD for a man: gender mismatch
+    "--full-name",
+    "Nguyễn Văn An",
+    "--date-of-birth",
+    "1990-05-17",
+    "--gender",
+    "male",
+    "--phone",
+    "0912345678",
+    "--password",
+    "matkhau2026",
+]
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        ({"LANG": "en_US.UTF-8"}, "does not match the gender given"),
+        ({"LANG": "C.UTF-8"}, "does not match the gender given"),
+        ({}, "does not match the gender given"),
+        ({"LANG": "vi_VN.UTF-8"}, "không khớp với giới tính"),
+        ({"LANG": "en_US.UTF-8", "LC_MESSAGES": "vi_VN.UTF-8"}, "không khớp với giới tính"),
+        ({"LANG": "vi_VN.UTF-8", "LC_ALL": "en_GB.UTF-8"}, "does not match the gender given"),
+    ],
+)
+def test_citizen_errors_are_in_the_operators_language(env, monkeypatch, locale, expected):
+    for name in ("LANG", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in locale.items():
+        monkeypatch.setenv(name, value)
+    run("db", "upgrade")
+    result = CliRunner().invoke(main, CITIZEN)
+    assert result.exit_code == 1
+    assert expected in result.output
+
+
+def test_citizens_create_help_says_the_date_format_and_the_cccd_rules():
+    shown = " ".join(CliRunner().invoke(main, ["citizens", "create", "--help"]).output.split())
+    assert "YYYY-MM-DD" in shown
+    assert "12-digit CCCD" in shown and "9-digit CMND" in shown
+    assert "province code" in shown and "century and gender" in shown
