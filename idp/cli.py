@@ -118,6 +118,7 @@ def db_upgrade() -> None:
 
 # -- clients ------------------------------------------------------------------------
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none", "private_key_jwt"]
+GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials"]
 
 
 @main.group()
@@ -125,35 +126,83 @@ def clients() -> None:
     """OAuth/OIDC clients (agencies)."""
 
 
+def client_metadata(opts: dict) -> dict:
+    """The RFC 7591 metadata the options describe (before the registration rules)."""
+    grants = list(opts["grant_types"])
+    if not grants:
+        grants = ["authorization_code"]
+        if opts["trusted"] or "offline_access" in opts["scope"].split():
+            grants.append("refresh_token")
+    metadata = {
+        "client_name": opts["name"],
+        "redirect_uris": list(opts["redirect_uris"]),
+        "post_logout_redirect_uris": list(opts["post_logout"]),
+        "grant_types": grants,
+        "token_endpoint_auth_method": opts["auth_method"],
+        "scope": opts["scope"],
+        "id_token_signed_response_alg": opts["alg"],
+    }
+    optional = {
+        "backchannel_logout_uri": opts["backchannel_logout_uri"],
+        "jwks_uri": opts["jwks_uri"],
+    }
+    metadata.update({name: value for name, value in optional.items() if value})
+    return metadata
+
+
 @clients.command("create")
 @click.option("--name", required=True)
-@click.option("--redirect-uri", "redirect_uris", multiple=True, required=True)
+@click.option(
+    "--redirect-uri",
+    "redirect_uris",
+    multiple=True,
+    help="Repeatable; required with the authorization_code grant.",
+)
 @click.option("--post-logout-redirect-uri", "post_logout", multiple=True)
 @click.option("--backchannel-logout-uri", default=None)
 @click.option("--auth-method", type=click.Choice(AUTH_METHODS), default="client_secret_basic")
+@click.option("--jwks-uri", default=None, help="The client's public keys (private_key_jwt).")
+@click.option(
+    "--grant-type",
+    "grant_types",
+    type=click.Choice(GRANT_TYPES),
+    multiple=True,
+    help="Repeatable (default: authorization_code, plus refresh_token for --trusted or "
+    "offline_access). client_credentials needs a confidential --auth-method.",
+)
 @click.option("--scope", default="openid profile phone")
 @click.option("--trusted", is_flag=True, help="First-party: no consent page.")
 @click.option("--vn-claims", is_flag=True, help="Also return the national portal's claims.")
 @click.option("--alg", type=click.Choice(["RS256", "ES256"]), default="RS256")
 @click.option("--client-id", default=None, help="Choose the id (default: random).")
 def clients_create(**opts) -> None:
-    """Register a client; prints {"client_id": ..., "client_secret": ...}."""
+    """Register a client; prints {"client_id": ..., "client_secret": ...}.
+
+    The metadata is checked by the same rules as dynamic registration (RFC 7591).
+    """
     app = _app()
+    from idp.errors import DomainError
+    from idp.oidc.registration import check_client_metadata
     from idp.oidc.registry import create_client
 
     with app.app_context():
+        try:
+            metadata = check_client_metadata(client_metadata(opts))
+        except DomainError as exc:
+            raise refusal(exc.problem) from None
         client_id, secret = create_client(
             name=opts["name"],
-            redirect_uris=list(opts["redirect_uris"]),
-            post_logout_redirect_uris=list(opts["post_logout"]),
-            backchannel_logout_uri=opts["backchannel_logout_uri"],
-            auth_method=opts["auth_method"],
-            scope=opts["scope"],
+            redirect_uris=metadata.get("redirect_uris", []),
+            post_logout_redirect_uris=metadata.get("post_logout_redirect_uris"),
+            backchannel_logout_uri=metadata.get("backchannel_logout_uri"),
+            auth_method=metadata["token_endpoint_auth_method"],
+            scope=metadata["scope"],
             trusted=opts["trusted"],
             vn_claims=opts["vn_claims"],
-            alg=opts["alg"],
+            alg=metadata["id_token_signed_response_alg"],
             client_id=opts["client_id"],
             actor="cli",
+            extra_metadata=metadata,
         )
     click.echo(json.dumps({"client_id": client_id, "client_secret": secret}))
 

@@ -236,3 +236,98 @@ def test_citizens_create_help_says_the_date_format_and_the_cccd_rules():
     assert "YYYY-MM-DD" in shown
     assert "12-digit CCCD" in shown and "9-digit CMND" in shown
     assert "province code" in shown and "century and gender" in shown
+
+
+def test_clients_create_makes_a_client_credentials_client_without_redirect_uris(env):
+    run("db", "upgrade")
+    run("keys", "generate")
+    result = run(
+        "clients",
+        "create",
+        "--name",
+        "Sở Tư pháp (back-end)",
+        "--grant-type",
+        "client_credentials",
+        "--auth-method",
+        "client_secret_post",
+    )
+    assert result.exit_code == 0, result.output
+    created = json.loads(result.output)
+    from idp import create_app
+    from idp.extensions import db
+    from idp.oidc.models import Client
+
+    app = create_app("test")
+    with app.app_context():
+        client = db.session.scalar(db.select(Client).filter_by(client_id=created["client_id"]))
+        assert client.client_metadata["grant_types"] == ["client_credentials"]
+        assert client.client_metadata["response_types"] == []
+        assert client.client_metadata["redirect_uris"] == []
+    token = app.test_client().post(
+        "/oauth2/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": created["client_id"],
+            "client_secret": created["client_secret"],
+        },
+    )
+    assert token.status_code == 200, token.get_data(as_text=True)
+    assert "access_token" in token.get_json() and "id_token" not in token.get_json()
+
+
+def test_clients_create_repeated_grant_types_are_kept(env):
+    run("db", "upgrade")
+    result = run(
+        "clients",
+        "create",
+        *("--name", "Cổng tỉnh", "--redirect-uri", "https://a.example/cb"),
+        *("--grant-type", "authorization_code", "--grant-type", "client_credentials"),
+    )
+    assert result.exit_code == 0, result.output
+    from idp import create_app
+    from idp.extensions import db
+    from idp.oidc.models import Client
+
+    with create_app("test").app_context():
+        client = db.session.scalar(
+            db.select(Client).filter_by(client_id=json.loads(result.output)["client_id"])
+        )
+        assert client.client_metadata["grant_types"] == ["authorization_code", "client_credentials"]
+        assert client.client_metadata["response_types"] == ["code"]
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (
+            ("--grant-type", "client_credentials", "--auth-method", "none"),
+            "token_endpoint_auth_method none cannot use client_credentials",
+        ),
+        (("--grant-type", "authorization_code"), "redirect_uris is required"),
+        ((), "redirect_uris is required"),
+        (
+            ("--redirect-uri", "http://agency.example/cb"),
+            "may use http only on 127.0.0.1 or localhost",
+        ),
+        (("--redirect-uri", "https://a.example/cb#x"), "must not contain a fragment"),
+        (
+            ("--redirect-uri", "https://a.example/cb", "--auth-method", "private_key_jwt"),
+            "private_key_jwt needs the client's jwks or jwks_uri",
+        ),
+        (
+            ("--redirect-uri", "https://a.example/cb", "--scope", "openid admin"),
+            "Invalid claim: 'scope'",  # Authlib's check, as at /oauth2/register
+        ),
+    ],
+)
+def test_clients_create_follows_the_registration_rules(env, args, reason):
+    run("db", "upgrade")
+    result = CliRunner().invoke(main, ["clients", "create", "--name", "X", *args])
+    assert result.exit_code == 1
+    assert reason in result.output
+    from idp import create_app
+    from idp.extensions import db
+    from idp.oidc.models import Client
+
+    with create_app("test").app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Client)) == 0
