@@ -43,6 +43,14 @@ DEFAULTS: dict[str, Any] = {
     # Ownership complaints (idp/complaints/): evidence files per complaint and bytes each.
     "COMPLAINT_MAX_FILES": 3,
     "COMPLAINT_MAX_FILE_BYTES": 5242880,
+    # All evidence files of one complaint together (config/nginx.conf's complaint location
+    # allows this plus the form's 1 MiB of text and framing).
+    "COMPLAINT_MAX_TOTAL_BYTES": 10485760,
+    # Complaint flooding (idp/abuse/complaint_flood.py): submissions per client IP per hour,
+    # filed complaints per identity number per day and for the whole provider per hour.
+    "COMPLAINT_SUBMISSIONS_PER_IP_PER_HOUR": 10,
+    "COMPLAINTS_PER_ID_NUMBER_PER_DAY": 3,
+    "COMPLAINTS_GLOBAL_PER_HOUR": 300,
     "SESSION_COOKIE_SECURE": False,
     "LOGIN_SESSION_SECONDS": 28800,
     "AUTH_CODE_SECONDS": 60,
