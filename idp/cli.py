@@ -429,9 +429,16 @@ def portal(host: str, port: int, workers: int | None) -> None:
 
 @main.command("demo")
 @click.option("--host", default="127.0.0.1")
-@click.option("--port", default=5000, type=int)
-def demo(host: str, port: int) -> None:
-    """Provider on the embedded defaults, with demo data; OTPs shown in the log and /dev/sms."""
+@click.option("--port", default=5000, type=int, help="The provider's port (the issuer's).")
+@click.option("--portal-port", default=5001, type=int, help="The demo portal's port.")
+def demo(host: str, port: int, portal_port: int) -> None:
+    """Provider and portal on the embedded defaults, with demo data; OTPs shown in the log
+    and /dev/sms. The issuer and the portal's redirect URIs follow the ports."""
     from idp.demo import run_demo
 
-    run_demo(host, port)
+    if port == portal_port:
+        raise click.BadParameter("must differ from --port", param_hint="--portal-port")
+    try:
+        run_demo(host, port, portal_port)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
