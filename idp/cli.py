@@ -34,14 +34,20 @@ def operator_language(environ: dict[str, str] | None = None) -> str:
     return "en"
 
 
-def refusal(problem: Problem) -> click.ClickException:
-    """A domain rule's message as a CLI error, in the operator's language."""
+def in_operator_language(message: str) -> str:
+    """A domain message (Vietnamese, the catalog's msgid) in the operator's language; needs
+    an app context."""
     from flask_babel import force_locale
 
     from idp.i18n import translated
 
     with force_locale(operator_language()):
-        return click.ClickException(translated(problem.message) or problem.message)
+        return translated(message) or message
+
+
+def refusal(problem: Problem) -> click.ClickException:
+    """A domain rule's message as a CLI error, in the operator's language."""
+    return click.ClickException(in_operator_language(problem.message))
 
 
 @click.group()
@@ -267,8 +273,10 @@ def subscribers_import(csv_file: str) -> None:
         try:
             report = import_subscribers(lines, actor="cli")
         except ImportRefused as exc:
-            for problem in exc.problems:
-                click.echo(f"{csv_file}: {problem}", err=True)
+            line = "dòng" if operator_language() == "vi" else "line"
+            for row in exc.problems:
+                message = in_operator_language(row.problem.message)
+                click.echo(f"{csv_file}: {line} {row.line}: {message}", err=True)
             raise click.ClickException(f"{csv_file}: nothing imported") from None
     click.echo(json.dumps(report.__dict__))
 
