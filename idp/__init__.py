@@ -33,7 +33,7 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None) 
         WTF_CSRF_SSL_STRICT=False,
         JSON_AS_ASCII=False,
     )
-    configure_logging(bool(settings["LOG_JSON"]))
+    configure_logging(bool(settings["LOG_JSON"]), settings["LOG_LEVEL"])
     _init_extensions(app)
     _init_services(app)
     _register_blueprints(app)

@@ -8,21 +8,56 @@ import sys
 
 import click
 
+from idp.errors import Problem
 from idp.settings import ROOT, SettingsError
 
 
 def _app():
     from idp import create_app
 
+    verbose = bool((click.get_current_context().find_root().obj or {}).get("verbose"))
     try:
-        return create_app()
+        # Library and audit lines only with --verbose: the output is what the command is for.
+        return create_app(overrides=None if verbose else {"LOG_LEVEL": "WARNING"})
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
 
 
+def operator_language(environ: dict[str, str] | None = None) -> str:
+    """``vi`` when the operator's locale is Vietnamese, else ``en`` (POSIX precedence:
+    LC_ALL, then LC_MESSAGES, then LANG)."""
+    environ = os.environ if environ is None else environ
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name, "")
+        if value:
+            return "vi" if value.lower().startswith("vi") else "en"
+    return "en"
+
+
+def in_operator_language(message: str) -> str:
+    """A domain message (Vietnamese, the catalog's msgid) in the operator's language; needs
+    an app context."""
+    from flask_babel import force_locale
+
+    from idp.i18n import translated
+
+    with force_locale(operator_language()):
+        return translated(message) or message
+
+
+def refusal(problem: Problem) -> click.ClickException:
+    """A domain rule's message as a CLI error, in the operator's language."""
+    return click.ClickException(in_operator_language(problem.message))
+
+
 @click.group()
-def main() -> None:
+@click.option(
+    "--verbose", "-v", is_flag=True, help="Also print log lines (migrations, audit events)."
+)
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
     """Operate the National DVC identity provider (settings from IDP_ENV and the env)."""
+    ctx.obj = {"verbose": verbose}
 
 
 # -- keys ---------------------------------------------------------------------------
@@ -89,6 +124,7 @@ def db_upgrade() -> None:
 
 # -- clients ------------------------------------------------------------------------
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none", "private_key_jwt"]
+GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials"]
 
 
 @main.group()
@@ -96,44 +132,83 @@ def clients() -> None:
     """OAuth/OIDC clients (agencies)."""
 
 
+def client_metadata(opts: dict) -> dict:
+    """The RFC 7591 metadata the options describe (before the registration rules)."""
+    grants = list(opts["grant_types"])
+    if not grants:
+        grants = ["authorization_code"]
+        if opts["trusted"] or "offline_access" in opts["scope"].split():
+            grants.append("refresh_token")
+    metadata = {
+        "client_name": opts["name"],
+        "redirect_uris": list(opts["redirect_uris"]),
+        "post_logout_redirect_uris": list(opts["post_logout"]),
+        "grant_types": grants,
+        "token_endpoint_auth_method": opts["auth_method"],
+        "scope": opts["scope"],
+        "id_token_signed_response_alg": opts["alg"],
+    }
+    optional = {
+        "backchannel_logout_uri": opts["backchannel_logout_uri"],
+        "jwks_uri": opts["jwks_uri"],
+    }
+    metadata.update({name: value for name, value in optional.items() if value})
+    return metadata
+
+
 @clients.command("create")
 @click.option("--name", required=True)
-@click.option("--redirect-uri", "redirect_uris", multiple=True, required=True)
+@click.option(
+    "--redirect-uri",
+    "redirect_uris",
+    multiple=True,
+    help="Repeatable; required with the authorization_code grant.",
+)
 @click.option("--post-logout-redirect-uri", "post_logout", multiple=True)
 @click.option("--backchannel-logout-uri", default=None)
 @click.option("--auth-method", type=click.Choice(AUTH_METHODS), default="client_secret_basic")
+@click.option("--jwks-uri", default=None, help="The client's public keys (private_key_jwt).")
+@click.option(
+    "--grant-type",
+    "grant_types",
+    type=click.Choice(GRANT_TYPES),
+    multiple=True,
+    help="Repeatable (default: authorization_code, plus refresh_token for --trusted or "
+    "offline_access). client_credentials needs a confidential --auth-method.",
+)
 @click.option("--scope", default="openid profile phone")
 @click.option("--trusted", is_flag=True, help="First-party: no consent page.")
 @click.option("--vn-claims", is_flag=True, help="Also return the national portal's claims.")
 @click.option("--alg", type=click.Choice(["RS256", "ES256"]), default="RS256")
 @click.option("--client-id", default=None, help="Choose the id (default: random).")
 def clients_create(**opts) -> None:
-    """Register a client; prints {"client_id": ..., "client_secret": ...}."""
+    """Register a client; prints {"client_id": ..., "client_secret": ...}.
+
+    The metadata is checked by the same rules as dynamic registration (RFC 7591).
+    """
     app = _app()
     from idp.errors import DomainError
-    from idp.oidc.registration_metadata import check_uri
+    from idp.oidc.registration import check_client_metadata
     from idp.oidc.registry import create_client
 
     with app.app_context():
-        if opts["backchannel_logout_uri"] is not None:
-            # The provider will POST logout tokens there: the registration rules apply,
-            # the outbound policy (no private addresses in production) included.
-            try:
-                check_uri("backchannel_logout_uri", opts["backchannel_logout_uri"])
-            except DomainError as exc:
-                raise click.ClickException(f"{exc.problem.code}: {exc.problem.message}") from None
+        try:
+            metadata = check_client_metadata(client_metadata(opts))
+        except DomainError as exc:
+            raise refusal(exc.problem) from None
         client_id, secret = create_client(
             name=opts["name"],
-            redirect_uris=list(opts["redirect_uris"]),
-            post_logout_redirect_uris=list(opts["post_logout"]),
-            backchannel_logout_uri=opts["backchannel_logout_uri"],
-            auth_method=opts["auth_method"],
-            scope=opts["scope"],
+            redirect_uris=metadata.get("redirect_uris", []),
+            post_logout_redirect_uris=metadata.get("post_logout_redirect_uris"),
+            backchannel_logout_uri=metadata.get("backchannel_logout_uri"),
+            auth_method=metadata["token_endpoint_auth_method"],
+            scope=metadata["scope"],
             trusted=opts["trusted"],
             vn_claims=opts["vn_claims"],
-            alg=opts["alg"],
+            alg=metadata["id_token_signed_response_alg"],
             client_id=opts["client_id"],
             actor="cli",
+            extra_metadata=metadata,
         )
     click.echo(json.dumps({"client_id": client_id, "client_secret": secret}))
 
@@ -145,15 +220,30 @@ def citizens() -> None:
 
 
 @citizens.command("create")
-@click.option("--id-number", required=True)
-@click.option("--full-name", required=True)
-@click.option("--date-of-birth", required=True)
+@click.option(
+    "--id-number",
+    required=True,
+    help="12-digit CCCD (province code, century/gender digit, last two digits of the birth "
+    "year, 6 digits; must agree with --date-of-birth and --gender) or 9-digit CMND.",
+)
+@click.option("--full-name", required=True, help="As on the identity card, e.g. Nguyễn Văn An.")
+@click.option(
+    "--date-of-birth", required=True, help="YYYY-MM-DD, e.g. 1990-05-17 (aged 14 to 120)."
+)
 @click.option("--gender", type=click.Choice(["male", "female"]), required=True)
-@click.option("--phone", required=True)
-@click.option("--password", required=True)
+@click.option("--phone", required=True, help="Vietnamese mobile number, e.g. 0912345678.")
+@click.option("--password", required=True, help="The account password (password rules apply).")
 @click.option("--email", default=None)
 def citizens_create(**opts) -> None:
-    """Create a citizen account directly (operators, tests, demo data)."""
+    """Create a citizen account directly (operators, tests, demo data).
+
+    \b
+    CCCD (12 digits) = PPP G YY NNNNNN:
+      PPP  the province code where the birth was registered (001 Hà Nội ... 096 Cà Mau)
+      G    century and gender: 0/1 born 1900-1999 male/female, 2/3 born 2000-2099, ...
+      YY   the last two digits of the birth year
+    Errors are in Vietnamese when LC_ALL / LC_MESSAGES / LANG starts with "vi", else English.
+    """
     app = _app()
     from idp.accounts.creation import create_citizen
     from idp.errors import DomainError
@@ -162,7 +252,7 @@ def citizens_create(**opts) -> None:
         try:
             citizen = create_citizen(**opts, actor="cli")
         except DomainError as exc:
-            raise click.ClickException(exc.problem.message) from None
+            raise refusal(exc.problem) from None
         click.echo(json.dumps({"id": citizen.id, "sub": citizen.subject}))
 
 
@@ -183,8 +273,10 @@ def subscribers_import(csv_file: str) -> None:
         try:
             report = import_subscribers(lines, actor="cli")
         except ImportRefused as exc:
-            for problem in exc.problems:
-                click.echo(f"{csv_file}: {problem}", err=True)
+            line = "dòng" if operator_language() == "vi" else "line"
+            for row in exc.problems:
+                message = in_operator_language(row.problem.message)
+                click.echo(f"{csv_file}: {line} {row.line}: {message}", err=True)
             raise click.ClickException(f"{csv_file}: nothing imported") from None
     click.echo(json.dumps(report.__dict__))
 
@@ -204,8 +296,12 @@ def complaints_list(status: str | None) -> None:
     from idp.complaints.listing import list_complaints, summary
 
     with app.app_context():
-        for complaint in list_complaints(status):
+        found = list_complaints(status)
+        for complaint in found:
             click.echo(json.dumps(summary(complaint), ensure_ascii=False))
+    if not found:
+        # On stderr: stdout stays JSON lines (none) for scripts.
+        click.echo(f"no complaints with status {status}" if status else "no complaints", err=True)
 
 
 @complaints.command("show")
@@ -224,7 +320,7 @@ def complaints_show(reference: str, save_evidence: str | None) -> None:
         try:
             complaint = find_complaint(reference)
         except DomainError as exc:
-            raise click.ClickException(exc.problem.message) from None
+            raise refusal(exc.problem) from None
         click.echo(json.dumps(details(complaint), ensure_ascii=False, indent=2))
         saved = write_evidence(complaint, Path(save_evidence)) if save_evidence else []
         for path in saved:
@@ -252,7 +348,7 @@ def complaints_resolve(reference: str, action: str, note: str, operator: str) ->
             actor = f"cli:{operator.strip()[:100]}" if operator.strip() else "cli"
             complaint = resolve_complaint(reference, action, note, actor=actor)
         except DomainError as exc:
-            raise click.ClickException(exc.problem.message) from None
+            raise refusal(exc.problem) from None
         click.echo(json.dumps(details(complaint), ensure_ascii=False, indent=2))
 
 
@@ -274,7 +370,7 @@ def registration_tokens_create(expires_in: int | None) -> None:
         try:
             value, _ = issue_token("cli", expires_in)
         except DomainError as exc:
-            raise click.ClickException(exc.problem.message) from None
+            raise refusal(exc.problem) from None
     click.echo(value)
 
 
@@ -297,7 +393,7 @@ def operators_create(name: str, role: str) -> None:
         try:
             operator, password, uri = create_operator(name, role, actor="cli")
         except DomainError as exc:
-            raise click.ClickException(exc.problem.message) from None
+            raise refusal(exc.problem) from None
         result = {"name": operator.name, "role": role, "password": password, "totp_uri": uri}
     click.echo(json.dumps(result, ensure_ascii=False))
 
@@ -341,9 +437,16 @@ def portal(host: str, port: int, workers: int | None) -> None:
 
 @main.command("demo")
 @click.option("--host", default="127.0.0.1")
-@click.option("--port", default=5000, type=int)
-def demo(host: str, port: int) -> None:
-    """Provider on the embedded defaults, with demo data; OTPs shown in the log and /dev/sms."""
+@click.option("--port", default=5000, type=int, help="The provider's port (the issuer's).")
+@click.option("--portal-port", default=5001, type=int, help="The demo portal's port.")
+def demo(host: str, port: int, portal_port: int) -> None:
+    """Provider and portal on the embedded defaults, with demo data; OTPs shown in the log
+    and /dev/sms. The issuer and the portal's redirect URIs follow the ports."""
     from idp.demo import run_demo
 
-    run_demo(host, port)
+    if port == portal_port:
+        raise click.BadParameter("must differ from --port", param_hint="--portal-port")
+    try:
+        run_demo(host, port, portal_port)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None

@@ -1,17 +1,19 @@
 """``idp demo``: the provider and the Dak Lak portal on the embedded defaults, with demo
-data and OTPs visible."""
+data and OTPs visible.
+
+The issuer follows the provider's port and the demo client's redirect URIs follow the
+portal's, so ``idp demo --port P --portal-port Q`` works on any free pair of ports. The
+"chính chủ" check is on (``SUBSCRIBER_CHECK=registry``), with the demo people's numbers in
+the registry, so the guide's refusal can be seen: the banner names a number to try.
+"""
 
 from __future__ import annotations
-
-import logging
 
 import click
 
 from idp.settings import ROOT
 
 DEMO_CLIENT_ID = "demo-client"
-DEMO_PORTAL = "http://127.0.0.1:5001"
-DEMO_REDIRECT = DEMO_PORTAL + "/callback"
 DEMO_CITIZEN = {
     "id_number": "066090001234",
     "full_name": "Nguyễn Văn An",
@@ -20,10 +22,42 @@ DEMO_CITIZEN = {
     "phone": "0912345678",
     "password": "matkhau2026",
 }
+# Someone with no account yet, to try registration with; their own number is "chính chủ".
+DEMO_NEWCOMER = {
+    "id_number": "066195004321",
+    "full_name": "Trần Thị Bình",
+    "date_of_birth": "1995-08-20",
+    "gender": "female",
+    "phone": "0905123456",
+}
+# A number registered to another person: registering the newcomer with it is refused.
+NOT_OWNED_PHONE = "0987000111"
+NOT_OWNED_PHONE_HOLDER = "079090005678"
+DEMO_SUBSCRIBERS = (
+    (DEMO_CITIZEN["phone"], DEMO_CITIZEN["id_number"]),
+    (DEMO_NEWCOMER["phone"], DEMO_NEWCOMER["id_number"]),
+    (NOT_OWNED_PHONE, NOT_OWNED_PHONE_HOLDER),
+)
+DEMO_SETTINGS = {"SUBSCRIBER_CHECK": "registry"}
 
 
-def seed_demo_data(app) -> str:
-    """Create the demo client (or give it a new secret) and citizen; returns the secret.
+def public_host(host: str) -> str:
+    """The address browsers use for a server listening on ``host``."""
+    return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+
+
+def _portal_metadata(portal_base: str) -> dict:
+    return {
+        "redirect_uris": [portal_base + "/callback"],
+        "post_logout_redirect_uris": [portal_base + "/"],
+        "backchannel_logout_uri": portal_base + "/backchannel-logout",
+        "backchannel_logout_session_required": True,
+    }
+
+
+def seed_demo_data(app, portal_base: str = "http://127.0.0.1:5001") -> str:
+    """Create the demo client (or give it a new secret and the portal's current URIs), the
+    demo citizen and the "chính chủ" registry rows; returns the client's secret.
 
     The secret is rotated at every start and handed to the demo portal in this process,
     so no secret is ever written to disk.
@@ -31,18 +65,21 @@ def seed_demo_data(app) -> str:
     from idp import audit
     from idp.accounts.creation import account_exists, create_citizen
     from idp.extensions import db
+    from idp.oidc.models import Client
     from idp.oidc.registry import create_client, new_client_secret
-    from idp.oidc.server import query_client
+    from idp.subscribers.csv_import import import_subscribers
 
+    portal = _portal_metadata(portal_base)
     with app.app_context():
-        client = query_client(DEMO_CLIENT_ID)
+        # Read from the database, not the client cache: the row is changed below.
+        client = db.session.scalar(db.select(Client).filter_by(client_id=DEMO_CLIENT_ID))
         if client is None:
             _, secret = create_client(
                 name="Cổng DVC tỉnh Đắk Lắk (demo)",
                 client_id=DEMO_CLIENT_ID,
-                redirect_uris=[DEMO_REDIRECT],
-                post_logout_redirect_uris=[DEMO_PORTAL + "/"],
-                backchannel_logout_uri=DEMO_PORTAL + "/backchannel-logout",
+                redirect_uris=portal["redirect_uris"],
+                post_logout_redirect_uris=portal["post_logout_redirect_uris"],
+                backchannel_logout_uri=portal["backchannel_logout_uri"],
                 scope="openid profile phone email citizen_id offline_access",
                 trusted=True,
                 actor="demo",
@@ -50,48 +87,79 @@ def seed_demo_data(app) -> str:
         else:
             secret = new_client_secret()
             client.set_secret(secret)
+            client.set_client_metadata({**client.client_metadata, **portal})
             db.session.commit()
             audit.record("client.secret_rotated", client_id=DEMO_CLIENT_ID, actor="demo")
         if not account_exists(DEMO_CITIZEN["id_number"]):
             create_citizen(**DEMO_CITIZEN, actor="demo")
+        rows = [f"{phone},{id_number}" for phone, id_number in DEMO_SUBSCRIBERS]
+        import_subscribers(["phone,id_number", *rows], actor="demo")
         return secret
 
 
-def prepare(env: str = "development"):
+def prepare(env: str = "development", overrides: dict | None = None):
     """Build the app, migrate the database and make keys (idempotent)."""
     from flask_migrate import upgrade
 
     from idp import create_app
     from idp.services import services
 
-    app = create_app(env)
+    app = create_app(env, overrides)
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         services().keys.generate()
     return app
 
 
-def run_demo(host: str, port: int) -> None:
-    """Provider on ``host:port`` and the demo portal on 127.0.0.1:5001, in one process."""
+def banner(provider: str, portal: str) -> str:
+    """What the demo prints at start: where to go and what to try."""
+    newcomer = DEMO_NEWCOMER
+    return "\n".join(
+        [
+            "",
+            "Cổng Dịch vụ công Quốc gia (demo) is running:",
+            f"  provider     {provider}/  (discovery: {provider}/.well-known/openid-configuration)",
+            f"  portal       {portal}/  (Hệ thống thông tin giải quyết TTHC tỉnh Đắk Lắk)",
+            f"  SMS / OTPs   {provider}/dev/sms  (also printed in this log)",
+            f"  demo citizen user name {DEMO_CITIZEN['id_number']}, "
+            f"password {DEMO_CITIZEN['password']}",
+            f"  register     CCCD {newcomer['id_number']} ({newcomer['full_name']}, born "
+            f"{newcomer['date_of_birth']}, {newcomer['gender']}) with phone "
+            f"{newcomer['phone']} (hers);",
+            f"               register with phone {NOT_OWNED_PHONE} to see the refusal: that "
+            'number is not "chính chủ" (registered to another person)',
+            f"  demo client  {DEMO_CLIENT_ID} (new secret at every start, given to the portal)",
+            "",
+        ]
+    )
+
+
+def run_demo(host: str, port: int, portal_port: int = 5001) -> None:
+    """Provider on ``host:port`` and the demo portal on ``host:portal_port``, one process."""
+    from idp.demo_logging import PORTAL, PROVIDER, label_log_lines, labelled_request_handler
+    from idp.logging_setup import configure_logging
     from idp.portal.in_process import start_portal_thread
 
-    app = prepare()
-    secret = seed_demo_data(app)
-    logging.getLogger("idp.sms").setLevel(logging.INFO)
-    base = f"http://{host}:{port}"
-    portal = start_portal_thread(app.config["IDP_ISSUER"], DEMO_CLIENT_ID, secret)
-    click.echo(
-        "\n".join(
-            [
-                "",
-                "Cổng Dịch vụ công Quốc gia (demo) is running:",
-                f"  provider     {base}/  (discovery: {base}/.well-known/openid-configuration)",
-                f"  portal       {portal}/  (Hệ thống thông tin giải quyết TTHC tỉnh Đắk Lắk)",
-                f"  SMS / OTPs   {base}/dev/sms  (also printed in this log)",
-                "  demo citizen user name 066090001234, password matkhau2026",
-                f"  demo client  {DEMO_CLIENT_ID} (new secret at every start, given to the portal)",
-                "",
-            ]
-        )
+    configure_logging(json_logs=False)
+    label_log_lines()  # from the first line on, migrations included
+    provider = f"http://{public_host(host)}:{port}"
+    portal_base = f"http://{public_host(host)}:{portal_port}"
+    app = prepare(overrides={**DEMO_SETTINGS, "IDP_ISSUER": provider})
+    secret = seed_demo_data(app, portal_base)
+    portal = start_portal_thread(
+        provider,
+        DEMO_CLIENT_ID,
+        secret,
+        host,
+        portal_port,
+        base_url=portal_base,
+        request_handler=labelled_request_handler(PORTAL),
     )
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
+    click.echo(banner(provider, portal))
+    app.run(
+        host=host,
+        port=port,
+        threaded=True,
+        use_reloader=False,
+        request_handler=labelled_request_handler(PROVIDER),
+    )

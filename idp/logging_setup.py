@@ -6,6 +6,8 @@ followed across the access log, the application log and the audit trail.
 
 ``GunicornJsonLogger`` is gunicorn's ``logger_class`` (config/gunicorn.conf.py): its access
 log and error log are JSON too. Query strings are never logged: they can carry flow ids.
+Whatever else reaches a log line (werkzeug's request lines, a library's message) has its
+codes, tokens, hints and passwords redacted (``idp.log_redaction``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from typing import Any
 
 from flask import g, has_request_context
 from gunicorn.glogging import Logger as GunicornLogger
+
+from idp import log_redaction
 
 _MARK = "_idp_json_handler"
 
@@ -49,7 +53,7 @@ class JsonFormatter(logging.Formatter):
         if request_id:
             entry["request_id"] = request_id
         if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
+            entry["exc"] = log_redaction.redact(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False)
 
 
@@ -62,15 +66,24 @@ def json_handler(stream: Any = None) -> logging.Handler:
     return handler
 
 
-def configure_logging(json_logs: bool, level: int = logging.INFO) -> None:
-    """Set up the root logger once per process: JSON lines or plain text."""
+# Libraries' start-up chatter, shown only at DEBUG.
+_CHATTY_LOGGERS = ("alembic.runtime.plugins",)
+
+
+def configure_logging(json_logs: bool, level: int | str = logging.INFO) -> None:
+    """Set up the root logger once per process (JSON lines or plain text), at ``level``."""
+    log_redaction.install()
+    for name in _CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     root = logging.getLogger()
     if json_logs:
         if not any(getattr(h, _MARK, False) for h in root.handlers):
             root.addHandler(json_handler())
-        root.setLevel(level)
-    else:
-        logging.basicConfig(level=level)
+    elif not root.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(log_redaction.RedactingFormatter(logging.BASIC_FORMAT))
+        root.addHandler(handler)
+    root.setLevel(level.upper() if isinstance(level, str) else level)
 
 
 class GunicornJsonLogger(GunicornLogger):

@@ -43,6 +43,14 @@ DEFAULTS: dict[str, Any] = {
     # Ownership complaints (idp/complaints/): evidence files per complaint and bytes each.
     "COMPLAINT_MAX_FILES": 3,
     "COMPLAINT_MAX_FILE_BYTES": 5242880,
+    # All evidence files of one complaint together (config/nginx.conf's complaint location
+    # allows this plus the form's 1 MiB of text and framing).
+    "COMPLAINT_MAX_TOTAL_BYTES": 10485760,
+    # Complaint flooding (idp/abuse/complaint_flood.py): submissions per client IP per hour,
+    # filed complaints per identity number per day and for the whole provider per hour.
+    "COMPLAINT_SUBMISSIONS_PER_IP_PER_HOUR": 10,
+    "COMPLAINTS_PER_ID_NUMBER_PER_DAY": 3,
+    "COMPLAINTS_GLOBAL_PER_HOUR": 300,
     "SESSION_COOKIE_SECURE": False,
     "LOGIN_SESSION_SECONDS": 28800,
     "AUTH_CODE_SECONDS": 60,
@@ -86,6 +94,8 @@ DEFAULTS: dict[str, Any] = {
     "CONSOLE_LOGIN_ATTEMPTS_PER_IP": 30,
     "TRUSTED_PROXIES": "",
     "LOG_JSON": False,
+    # Least level logged (the CLI passes WARNING unless --verbose).
+    "LOG_LEVEL": "INFO",
     # Back-channel logout delivery (idp/oidc/backchannel.py): tries per client, seconds each.
     "BACKCHANNEL_LOGOUT_TRIES": 3,
     "BACKCHANNEL_LOGOUT_TIMEOUT": 2,
@@ -127,6 +137,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 _REQUIRED_IN_PRODUCTION = ("DATABASE_URL", "REDIS_URL")
+SMS_BACKENDS = ("console", "outbox", "http")
 
 
 class SettingsError(RuntimeError):
@@ -196,15 +207,33 @@ def _check_outbound_limits(settings: dict) -> None:
         value = settings[name]
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
             raise SettingsError(f"{name} must be a positive number, got {value!r}")
+def _sms_gateway_problems(settings: dict) -> list[str]:
+    """What the chosen SMS backend lacks (any environment)."""
+    backend = str(settings["SMS_BACKEND"]).strip().lower()
+    if backend not in SMS_BACKENDS:
+        return [f"SMS_BACKEND={settings['SMS_BACKEND']!r} is not one of {', '.join(SMS_BACKENDS)}"]
+    needed = {"http": ("SMS_HTTP_URL", "SMS_HTTP_TOKEN"), "outbox": ("SMS_OUTBOX_PATH",)}
+    return [
+        f"SMS_BACKEND={backend} needs {name}"
+        for name in needed.get(backend, ())
+        if not str(settings[name]).strip()
+    ]
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 def check_settings(settings: dict) -> None:
     """Refuse nonsense durations anywhere and unsafe production settings, saying why."""
     _check_durations(settings)
     _check_outbound_limits(settings)
+    if str(settings["LOG_LEVEL"]).upper() not in LOG_LEVELS:
+        raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
     if settings["IDP_ENV"] != "production":
+        if problems := _sms_gateway_problems(settings):
+            raise SettingsError("refusing to start: " + "; ".join(problems))
         return
-    problems = []
+    problems = _sms_gateway_problems(settings)
     if settings["SECRET_KEY"] in ("", DEV_SECRET_KEY) or len(settings["SECRET_KEY"]) < 32:
         problems.append("SECRET_KEY is the development default or shorter than 32 characters")
     for name in _REQUIRED_IN_PRODUCTION:
@@ -225,5 +254,13 @@ def check_settings(settings: dict) -> None:
             "OUTBOUND_ALLOW_PRIVATE_ADDRESSES=true lets clients make the provider request "
             "internal addresses; it is for development and tests only"
         )
+    if settings["SHOW_SMS_PAGE"]:
+        problems.append("SHOW_SMS_PAGE=true shows every citizen's OTP; it is for development only")
+    if not settings["SESSION_COOKIE_SECURE"]:
+        problems.append("SESSION_COOKIE_SECURE=false would send session cookies over plain HTTP")
+    if settings["SMS_BACKEND"] == "http" and str(settings["SMS_HTTP_URL"]).startswith("http://"):
+        problems.append("SMS_HTTP_URL must be an https:// URL (it carries every OTP)")
+    if not str(settings["METRICS_ALLOWED_IPS"]).strip():
+        problems.append("METRICS_ALLOWED_IPS is empty, so anyone could read /metrics")
     if problems:
         raise SettingsError("refusing to start in production: " + "; ".join(problems))

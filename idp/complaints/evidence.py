@@ -35,6 +35,12 @@ EVIDENCE_TOO_LARGE = Problem(
     "Tệp “{name}” vượt quá dung lượng cho phép ({max_mb} MB mỗi tệp).",
     FIELD,
 )
+EVIDENCE_TOTAL_TOO_LARGE = Problem(
+    "evidence.total_too_large",
+    "Tổng dung lượng các tệp minh chứng vượt quá {max_mb} MB. "
+    "Vui lòng giảm kích thước hoặc bớt tệp.",
+    FIELD,
+)
 EVIDENCE_EMPTY = Problem("evidence.empty", "Tệp “{name}” không có nội dung.", FIELD)
 EVIDENCE_WRONG_TYPE = Problem(
     "evidence.wrong_type",
@@ -80,17 +86,27 @@ def clean_filename(raw: str) -> str:
     return name[-255:] or "tep"
 
 
-def check_evidence(uploads: list[Upload], *, max_files: int, max_bytes: int) -> list[EvidenceFile]:
+def megabytes(size: int) -> str:
+    """``size`` in MiB as the pages show it (``5``, ``2.5``)."""
+    return f"{size / 1048576:g}"
+
+
+def check_evidence(
+    uploads: list[Upload], *, max_files: int, max_bytes: int, max_total_bytes: int | None = None
+) -> list[EvidenceFile]:
     """Read and check every upload; DomainError names the first file that breaks a rule."""
     if len(uploads) > max_files:
         raise DomainError(EVIDENCE_TOO_MANY.format(max_files=max_files))
     checked = []
+    total = 0
     for upload in uploads:
         name = clean_filename(upload.filename)
         data = upload.stream.read(max_bytes + 1)
         if len(data) > max_bytes:
-            max_mb = f"{max_bytes / 1048576:g}"
-            raise DomainError(EVIDENCE_TOO_LARGE.format(name=name, max_mb=max_mb))
+            raise DomainError(EVIDENCE_TOO_LARGE.format(name=name, max_mb=megabytes(max_bytes)))
+        total += len(data)
+        if max_total_bytes is not None and total > max_total_bytes:
+            raise DomainError(EVIDENCE_TOTAL_TOO_LARGE.format(max_mb=megabytes(max_total_bytes)))
         if not data:
             raise DomainError(EVIDENCE_EMPTY.format(name=name))
         content_type = sniff_type(data[:8])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from idp.settings import SMS_BACKENDS
 from idp.sms.base import SmsGateway
 from idp.sms.console import ConsoleGateway
 from idp.sms.http import HttpGateway
@@ -20,7 +21,7 @@ __all__ = [
     "create_gateway",
 ]
 
-BACKENDS = ("console", "outbox", "http")
+BACKENDS = SMS_BACKENDS
 
 
 def create_gateway(

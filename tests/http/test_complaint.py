@@ -54,8 +54,12 @@ def complaints_in(app) -> list:
 
 
 def cli(app, monkeypatch, *args: str):
-    """``idp <args>`` against this test's app (its database and its store)."""
+    """``idp <args>`` against this test's app (its database and its store), run by an
+    operator whose locale is Vietnamese."""
     monkeypatch.setattr(idp.cli, "_app", lambda: app)
+    monkeypatch.setenv("LANG", "vi_VN.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
     return CliRunner().invoke(idp.cli.main, list(args))
 
 
@@ -64,7 +68,10 @@ def test_form_has_the_fields_and_limits(app):
     for name in ("id_number", "full_name", "phone", "email", "description", "evidence"):
         assert f'id="{name}" name="{name}"' in page
     assert 'enctype="multipart/form-data"' in page
-    assert "Tối đa 3 tệp JPEG, PNG hoặc PDF, mỗi tệp không quá 5 MB." in page
+    assert (
+        "Tối đa 3 tệp JPEG, PNG hoặc PDF, mỗi tệp không quá 5 MB, tổng cộng không quá 10 MB."
+        in page
+    )
 
 
 def test_complaint_with_evidence_is_filed_with_a_reference(app, citizen):

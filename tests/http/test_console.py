@@ -248,6 +248,9 @@ def test_cli_creates_operators_and_registration_tokens(app, monkeypatch, tmp_pat
     monkeypatch.setenv("IDP_KEYS_DIR", app.config["IDP_KEYS_DIR"])
     if not REAL_DB:
         monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setenv("LANG", "vi_VN.UTF-8")  # an operator with a Vietnamese locale
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
     runner = CliRunner()
     result = runner.invoke(main, ["operators", "create", "--name", "cli.op", "--role", "auditor"])
     assert result.exit_code == 0, result.output

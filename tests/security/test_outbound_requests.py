@@ -368,7 +368,7 @@ def test_cli_refuses_a_backchannel_uri_on_a_non_public_address(cli_env, uri):
     cli_env.setenv("OUTBOUND_ALLOW_PRIVATE_ADDRESSES", "false")
     result = create_with_backchannel(uri)
     assert result.exit_code != 0
-    assert "invalid_client_metadata: backchannel_logout_uri must reach a public" in result.output
+    assert "backchannel_logout_uri must reach a public internet address" in result.output
     assert "client_id" not in result.output
 
 

@@ -88,6 +88,7 @@ def test_production_cookies_are_secure():
             "SMS_HTTP_TOKEN": "t",
             "SUBSCRIBER_HTTP_URL": "https://carrier.example/check",
             "SUBSCRIBER_HTTP_TOKEN": "t",
+            "METRICS_ALLOWED_IPS": "10.0.0.0/8",
         },
     )
     assert settings["SESSION_COOKIE_SECURE"] is True

@@ -1,12 +1,17 @@
 """Passwords and OTPs never reach the logs or the audit trail, through a whole
 registration, login and recovery (the SMS backend is the outbox, not the console); the
-accepted codes are audited (``otp.verified``) by purpose only."""
+accepted codes are audited (``otp.verified``) by purpose only. Codes, tokens, hints and
+passwords in query strings or bodies are redacted from every log line, whoever writes it
+(``idp.log_redaction``; the demo's real request lines: tests/servers/test_demo.py)."""
 
 from __future__ import annotations
 
 import json
 import logging
 import re
+import sys
+
+import pytest
 
 from tests.http.driver import Browser
 from tests.http.test_recovery import RecoveryBrowser
@@ -52,3 +57,56 @@ def test_no_password_or_otp_in_logs_or_audit(app, outbox, oidc_client, caplog):
     for secret in (PASSWORD, NEW_PASSWORD, *codes):
         assert secret not in logged, secret
         assert secret not in audit_text, secret
+
+
+SENSITIVE = (
+    "code",
+    "id_token_hint",
+    "login_hint",
+    "access_token",
+    "refresh_token",
+    "token",
+    "client_secret",
+    "client_assertion",
+    "password",
+    "otp",
+)
+
+
+@pytest.mark.parametrize("name", SENSITIVE)
+def test_sensitive_parameters_never_reach_a_log_line(app, caplog, name):
+    """Request lines (werkzeug's), client debug lines and bodies: the value is blanked,
+    whatever logger writes it; ``state`` stays readable."""
+    caplog.set_level(logging.DEBUG)
+    secret = f"S3cret-{name}-value"
+    logging.getLogger("werkzeug").info(
+        '127.0.0.1 - - "%s" 302 -', f"GET /cb?{name}={secret}&state=keep-me HTTP/1.1"
+    )
+    logging.getLogger("urllib3.connectionpool").debug(
+        '%s "POST /oauth2/token?x=1&%s=%s HTTP/1.1" 200', "http://idp", name, secret
+    )
+    logging.getLogger("idp.test").warning("body: grant_type=x&%s=%s", name, secret)
+    assert secret not in caplog.text
+    assert caplog.text.count(f"{name}=[redacted]") == 3
+    assert "state=keep-me" in caplog.text
+
+
+def test_parameter_names_that_merely_contain_a_sensitive_one_are_kept(app, caplog):
+    caplog.set_level(logging.INFO)
+    logging.getLogger("werkzeug").info(
+        "GET /x?token_type_hint=refresh_token&grant_type=authorization_code&state=s"
+    )
+    assert "token_type_hint=refresh_token&grant_type=authorization_code&state=s" in caplog.text
+
+
+def test_json_lines_redact_tracebacks_too():
+    from idp.logging_setup import JsonFormatter
+
+    try:
+        raise ValueError("fetch failed: https://rp.example/cb?code=S3cretCode&state=s")
+    except ValueError:
+        record = logging.LogRecord(
+            "idp.test", logging.ERROR, __file__, 1, "failed", None, sys.exc_info()
+        )
+    line = JsonFormatter().format(record)
+    assert "S3cretCode" not in line and "code=[redacted]" in line

@@ -24,7 +24,10 @@ def run(*args):
     return result
 
 
-def test_db_upgrade_is_idempotent_then_keys_clients_citizens(env):
+def test_db_upgrade_is_idempotent_then_keys_clients_citizens(env, monkeypatch):
+    monkeypatch.setenv("LANG", "vi_VN.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
     assert run("db", "upgrade").exit_code == 0
     assert run("db", "upgrade").exit_code == 0
     first = run("keys", "generate")
@@ -132,3 +135,199 @@ def test_production_without_settings_refuses_with_reason(monkeypatch):
     result = CliRunner().invoke(main, ["keys", "generate"])
     assert result.exit_code != 0
     assert "refusing to start in production" in result.output
+
+
+def run_process(env_dir, *args):
+    """The real ``idp`` script in a child process: what an operator's terminal shows."""
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "IDP_ENV": "test",
+        "DATABASE_URL": f"sqlite:///{env_dir / 'cli.sqlite3'}",
+        "IDP_KEYS_DIR": str(env_dir / "keys"),
+        "SMS_OUTBOX_PATH": str(env_dir / "outbox.jsonl"),
+    }
+    env.pop("REDIS_URL", None)
+    code = "import sys; from idp.cli import main; sys.exit(main())"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_commands_print_only_their_output_and_log_lines_with_verbose(env):
+    upgraded = run_process(env, "db", "upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert upgraded.stdout == "database is at the newest migration\n"
+    assert upgraded.stderr == ""
+    generated = run_process(env, "keys", "generate")
+    assert generated.returncode == 0 and generated.stdout.count("created") == 2
+    assert generated.stderr == ""  # no alembic plugin lines, no audit lines
+
+    verbose = run_process(env, "--verbose", "keys", "rotate", "--lead", "0")
+    assert verbose.returncode == 0 and verbose.stdout.count("added") == 2
+    assert "audit keys.rotated" in verbose.stderr
+
+
+def test_migrations_are_logged_with_verbose(tmp_path):
+    verbose = run_process(tmp_path, "-v", "db", "upgrade")
+    assert verbose.returncode == 0
+    assert "Running upgrade" in verbose.stderr
+    assert verbose.stdout == "database is at the newest migration\n"
+
+
+def test_complaints_list_says_when_there_are_none(env):
+    assert run("db", "upgrade").exit_code == 0
+    empty = CliRunner().invoke(main, ["complaints", "list"])
+    assert empty.exit_code == 0
+    assert empty.stdout == "" and empty.stderr == "no complaints\n"
+    open_only = CliRunner().invoke(main, ["complaints", "list", "--status", "open"])
+    assert open_only.stderr == "no complaints with status open\n"
+
+
+CITIZEN = [
+    "citizens",
+    "create",
+    "--id-number",
+    "066190001234",  # a woman's CCCD for a man: gender mismatch
+    "--full-name",
+    "Nguyễn Văn An",
+    "--date-of-birth",
+    "1990-05-17",
+    "--gender",
+    "male",
+    "--phone",
+    "0912345678",
+    "--password",
+    "matkhau2026",
+]
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        ({"LANG": "en_US.UTF-8"}, "does not match the gender given"),
+        ({"LANG": "C.UTF-8"}, "does not match the gender given"),
+        ({}, "does not match the gender given"),
+        ({"LANG": "vi_VN.UTF-8"}, "không khớp với giới tính"),
+        ({"LANG": "en_US.UTF-8", "LC_MESSAGES": "vi_VN.UTF-8"}, "không khớp với giới tính"),
+        ({"LANG": "vi_VN.UTF-8", "LC_ALL": "en_GB.UTF-8"}, "does not match the gender given"),
+    ],
+)
+def test_citizen_errors_are_in_the_operators_language(env, monkeypatch, locale, expected):
+    for name in ("LANG", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in locale.items():
+        monkeypatch.setenv(name, value)
+    run("db", "upgrade")
+    result = CliRunner().invoke(main, CITIZEN)
+    assert result.exit_code == 1
+    assert expected in result.output
+
+
+def test_citizens_create_help_says_the_date_format_and_the_cccd_rules():
+    shown = " ".join(CliRunner().invoke(main, ["citizens", "create", "--help"]).output.split())
+    assert "YYYY-MM-DD" in shown
+    assert "12-digit CCCD" in shown and "9-digit CMND" in shown
+    assert "province code" in shown and "century and gender" in shown
+
+
+def test_clients_create_makes_a_client_credentials_client_without_redirect_uris(env):
+    run("db", "upgrade")
+    run("keys", "generate")
+    result = run(
+        "clients",
+        "create",
+        "--name",
+        "Sở Tư pháp (back-end)",
+        "--grant-type",
+        "client_credentials",
+        "--auth-method",
+        "client_secret_post",
+    )
+    assert result.exit_code == 0, result.output
+    created = json.loads(result.output)
+    from idp import create_app
+    from idp.extensions import db
+    from idp.oidc.models import Client
+
+    app = create_app("test")
+    with app.app_context():
+        client = db.session.scalar(db.select(Client).filter_by(client_id=created["client_id"]))
+        assert client.client_metadata["grant_types"] == ["client_credentials"]
+        assert client.client_metadata["response_types"] == []
+        assert client.client_metadata["redirect_uris"] == []
+    token = app.test_client().post(
+        "/oauth2/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": created["client_id"],
+            "client_secret": created["client_secret"],
+        },
+    )
+    assert token.status_code == 200, token.get_data(as_text=True)
+    assert "access_token" in token.get_json() and "id_token" not in token.get_json()
+
+
+def test_clients_create_repeated_grant_types_are_kept(env):
+    run("db", "upgrade")
+    result = run(
+        "clients",
+        "create",
+        *("--name", "Cổng tỉnh", "--redirect-uri", "https://a.example/cb"),
+        *("--grant-type", "authorization_code", "--grant-type", "client_credentials"),
+    )
+    assert result.exit_code == 0, result.output
+    from idp import create_app
+    from idp.extensions import db
+    from idp.oidc.models import Client
+
+    with create_app("test").app_context():
+        client = db.session.scalar(
+            db.select(Client).filter_by(client_id=json.loads(result.output)["client_id"])
+        )
+        assert client.client_metadata["grant_types"] == ["authorization_code", "client_credentials"]
+        assert client.client_metadata["response_types"] == ["code"]
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (
+            ("--grant-type", "client_credentials", "--auth-method", "none"),
+            "token_endpoint_auth_method none cannot use client_credentials",
+        ),
+        (("--grant-type", "authorization_code"), "redirect_uris is required"),
+        ((), "redirect_uris is required"),
+        (
+            ("--redirect-uri", "http://agency.example/cb"),
+            "may use http only on 127.0.0.1 or localhost",
+        ),
+        (("--redirect-uri", "https://a.example/cb#x"), "must not contain a fragment"),
+        (
+            ("--redirect-uri", "https://a.example/cb", "--auth-method", "private_key_jwt"),
+            "private_key_jwt needs the client's jwks or jwks_uri",
+        ),
+        (
+            ("--redirect-uri", "https://a.example/cb", "--scope", "openid admin"),
+            "Invalid claim: 'scope'",  # Authlib's check, as at /oauth2/register
+        ),
+    ],
+)
+def test_clients_create_follows_the_registration_rules(env, args, reason):
+    run("db", "upgrade")
+    result = CliRunner().invoke(main, ["clients", "create", "--name", "X", *args])
+    assert result.exit_code == 1
+    assert reason in result.output
+    from idp import create_app
+    from idp.extensions import db
+    from idp.oidc.models import Client
+
+    with create_app("test").app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Client)) == 0

@@ -31,8 +31,11 @@ COMPLETE = {
     "REDIS_URL": "redis://:pw@redis:6379/0",
     "IDP_ISSUER": "https://dangnhap.dichvucong.example.vn",
     "SMS_BACKEND": "http",
+    "SMS_HTTP_URL": "https://sms-gateway.example.vn/api/send",
+    "SMS_HTTP_TOKEN": "t" * 32,
     "SUBSCRIBER_CHECK": "http",
     "RATE_LIMITS_ENABLED": True,
+    "METRICS_ALLOWED_IPS": "172.28.0.0/24",
 }
 
 
@@ -94,11 +97,58 @@ def test_complete_production_settings_start(monkeypatch):
         ({"SMS_BACKEND": "outbox"}, "does not reach citizens' phones"),
         ({"SUBSCRIBER_CHECK": "off"}, "SUBSCRIBER_CHECK=off"),
         ({"RATE_LIMITS_ENABLED": False}, "RATE_LIMITS_ENABLED=false"),
+        ({"SHOW_SMS_PAGE": True}, "SHOW_SMS_PAGE=true"),
+        ({"SESSION_COOKIE_SECURE": False}, "SESSION_COOKIE_SECURE=false"),
+        ({"SMS_HTTP_URL": "http://sms-gateway.example.vn/send"}, "SMS_HTTP_URL must be an https"),
+        ({"METRICS_ALLOWED_IPS": ""}, "METRICS_ALLOWED_IPS is empty"),
+        ({"METRICS_ALLOWED_IPS": "  "}, "METRICS_ALLOWED_IPS is empty"),
+        ({"SMS_HTTP_URL": ""}, "SMS_BACKEND=http needs SMS_HTTP_URL"),
+        ({"SMS_HTTP_TOKEN": ""}, "SMS_BACKEND=http needs SMS_HTTP_TOKEN"),
+        ({"SMS_BACKEND": "carrier-pigeon"}, "SMS_BACKEND='carrier-pigeon' is not one of"),
     ],
 )
 def test_production_refuses_unsafe_settings_saying_why(monkeypatch, change, reason):
     with pytest.raises(SettingsError, match=re.escape(reason)):
         production(monkeypatch, **change)
+
+
+def test_every_production_refusal_is_listed_at_once(monkeypatch):
+    unsafe = {
+        "SHOW_SMS_PAGE": True,
+        "SESSION_COOKIE_SECURE": False,
+        "SMS_HTTP_URL": "http://sms.example.vn/send",
+        "METRICS_ALLOWED_IPS": "",
+    }
+    with pytest.raises(SettingsError) as refused:
+        production(monkeypatch, **unsafe)
+    for name in unsafe:
+        assert name in str(refused.value)
+
+
+@pytest.mark.parametrize("env", ["development", "test"])
+def test_an_http_sms_backend_without_url_or_token_is_refused_by_name(monkeypatch, env):
+    monkeypatch.delenv("SMS_HTTP_URL", raising=False)
+    monkeypatch.delenv("SMS_HTTP_TOKEN", raising=False)
+    monkeypatch.setenv("SMS_BACKEND", "http")
+    with pytest.raises(SettingsError, match="SMS_BACKEND=http needs SMS_HTTP_URL; SMS_BACKEND"):
+        load_settings(env)
+
+
+def test_an_http_sms_backend_without_token_is_a_clear_cli_error(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from idp.cli import main
+
+    monkeypatch.setenv("IDP_ENV", "test")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    monkeypatch.setenv("SMS_BACKEND", "http")
+    monkeypatch.setenv("SMS_HTTP_URL", "https://sms.example.vn/send")
+    monkeypatch.delenv("SMS_HTTP_TOKEN", raising=False)
+    result = CliRunner().invoke(main, ["keys", "list"])
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "SMS_BACKEND=http needs SMS_HTTP_TOKEN" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_environment_variables_override_the_settings_file(monkeypatch):
@@ -133,7 +183,13 @@ def test_env_example_holds_no_secret_and_production_refuses_it_until_filled(monk
     with pytest.raises(AssertionError, match="POSTGRES_PASSWORD"):
         interpolate(replica["environment"], example)
 
-    filled = {**example, "SECRET_KEY": SECRET, "POSTGRES_PASSWORD": "pg", "REDIS_PASSWORD": "rd"}
+    filled = {
+        **example,
+        "SECRET_KEY": SECRET,
+        "POSTGRES_PASSWORD": "pg",
+        "REDIS_PASSWORD": "rd",
+        "SMS_HTTP_TOKEN": "sms-token",
+    }
     environment = {**filled, **interpolate(replica["environment"], filled)}
     for name in DEFAULTS:
         monkeypatch.delenv(name, raising=False)

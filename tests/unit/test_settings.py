@@ -13,6 +13,9 @@ GOOD_PRODUCTION = {
     "IDP_ISSUER": "https://dangnhap.dichvucong.gov.vn",
     "SUBSCRIBER_CHECK": "http",
     "SMS_BACKEND": "http",
+    "SMS_HTTP_URL": "https://sms-gateway.example.vn/api/send",
+    "SMS_HTTP_TOKEN": "sms-token",
+    "METRICS_ALLOWED_IPS": "10.0.0.0/8",
 }
 
 

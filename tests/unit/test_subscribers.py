@@ -276,10 +276,18 @@ def test_cli_import_reports_lines_and_imports_all_or_nothing(app, tmp_path, monk
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == {"rows": 1, "added": 1, "updated": 0}
 
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    monkeypatch.setenv("LANG", "vi_VN.UTF-8")
     result = CliRunner().invoke(idp.cli.main, ["subscribers", "import", str(bad)])
     assert result.exit_code == 1
     assert "dòng 3: Số điện thoại không hợp lệ" in result.output
     assert "nothing imported" in result.output
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    result = CliRunner().invoke(idp.cli.main, ["subscribers", "import", str(bad)])
+    assert result.exit_code == 1
+    assert "line 3: " in result.output and "dòng" not in result.output
+    assert "Số điện thoại" not in result.output
     assert _registry(app) == {"+84987654321": "066195012345"}
 
 

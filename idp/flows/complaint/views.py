@@ -2,15 +2,20 @@
 
 The form may carry a few megabytes of evidence, more than the site-wide body limit, so
 this view raises the limit for itself and checks the CSRF token only after that (the
-global check would read the body under the small limit first).
+global check would read the body under the small limit first). The flood limits
+(``idp.abuse.complaint_flood``) are checked before the body is read at all.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 
+from idp.abuse import TooManyRequests
+from idp.abuse.complaint_flood import check_submission, count_filing
 from idp.accounts.phone import national_format
-from idp.complaints.evidence import Upload, check_evidence
+from idp.complaints.evidence import Upload, check_evidence, megabytes
 from idp.complaints.filing import check_complaint, file_complaint, typed_values
 from idp.errors import DomainError
 from idp.extensions import csrf
@@ -34,19 +39,38 @@ def _prefill() -> dict[str, str]:
     return prefill
 
 
-def _limits() -> tuple[int, int]:
-    config = current_app.config
-    return int(config["COMPLAINT_MAX_FILES"]), int(config["COMPLAINT_MAX_FILE_BYTES"])
+@dataclass(frozen=True)
+class EvidenceLimits:
+    """How many evidence files, how large each, how large all together."""
+
+    files: int
+    file_bytes: int
+    total_bytes: int
+
+    @property
+    def body_bytes(self) -> int:
+        """The largest request body the form can need."""
+        return min(self.total_bytes, self.files * self.file_bytes) + FORM_SLACK_BYTES
+
+
+def evidence_limits(config) -> EvidenceLimits:
+    """The evidence limits from the settings."""
+    return EvidenceLimits(
+        int(config["COMPLAINT_MAX_FILES"]),
+        int(config["COMPLAINT_MAX_FILE_BYTES"]),
+        int(config["COMPLAINT_MAX_TOTAL_BYTES"]),
+    )
 
 
 def _form_page(values: dict, problems=None, status: int = 200):
-    max_files, max_bytes = _limits()
+    limits = evidence_limits(current_app.config)
     page = render_template(
         "provider/complaint/new.html",
         values=values,
         problems=problems or {},
-        max_files=max_files,
-        max_mb=f"{max_bytes / 1048576:g}",
+        max_files=limits.files,
+        max_mb=megabytes(limits.file_bytes),
+        max_total_mb=megabytes(min(limits.total_bytes, limits.files * limits.file_bytes)),
     )
     return page, status
 
@@ -61,8 +85,12 @@ def new():
 @csrf.exempt  # checked below, once the body limit fits the evidence files
 def submit():
     """File the complaint; every field's problem is shown at once."""
-    max_files, max_bytes = _limits()
-    request.max_content_length = max_files * max_bytes + FORM_SLACK_BYTES
+    try:
+        check_submission()
+    except TooManyRequests as exc:
+        return _refused(exc)
+    limits = evidence_limits(current_app.config)
+    request.max_content_length = limits.body_bytes
     csrf.protect()
     typed = typed_values(request.form)
     checked, problems = check_complaint(typed)
@@ -71,14 +99,28 @@ def submit():
     ]
     evidence = []
     try:
-        evidence = check_evidence(uploads, max_files=max_files, max_bytes=max_bytes)
+        evidence = check_evidence(
+            uploads,
+            max_files=limits.files,
+            max_bytes=limits.file_bytes,
+            max_total_bytes=limits.total_bytes,
+        )
     except DomainError as exc:
         problems["evidence"] = exc.problem
     if checked is None or problems:
         return _form_page(typed, problems, 400)
+    try:
+        count_filing(checked.id_number)
+    except TooManyRequests as exc:
+        return _refused(exc)
     complaint = file_complaint(checked, evidence)
     session["filed_complaint"] = complaint.reference
     return redirect(url_for("complaint.filed"))
+
+
+def _refused(exc: TooManyRequests):
+    page = render_template("provider/message.html", problem=exc.problem)
+    return page, 429
 
 
 @bp.get("/complaints/filed")
