@@ -66,7 +66,10 @@ def create_operator(name: str, role: str, actor: str = "cli") -> tuple[Operator,
         raise DomainError(OPERATOR_EXISTS)
     password = secrets.token_urlsafe(18)
     operator = Operator(
-        name=name, role=role, password_hash=hash_password(password), totp_secret=totp.new_secret()
+        name=name,
+        role=role,
+        password_hash=hash_password(password),
+        totp_secret=totp.new_sealed_secret(),
     )
     db.session.add(operator)
     db.session.commit()
