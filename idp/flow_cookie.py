@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Flask, g, session
+from flask import Flask, current_app, g, request, session
 
 #: What survives a renewal: only the page language, which is no secret.
 KEPT = ("lang",)
@@ -49,6 +49,10 @@ def renew_keeping_login() -> None:
 def _drop_foreign_cookie() -> None:
     from idp.login_session import current_login  # idp.login_session imports this module
 
+    config = current_app.config
+    cookies = (config["SESSION_COOKIE_NAME"], config["LOGIN_COOKIE_NAME"])
+    if not any(name in request.cookies for name in cookies):
+        return  # nothing to check, and the session stays untouched (no Vary: Cookie)
     login = current_login()
     expected = _fingerprint(login.key) if login is not None else None
     if session.get(BOUND_TO) != expected:

@@ -136,3 +136,9 @@ def test_development_cookie_names_stay_plain(app, outbox, citizen):
     browser = AccountBrowser(app, outbox)
     resp = browser.sign_in(citizen)
     assert {"idp_flow", "idp_session"} <= set(_set_cookies(resp))
+
+
+def test_a_request_without_cookies_leaves_the_session_alone(app):
+    resp = app.test_client().get("/static/css/site.css")
+    assert resp.status_code == 200
+    assert "Set-Cookie" not in resp.headers and "Cookie" not in resp.vary
