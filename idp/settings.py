@@ -186,9 +186,21 @@ def _check_durations(settings: dict) -> None:
             raise SettingsError(f"{name} must be at least {least} second(s), got {value!r}")
 
 
+# Counts a lock or throttle divides by or compares with: 0 would lock on nothing or fail.
+_AT_LEAST_ONE = ("LOCKOUT_THRESHOLD", "LOGIN_FAILURES_PER_USERNAME_PER_IP")
+
+
+def _check_counts(settings: dict) -> None:
+    for name in _AT_LEAST_ONE:
+        value = settings[name]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise SettingsError(f"{name} must be a whole number of at least 1, got {value!r}")
+
+
 def check_settings(settings: dict) -> None:
-    """Refuse nonsense durations anywhere and unsafe production settings, saying why."""
+    """Refuse nonsense durations and counts anywhere and unsafe production settings."""
     _check_durations(settings)
+    _check_counts(settings)
     if settings["IDP_ENV"] != "production":
         return
     problems = []
