@@ -157,12 +157,11 @@ def resend_otp():
 
 def _complete(flow: Flow, citizen: Citizen, amr: list[str] = AMR_PASSWORD_SMS):
     session = start_login(citizen.id, amr, "LoA1")
-    rebind_flow(flow)  # the flow cookie was renewed at login (no fixation)
     lockout.register_success(citizen.id_number)
     audit.record("login.success", citizen_id=citizen.id, sid=session.sid, amr=session.amr)
     if flow.data.get("authorize"):
         flow.state = states.DONE
-        save_flow(flow)
+        rebind_flow(flow)  # to the browser id of the flow cookie renewed at login
         return redirect(url_for("authorize.resume", flow=flow.id))
     finish_flow(flow)
     return_to = safe_return_path(flow.data.get("return_to"))
