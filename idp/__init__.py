@@ -22,10 +22,10 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None) 
     )
     use_ascii_integers(app)  # before any route: <int:...> takes ASCII digits only
     app.config.update(settings)
+    app.config.update(_cookie_names(bool(settings["SESSION_COOKIE_SECURE"])))
     app.config.update(
         SQLALCHEMY_DATABASE_URI=settings["DATABASE_URL"],
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings["DATABASE_URL"]),
-        SESSION_COOKIE_NAME="idp_flow",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings["SESSION_COOKIE_SECURE"],
@@ -40,6 +40,19 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None) 
     _publish_documents(app)
     _init_operations(app)
     return app
+
+
+def _cookie_names(secure: bool) -> dict[str, str]:
+    """The provider's cookie names: ``__Host-`` over https (Secure, Path=/, no Domain, so
+    no sibling host can plant one), plain names for development and tests over http."""
+    prefix = "__Host-" if secure else ""
+    return {
+        "SESSION_COOKIE_NAME": f"{prefix}idp_flow",
+        "LOGIN_COOKIE_NAME": f"{prefix}idp_session",
+        "CONSOLE_COOKIE_NAME": f"{prefix}idp_console",
+        # A __Host- cookie must have Path=/; over http the console keeps its own path.
+        "CONSOLE_COOKIE_PATH": "/" if secure else "/console",
+    }
 
 
 def _engine_options(url: str) -> dict[str, Any]:
@@ -146,6 +159,9 @@ def _register_blueprints(app: Flask) -> None:
 
         app.register_blueprint(sms_page_bp)
     app.after_request(apply_cookie)
+    from idp import flow_cookie  # renewed at login; a foreign one dropped before CSRF
+
+    flow_cookie.init_app(app)
     app.context_processor(lambda: {"url_map_endpoints": app.view_functions})
     from idp import i18n  # page language: Vietnamese default, English (Flask-Babel)
 

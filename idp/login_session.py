@@ -1,9 +1,11 @@
 """The citizen's signed-in session at the provider (single sign-on), kept in the store.
 
-The browser holds only a random id in the ``idp_session`` cookie (HttpOnly, SameSite=Lax,
-Secure in production). The id is replaced at every login, so a session id planted before
-login is worthless afterwards. ``sid`` is a separate random value that appears in ID
-tokens and logout tokens and never works as a cookie.
+The browser holds only a random id in the ``idp_session`` cookie (HttpOnly, SameSite=Lax;
+in production Secure and named ``__Host-idp_session``, so no other host can set it). The
+id is replaced at every login, so a session id planted before login is worthless
+afterwards, and the flow cookie is renewed with it (``idp.flow_cookie``). ``sid`` is a
+separate random value that appears in ID tokens and logout tokens and never works as a
+cookie.
 """
 
 from __future__ import annotations
@@ -15,9 +17,16 @@ from dataclasses import asdict, dataclass, field
 from flask import current_app, g, request
 from werkzeug.wrappers import Response
 
+from idp import flow_cookie
 from idp.services import store
 
+#: The cookie's name in development and test (plain http); production adds ``__Host-``.
 COOKIE = "idp_session"
+
+
+def cookie_name() -> str:
+    """The login session cookie's name under this app's settings."""
+    return current_app.config["LOGIN_COOKIE_NAME"]
 
 
 @dataclass
@@ -47,7 +56,7 @@ def current_login() -> LoginSession | None:
     """The login session of this request's browser, if it is still valid."""
     if "login_session" in g:
         return g.login_session
-    key = request.cookies.get(COOKIE, "")
+    key = request.cookies.get(cookie_name(), "")
     found = None
     if key and len(key) < 100:
         record = store().get(f"login:{key}")
@@ -86,6 +95,7 @@ def start_login(citizen_id: int, amr: list[str], acr: str) -> LoginSession:
     store().set_add(f"citizen-logins:{citizen_id}", session.key, ttl)
     g.login_session = session
     g.set_login_cookie = session.key
+    flow_cookie.renew(session.key)
     return session
 
 
@@ -107,8 +117,9 @@ def end_login(session: LoginSession) -> None:
     """
     store().delete(f"login:{session.key}", f"sid:{session.sid}")
     store().set_remove(f"citizen-logins:{session.citizen_id}", session.key)
-    if request.cookies.get(COOKIE) == session.key:
+    if request.cookies.get(cookie_name()) == session.key:
         g.clear_login_cookie = True
+        flow_cookie.renew(None)
     current = g.get("login_session")
     if current is not None and current.sid == session.sid:
         g.login_session = None
@@ -139,7 +150,7 @@ def apply_cookie(response: Response) -> Response:
     secure = bool(current_app.config["SESSION_COOKIE_SECURE"])
     if g.get("set_login_cookie"):
         response.set_cookie(
-            COOKIE,
+            cookie_name(),
             g.set_login_cookie,
             max_age=_ttl(),
             httponly=True,
@@ -148,5 +159,7 @@ def apply_cookie(response: Response) -> Response:
             path="/",
         )
     elif g.get("clear_login_cookie"):
-        response.delete_cookie(COOKIE, path="/", httponly=True, secure=secure, samesite="Lax")
+        response.delete_cookie(
+            cookie_name(), path="/", httponly=True, secure=secure, samesite="Lax"
+        )
     return response

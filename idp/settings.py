@@ -62,9 +62,14 @@ DEFAULTS: dict[str, Any] = {
     "OTP_MAX_ATTEMPTS": 5,
     "OTP_RESEND_COOLDOWN_SECONDS": 60,
     "OTP_MAX_SENDS_PER_HOUR": 5,
-    "LOCKOUT_THRESHOLD": 5,
+    # User-wide lock (idp/accounts/lockout.py): wrong passwords from every address within
+    # LOCKOUT_WINDOW_SECONDS; the lock doubles from BASE up to MAX (Keycloak's default
+    # maximum wait, 15 minutes); locks are remembered for doubling over RESET.
+    "LOCKOUT_THRESHOLD": 10,
+    "LOCKOUT_WINDOW_SECONDS": 900,
     "LOCKOUT_BASE_SECONDS": 60,
-    "LOCKOUT_MAX_SECONDS": 86400,
+    "LOCKOUT_MAX_SECONDS": 900,
+    "LOCKOUT_RESET_SECONDS": 43200,
     "ARGON2_TIME_COST": 2,
     "ARGON2_MEMORY_COST": 19456,
     "ARGON2_PARALLELISM": 1,
@@ -119,7 +124,8 @@ DEFAULTS: dict[str, Any] = {
     # Abuse defences (idp/abuse/): OTP sends per identity number / client IP / network
     # prefix (IPv4 /24, IPv6 /48) per hour and for the whole provider per minute; near
     # OTP_CHALLENGE_PERCENT of a per-IP, prefix or global cap a proof of work of
-    # POW_DIFFICULTY_BITS is asked for. Failed passwords per IP and per user name per window.
+    # POW_DIFFICULTY_BITS is asked for. Failed passwords per IP and per (user name, IP)
+    # per window.
     "OTP_SENDS_PER_ID_NUMBER_PER_HOUR": 10,
     "OTP_SENDS_PER_IP_PER_HOUR": 30,
     "OTP_SENDS_PER_PREFIX_PER_HOUR": 120,
@@ -128,7 +134,7 @@ DEFAULTS: dict[str, Any] = {
     "POW_DIFFICULTY_BITS": 16,
     "POW_CHALLENGE_SECONDS": 600,
     "LOGIN_FAILURES_PER_IP": 20,
-    "LOGIN_FAILURES_PER_USERNAME": 10,
+    "LOGIN_FAILURES_PER_USERNAME_PER_IP": 5,
     "LOGIN_THROTTLE_WINDOW_SECONDS": 600,
     # Input limits (idp/abuse/input_limits.py): parameters per request, characters per field.
     "MAX_REQUEST_PARAMETERS": 100,
@@ -207,6 +213,8 @@ def _check_outbound_limits(settings: dict) -> None:
         value = settings[name]
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
             raise SettingsError(f"{name} must be a positive number, got {value!r}")
+
+
 def _sms_gateway_problems(settings: dict) -> list[str]:
     """What the chosen SMS backend lacks (any environment)."""
     backend = str(settings["SMS_BACKEND"]).strip().lower()
@@ -221,14 +229,24 @@ def _sms_gateway_problems(settings: dict) -> list[str]:
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# Counts a lock or throttle divides by or compares with: 0 would lock on nothing or fail.
+_AT_LEAST_ONE = ("LOCKOUT_THRESHOLD", "LOGIN_FAILURES_PER_USERNAME_PER_IP")
+
+
+def _check_counts(settings: dict) -> None:
+    for name in _AT_LEAST_ONE:
+        value = settings[name]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise SettingsError(f"{name} must be a whole number of at least 1, got {value!r}")
 
 
 def check_settings(settings: dict) -> None:
-    """Refuse nonsense durations anywhere and unsafe production settings, saying why."""
+    """Refuse nonsense durations and counts anywhere and unsafe production settings."""
     _check_durations(settings)
     _check_outbound_limits(settings)
     if str(settings["LOG_LEVEL"]).upper() not in LOG_LEVELS:
         raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+    _check_counts(settings)
     if settings["IDP_ENV"] != "production":
         if problems := _sms_gateway_problems(settings):
             raise SettingsError("refusing to start: " + "; ".join(problems))

@@ -1,13 +1,19 @@
 """Changing the password from the account page.
 
-The current password is required (a wrong one counts toward the same lockout as a wrong
-login password, so a borrowed signed-in browser cannot be used to guess it); the new one
+The current password is required. A wrong one counts toward the login's user-wide lock,
+and toward a limit of its own per login session (``LOCKOUT_THRESHOLD`` wrong ones per
+``LOCKOUT_WINDOW_SECONDS``), so a borrowed signed-in browser cannot be used to guess it;
+the signed-in owner is never refused the right one because someone else tried. The new one
 follows the password policy and must differ from the current one. Afterwards every other
 signed-in browser is signed out (with back-channel logout to its agencies) and the tokens
 issued in those sessions are revoked; this browser stays signed in.
 """
 
 from __future__ import annotations
+
+import math
+
+from flask import current_app
 
 from idp import audit
 from idp.account.sessions import end_other_sessions
@@ -16,8 +22,8 @@ from idp.accounts.models import Citizen
 from idp.accounts.password_policy import check_password, hash_password, verify_password
 from idp.errors import DomainError, Problem
 from idp.extensions import db
-from idp.flows.login.password import AccountLocked
-from idp.login_session import LoginSession
+from idp.login_session import LoginSession, current_login
+from idp.services import store
 
 FIELD = "current_password"
 MAX_LENGTH = 256
@@ -30,6 +36,11 @@ CURRENT_PASSWORD_WRONG = Problem(
     "Mật khẩu hiện tại không đúng. Lưu ý: nhập sai nhiều lần, tài khoản sẽ bị tạm khóa.",
     FIELD,
 )
+CURRENT_PASSWORD_TOO_MANY = Problem(
+    "password.current_too_many",
+    "Bạn đã nhập sai mật khẩu hiện tại quá nhiều lần. Vui lòng thử lại sau {minutes} phút.",
+    FIELD,
+)
 PASSWORD_UNCHANGED = Problem(
     "password.unchanged",
     "Mật khẩu mới phải khác mật khẩu hiện tại.",
@@ -37,21 +48,29 @@ PASSWORD_UNCHANGED = Problem(
 )
 
 
+def session_failures_key(sid: str) -> str:
+    """The store key counting wrong current passwords in the login session ``sid``."""
+    return f"current-password-fail:{sid}"
+
+
 def verify_current_password(citizen: Citizen, current: str) -> None:
     """DomainError unless ``current`` is the citizen's password (a wrong one counts toward
-    the login lockout; a locked-out account is refused until the lockout ends)."""
+    the user-wide lock and this session's own limit)."""
     if not current:
         raise DomainError(CURRENT_PASSWORD_REQUIRED)
-    until = lockout.locked_until(citizen)
-    if until is not None:
-        raise AccountLocked(until)
+    login = current_login()
+    failures_key = session_failures_key(login.sid if login else f"citizen-{citizen.id}")
+    threshold = int(current_app.config["LOCKOUT_THRESHOLD"])
+    if store().get_counter(failures_key) >= threshold:
+        minutes = max(1, math.ceil(store().ttl(failures_key) / 60))
+        raise DomainError(CURRENT_PASSWORD_TOO_MANY.format(minutes=minutes))
     if len(current) <= MAX_LENGTH and verify_password(citizen.password_hash, current):
         return
-    started = lockout.register_failure(citizen)
-    db.session.commit()
+    store().incr(failures_key, int(current_app.config["LOCKOUT_WINDOW_SECONDS"]))
+    seconds = lockout.register_failure(citizen.id_number)
     audit.record("password.change_failed", citizen_id=citizen.id, reason="wrong_password")
-    if started:
-        audit.record("login.lockout", citizen_id=citizen.id, until=str(citizen.locked_until))
+    if seconds is not None:
+        audit.record("login.lockout", citizen_id=citizen.id, seconds=seconds)
     raise DomainError(CURRENT_PASSWORD_WRONG)
 
 
@@ -64,8 +83,8 @@ def change_password(
     if verify_password(citizen.password_hash, new):
         raise DomainError(PASSWORD_UNCHANGED)
     citizen.password_hash = hash_password(new)
-    lockout.register_success(citizen)
     db.session.commit()
+    lockout.register_success(citizen.id_number)
     # Ends them, revokes their tokens and tells their agencies (idp.sign_out).
     ended = end_other_sessions(citizen.id, current_login)
     audit.record("password.changed", citizen_id=citizen.id, ended_sessions=len(ended))

@@ -8,8 +8,9 @@
   ``last_step`` refuses a replayed code atomically, even when two requests carry it at
   the same moment on two replicas, and it survives a restart (unlike a store entry).
 - The secret is encrypted at rest with Fernet under a key derived from ``SECRET_KEY``
-  (HKDF), so a database copy alone cannot generate codes. Changing ``SECRET_KEY`` makes
-  every enrolled app unusable: citizens then sign in with SMS and enrol again.
+  (HKDF, ``idp.sealed_secrets``), so a database copy alone cannot generate codes.
+  Changing ``SECRET_KEY`` makes every enrolled app unusable: citizens then sign in with
+  SMS and enrol again.
 """
 
 from __future__ import annotations
@@ -24,10 +25,6 @@ from datetime import UTC, datetime
 import pyotp
 import qrcode
 import qrcode.image.svg
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import current_app
 from sqlalchemy import delete, update
 
 from idp import audit
@@ -37,6 +34,7 @@ from idp.accounts.identity_number import mask_identity_number
 from idp.accounts.models import Citizen
 from idp.errors import DomainError, Problem
 from idp.extensions import db
+from idp.sealed_secrets import CITIZEN_TOTP, seal, unseal
 
 ISSUER_NAME = "Cổng DVC Quốc gia"
 STEP_SECONDS = 30
@@ -82,22 +80,15 @@ class Enrolment:
     qr_data_uri: str
 
 
-def _fernet() -> Fernet:
-    key = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"idp authenticator-app secret"
-    ).derive(current_app.config["SECRET_KEY"].encode())
-    return Fernet(base64.urlsafe_b64encode(key))
-
-
 def _seal(secret: str) -> str:
-    return _fernet().encrypt(secret.encode()).decode()
+    return seal(secret, CITIZEN_TOTP)
 
 
 def _open(sealed: str) -> str:
-    try:
-        return _fernet().decrypt(sealed.encode()).decode()
-    except InvalidToken:
-        raise DomainError(TOTP_SECRET_UNREADABLE) from None
+    secret = unseal(sealed, CITIZEN_TOTP)
+    if secret is None:
+        raise DomainError(TOTP_SECRET_UNREADABLE)
+    return secret
 
 
 def authenticator_of(citizen_id: int) -> AuthenticatorApp | None:

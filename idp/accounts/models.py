@@ -35,9 +35,6 @@ class Citizen(db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     # active | locked (by an operator or a resolved complaint) | disabled
     status: Mapped[str] = mapped_column(String(16), default="active")
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    lockouts: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     phone_verified: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     updated_at: Mapped[datetime] = mapped_column(

@@ -25,7 +25,9 @@ class Operator(db.Model):
     name: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(255))
-    totp_secret: Mapped[str] = mapped_column(String(64))
+    # Fernet token of the base32 secret, under a key derived from SECRET_KEY
+    # (idp.sealed_secrets); never the secret in clear.
+    totp_secret: Mapped[str] = mapped_column(String(255))
     # False until the first valid code from the authenticator app confirms enrolment.
     totp_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     # The last accepted TOTP time-step: a code is never accepted twice (RFC 6238 §5.2).

@@ -13,6 +13,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
+from sqlalchemy import update
 
 from idp import audit
 from idp.accounts.password_policy import dummy_verify, hash_password, verify_password
@@ -65,7 +66,10 @@ def create_operator(name: str, role: str, actor: str = "cli") -> tuple[Operator,
         raise DomainError(OPERATOR_EXISTS)
     password = secrets.token_urlsafe(18)
     operator = Operator(
-        name=name, role=role, password_hash=hash_password(password), totp_secret=totp.new_secret()
+        name=name,
+        role=role,
+        password_hash=hash_password(password),
+        totp_secret=totp.new_sealed_secret(),
     )
     db.session.add(operator)
     db.session.commit()
@@ -86,15 +90,35 @@ def check_not_locked(operator: Operator) -> None:
 
 
 def register_failure(operator: Operator, reason: str) -> None:
-    """Count a wrong password or code; lock the operator out at the threshold."""
+    """Count a wrong password or code; lock the operator out at the threshold.
+
+    The count is one ``UPDATE ... SET failed_logins = failed_logins + 1 RETURNING``, so
+    concurrent failures are all counted, and the lock is set by a conditional UPDATE
+    that exactly one of them wins.
+    """
     config = current_app.config
-    operator.failed_logins = (operator.failed_logins or 0) + 1
-    locked = operator.failed_logins >= int(config["CONSOLE_LOCKOUT_THRESHOLD"])
-    if locked:
-        seconds = int(config["CONSOLE_LOCKOUT_SECONDS"])
-        operator.locked_until = _now() + timedelta(seconds=seconds)
-        operator.failed_logins = 0
+    threshold = int(config["CONSOLE_LOCKOUT_THRESHOLD"])
+    count = db.session.execute(
+        update(Operator)
+        .where(Operator.id == operator.id)
+        .values(failed_logins=Operator.failed_logins + 1)
+        .returning(Operator.failed_logins)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    locked = False
+    if count >= threshold:
+        until = _now() + timedelta(seconds=int(config["CONSOLE_LOCKOUT_SECONDS"]))
+        locked = (
+            db.session.execute(
+                update(Operator)
+                .where(Operator.id == operator.id, Operator.failed_logins >= threshold)
+                .values(locked_until=until, failed_logins=0)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            == 1
+        )
     db.session.commit()
+    db.session.refresh(operator)
     audit.record("console.login_failed", actor=f"operator:{operator.name}", reason=reason)
     if locked:
         audit.record("console.lockout", actor=f"operator:{operator.name}")

@@ -1,7 +1,8 @@
 """The console's own session, separate from citizens' sign-in.
 
 The browser holds a random id in the ``idp_console`` cookie (path ``/console``,
-HttpOnly, SameSite=Strict, Secure in production); the record lives in the store. Between
+HttpOnly, SameSite=Strict; in production Secure, named ``__Host-idp_console`` and so on
+path ``/``); the record lives in the store. Between
 password and code the record is ``second_factor`` for a few minutes; once signed in it is
 ``signed_in`` with a fresh id (no fixation), expires after ``CONSOLE_IDLE_SECONDS``
 without a request and after ``CONSOLE_SESSION_MAX_SECONDS`` in any case.
@@ -17,10 +18,12 @@ from functools import wraps
 from flask import current_app, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from idp import flow_cookie
 from idp.console.models import OPERATOR, Operator
 from idp.errors import Problem
 from idp.services import store
 
+#: The cookie's name and path in development and test; production uses ``__Host-``.
 COOKIE = "idp_console"
 PATH = "/console"
 SECOND_FACTOR = "second_factor"
@@ -59,7 +62,7 @@ def _save(session: ConsoleSession, ttl: int) -> None:
 
 
 def _read() -> ConsoleSession | None:
-    key = request.cookies.get(COOKIE, "")
+    key = request.cookies.get(current_app.config["CONSOLE_COOKIE_NAME"], "")
     if not key or len(key) > 100:
         return None
     record = store().get(f"console:{key}")
@@ -72,6 +75,7 @@ def _replace(session: ConsoleSession | None, new: ConsoleSession, ttl: int) -> N
     new.key = secrets.token_urlsafe(32)
     _save(new, ttl)
     g.console_cookie = new.key
+    flow_cookie.renew_keeping_login()  # a fresh CSRF token at each stage of sign-in
 
 
 def begin_second_factor(operator: Operator) -> ConsoleSession:
@@ -123,13 +127,13 @@ def apply_cookie(response: Response) -> Response:
     value = g.get("console_cookie")
     if value is None:
         return response
-    secure = bool(current_app.config["SESSION_COOKIE_SECURE"])
+    config = current_app.config
+    name, path = config["CONSOLE_COOKIE_NAME"], config["CONSOLE_COOKIE_PATH"]
+    secure = bool(config["SESSION_COOKIE_SECURE"])
     if value:
-        response.set_cookie(
-            COOKIE, value, httponly=True, secure=secure, samesite="Strict", path=PATH
-        )
+        response.set_cookie(name, value, httponly=True, secure=secure, samesite="Strict", path=path)
     else:
-        response.delete_cookie(COOKIE, path=PATH, httponly=True, secure=secure, samesite="Strict")
+        response.delete_cookie(name, path=path, httponly=True, secure=secure, samesite="Strict")
     return response
 
 

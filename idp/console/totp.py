@@ -4,6 +4,11 @@ A code is accepted for the current 30-second step or one step either side (clock
 drift), and only for a step later than the last one accepted for that operator: the
 conditional UPDATE that records the step is what refuses a replayed code, even when two
 requests carry it at the same moment.
+
+The secret is stored sealed like citizens' (Fernet under a key derived from
+``SECRET_KEY``, ``idp.sealed_secrets``), so a copy of the database alone cannot generate
+an operator's codes. After a change of ``SECRET_KEY`` an operator's secret no longer
+opens: the operator is told so and must be created again.
 """
 
 from __future__ import annotations
@@ -20,12 +25,19 @@ from sqlalchemy import update
 from idp.console.models import Operator
 from idp.errors import DomainError, Problem
 from idp.extensions import db
+from idp.sealed_secrets import OPERATOR_TOTP, seal, unseal
 
 ISSUER_NAME = "Cổng DVC Quốc gia - Quản trị"
 STEP_SECONDS = 30
 DRIFT_STEPS = 1
 
 TOTP_INVALID = Problem("console.totp_invalid", "Mã xác thực không đúng hoặc đã hết hạn.", "otp")
+TOTP_SECRET_UNREADABLE = Problem(
+    "console.totp_secret_unreadable",
+    "Không đọc được khóa của ứng dụng xác thực (khóa hệ thống đã thay đổi). Vui lòng nhờ "
+    "quản trị viên tạo lại tài khoản vận hành.",
+    "otp",
+)
 TOTP_REPLAYED = Problem(
     "console.totp_replayed",
     "Mã xác thực này đã được sử dụng. Vui lòng chờ mã mới trên ứng dụng xác thực.",
@@ -33,14 +45,22 @@ TOTP_REPLAYED = Problem(
 )
 
 
-def new_secret() -> str:
-    """A random base32 TOTP secret (160 bits)."""
-    return pyotp.random_base32(32)
+def new_sealed_secret() -> str:
+    """A random base32 TOTP secret (160 bits), sealed for storing."""
+    return seal(pyotp.random_base32(32), OPERATOR_TOTP)
+
+
+def secret_of(operator: Operator) -> str:
+    """The operator's secret in clear; DomainError if it no longer opens."""
+    secret = unseal(operator.totp_secret, OPERATOR_TOTP)
+    if secret is None:
+        raise DomainError(TOTP_SECRET_UNREADABLE)
+    return secret
 
 
 def provisioning_uri(operator: Operator) -> str:
     """The ``otpauth://`` URI an authenticator app scans."""
-    return pyotp.TOTP(operator.totp_secret).provisioning_uri(
+    return pyotp.TOTP(secret_of(operator)).provisioning_uri(
         name=operator.name, issuer_name=ISSUER_NAME
     )
 
@@ -66,7 +86,7 @@ def accept_code(operator: Operator, code: str, now: float | None = None) -> None
     code = "".join(ch for ch in (code or "") if not ch.isspace())
     if len(code) != 6 or not code.isascii() or not code.isdigit():
         raise DomainError(TOTP_INVALID)
-    step = _matching_step(operator.totp_secret, code, time.time() if now is None else now)
+    step = _matching_step(secret_of(operator), code, time.time() if now is None else now)
     if step is None:
         raise DomainError(TOTP_INVALID)
     result = db.session.execute(

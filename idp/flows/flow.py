@@ -81,6 +81,12 @@ def save_flow(flow: Flow) -> None:
         raise DomainError(FLOW_NOT_FOUND)
 
 
+def rebind_flow(flow: Flow) -> None:
+    """Bind a flow to this browser's new id (the flow cookie was renewed at login)."""
+    flow.browser = browser_id()
+    save_flow(flow)
+
+
 def finish_flow(flow: Flow) -> bool:
     """Delete the flow atomically; False if another request already finished it."""
     return store().pop(_key(flow.kind, flow.id)) is not None

@@ -123,10 +123,19 @@ def citizens(app) -> dict[int, dict]:
     return rows
 
 
+def login_failures(app) -> int:
+    """Wrong passwords counted toward the citizen's user-wide lock (kept in the store)."""
+    from idp.accounts import lockout
+
+    with app.app_context():
+        return lockout.failures(app.fuzz["citizen"]["id_number"])
+
+
 def state(app) -> dict:
     rows = snapshot(app)
     rows.pop("citizen")
     rows["citizens"] = citizens(app)
+    rows["login_failures"] = login_failures(app)
     return rows
 
 
@@ -162,12 +171,18 @@ def the_citizen(app):
 
 def reset_citizen(app) -> None:
     """Active, not locked out, its own phone, password and no e-mail."""
+    from idp.account.password import session_failures_key
+    from idp.accounts import lockout
     from idp.accounts.password_policy import verify_password
     from idp.extensions import db
+    from idp.services import store
 
+    for sid in sessions_of(app):
+        with app.app_context():
+            store().delete(session_failures_key(sid))
     with app.app_context():
+        lockout.register_success(app.fuzz["citizen"]["id_number"])
         citizen = the_citizen(app)
-        citizen.failed_logins, citizen.lockouts, citizen.locked_until = 0, 0, None
         citizen.status, citizen.phone = "active", app.fuzz["citizen"]["phone_e164"]
         if not verify_password(citizen.password_hash, app.fuzz["citizen"]["password"]):
             citizen.password_hash = app.fuzz["password_hash"]
@@ -249,10 +264,11 @@ def sessions_of(app) -> set[str]:
         return {s.sid for s in sessions_of(app.fuzz["citizen"]["id"])}
 
 
-def wrong_password_counted(app, before: dict) -> dict:
-    """A wrong current password counts one failure toward the login lockout."""
-    cid = app.fuzz["citizen"]["id"]
-    return {cid: {"failed_logins": before["citizens"][cid]["failed_logins"] + 1}}
+def assert_wrong_password_counted(before: dict, after: dict) -> None:
+    """A wrong current password counts one failure toward the user-wide lock, and changes
+    no stored row."""
+    assert_changes(before, after, "login_failures")
+    assert after["login_failures"] == before["login_failures"] + 1
 
 
 # -- /account --------------------------------------------------------------------------------
@@ -330,7 +346,7 @@ def test_password_form(app, pairs):
         return
     if current != citizen["password"]:
         assert resp.status_code == 400
-        assert_changes(before, after, citizen=wrong_password_counted(app, before))
+        assert_wrong_password_counted(before, after)
         return
     try:
         check_password(
@@ -710,7 +726,7 @@ def test_authenticator_forms(app, action, setting, pairs):
         return
     if password and not right_password:
         assert resp.status_code == 400
-        assert_changes(before, after, citizen=wrong_password_counted(app, before))
+        assert_wrong_password_counted(before, after)
         return
     allowed = right_password and (
         setting == "confirmed" if action == "recovery-codes" else setting != "none"

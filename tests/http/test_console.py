@@ -291,3 +291,25 @@ def test_control_characters_are_refused_not_stored(app, console):
     assert console.post("/console/citizens/1/lock", reason="a\x00b").status_code == 400
     login = Console(app).submit_password("bad\x00name", "whatever-1")
     assert login.status_code == 400
+
+
+def test_operator_totp_secret_is_stored_sealed(app):
+    from idp.console.models import Operator
+    from idp.extensions import db
+    from idp.sealed_secrets import CITIZEN_TOTP, OPERATOR_TOTP, unseal
+
+    operator = make_operator(app, name="bi.mat")
+    plain = operator["totp"].secret
+    with app.app_context():
+        stored = db.session.scalar(db.select(Operator.totp_secret).filter_by(name="bi.mat"))
+        assert plain not in stored
+        assert unseal(stored, OPERATOR_TOTP) == plain
+        assert unseal(stored, CITIZEN_TOTP) is None  # one key per purpose
+
+
+def test_an_operator_secret_that_no_longer_opens_is_explained(app_factory):
+    operator = make_operator(app_factory())
+    after_a_key_change = app_factory(SECRET_KEY="another-secret-key-0123456789abcdef0123")
+    resp = Console(after_a_key_change).sign_in(operator, code="123456")
+    assert resp.status_code == 400
+    assert "Không đọc được khóa của ứng dụng xác thực" in resp.get_data(as_text=True)

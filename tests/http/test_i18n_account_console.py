@@ -335,36 +335,58 @@ def test_signed_out_page_in_english(account):
 
 # --- lockout and history ----------------------------------------------------------------
 
-LOCKED_EN = re.compile(
-    r"The account is temporarily locked after too many wrong passwords\. "
-    r"Please try again after \d\d:\d\d on \d\d/\d\d/\d{4}\."
+UNDER_LOCK_EN = (
+    "If the user name and password are right, a one-time code (OTP) has been sent to the "
+    "account's registered phone number."
 )
-LOCKED_VI = re.compile(
-    r"Tài khoản tạm thời bị khóa do nhập sai mật khẩu nhiều lần\. "
-    r"Vui lòng thử lại sau \d\d:\d\d ngày \d\d/\d\d/\d{4}\."
+UNDER_LOCK_VI = (
+    "Nếu tên đăng nhập và mật khẩu đúng, mã OTP đã được gửi đến số điện thoại đã đăng ký "
+    "của tài khoản."
 )
 
 
 def lock_out(browser: Browser, oidc_client, citizen, lang: str):
+    """Lock the user name (LOCKOUT_THRESHOLD wrong passwords), then give the right one:
+    the OTP step under the lock."""
     password_url = browser.start_login(browser.authorize_url(oidc_client["client_id"])[0])
     browser.get(f"{password_url}&lang={lang}")
-    for _ in range(5):
+    for _ in range(10):
         browser.submit_password(password_url, citizen["id_number"], "saimatkhau1")
-    return browser.submit_password(password_url, citizen["id_number"], citizen["password"])
+    resp = browser.submit_password(password_url, citizen["id_number"], citizen["password"])
+    assert resp.status_code == 302
+    return browser.get(resp.location)
 
 
-def test_lockout_message_in_english_with_its_time(app, outbox, citizen, oidc_client):
-    resp = lock_out(Browser(app, outbox), oidc_client, citizen, "en")
+def test_otp_step_under_the_lock_in_english(app, outbox, citizen, oidc_client):
+    page = lock_out(Browser(app, outbox), oidc_client, citizen, "en").get_data(as_text=True)
+    assert UNDER_LOCK_EN in page, page[page.find("<h1") :][:600]
+    assert "Nếu tên đăng nhập" not in page
+
+
+def test_otp_step_under_the_lock_in_vietnamese_keeps_its_wording(app, outbox, citizen, oidc_client):
+    page = lock_out(Browser(app, outbox), oidc_client, citizen, "vi").get_data(as_text=True)
+    assert UNDER_LOCK_VI in page
+
+
+def test_too_many_wrong_current_passwords_in_english(account):
+    for _ in range(10):
+        page = account.submit(
+            "/account/password",
+            "/account/password",
+            {"current_password": "saimatkhau1", "password": "x", "password_confirm": "x"},
+        ).get_data(as_text=True)
+    resp = account.submit(
+        "/account/password",
+        "/account/password",
+        {"current_password": "saimatkhau1", "password": "x", "password_confirm": "x"},
+    )
     page = resp.get_data(as_text=True)
     assert resp.status_code == 400
-    assert LOCKED_EN.search(page), page[page.find('role="alert"') - 50 :][:400]
-    assert 'data-code="login.locked_out"' in page
-    assert "tạm thời bị khóa" not in page
-
-
-def test_lockout_message_in_vietnamese_keeps_its_wording(app, outbox, citizen, oidc_client):
-    page = lock_out(Browser(app, outbox), oidc_client, citizen, "vi").get_data(as_text=True)
-    assert LOCKED_VI.search(page)
+    assert re.search(
+        r"You entered a wrong current password too many times\. "
+        r"Please try again in \d+ minutes\.",
+        page,
+    ), page[page.find('role="alert"') - 50 :][:400]
 
 
 def test_history_in_english(app, outbox, citizen, oidc_client):

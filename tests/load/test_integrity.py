@@ -30,10 +30,10 @@ def test_concurrent_registrations_and_logins_on_two_replicas_keep_integrity(tmp_
         with psycopg.connect(conninfo) as conn:
             conn.execute(
                 "INSERT INTO citizen (subject, id_number, full_name, date_of_birth, gender,"
-                " phone, password_hash, status, failed_logins, lockouts, phone_verified,"
+                " phone, password_hash, status, phone_verified,"
                 " created_at, updated_at)"
                 " SELECT 'tampered', '079199999999', full_name, date_of_birth, gender, phone,"
-                " password_hash, status, 0, 0, true, now(), now()"
+                " password_hash, status, true, now(), now()"
                 " FROM citizen WHERE id_number = %s",
                 (next(iter(result.outcomes.completed)),),
             )

@@ -103,3 +103,89 @@ def empty_postgres_database():
 
 def test_postgresql_empty_database_migrates_to_the_models(empty_postgres_database, keys_dir):
     assert_migrates_cleanly(empty_postgres_database, keys_dir)
+
+
+# -- data migrations -------------------------------------------------------------------------
+
+BEFORE_SEALING = "3c5e7a9b1d20"  # the revision before operators' TOTP secrets are sealed
+BEFORE_LOCKOUT_MOVE = "899b84067774"  # the citizen still had its lockout columns
+PLAIN_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def migration_app(database_url: str, keys_dir: Path):
+    from idp import create_app
+
+    return create_app(
+        "test", {"DATABASE_URL": database_url, "REDIS_URL": "", "IDP_KEYS_DIR": str(keys_dir)}
+    )
+
+
+def migrate_to(app, revision: str, down: bool = False) -> None:
+    from flask_migrate import downgrade, upgrade
+
+    with app.app_context():
+        (downgrade if down else upgrade)(directory=str(ROOT / "migrations"), revision=revision)
+
+
+def stored_secret(app) -> str:
+    from idp.extensions import db
+
+    with app.app_context():
+        secret = db.session.execute(db.text("SELECT totp_secret FROM operator")).scalar_one()
+        db.session.remove()
+        return secret
+
+
+def assert_operator_secrets_are_sealed_and_unsealed(database_url: str, keys_dir: Path) -> None:
+    import pyotp
+
+    from idp.console import totp
+    from idp.console.models import Operator
+    from idp.extensions import db
+    from idp.sealed_secrets import OPERATOR_TOTP, unseal
+
+    app = migration_app(database_url, keys_dir)
+    migrate_to(app, BEFORE_SEALING)
+    with app.app_context():
+        db.session.execute(
+            db.text(
+                "INSERT INTO operator (name, role, password_hash, totp_secret, totp_confirmed,"
+                " last_totp_step, failed_logins, created_at)"
+                " VALUES ('van.hanh', 'operator', 'x', :secret, true, 0, 0, CURRENT_TIMESTAMP)"
+            ),
+            {"secret": PLAIN_SECRET},
+        )
+        db.session.commit()
+        db.session.remove()
+    migrate_to(app, "head")
+    sealed = stored_secret(app)
+    assert PLAIN_SECRET not in sealed and sealed.startswith("gAAAAA")
+    with app.test_request_context():
+        assert unseal(sealed, OPERATOR_TOTP) == PLAIN_SECRET
+        operator = db.session.scalar(db.select(Operator))
+        totp.accept_code(operator, pyotp.TOTP(PLAIN_SECRET).now())  # the console reads it
+        db.session.rollback()
+        db.session.remove()
+    migrate_to(app, "head")  # a rerun leaves sealed rows alone
+    assert stored_secret(app) == sealed
+    migrate_to(app, BEFORE_SEALING, down=True)
+    assert stored_secret(app) == PLAIN_SECRET
+    migrate_to(app, BEFORE_LOCKOUT_MOVE, down=True)  # the citizen's columns come back
+    with app.app_context():
+        columns = {c["name"] for c in inspect(db.engine).get_columns("citizen")}
+        db.engine.dispose()
+    assert {"failed_logins", "lockouts", "locked_until"} <= columns
+    migrate_to(app, "head")
+    assert stored_secret(app).startswith("gAAAAA")
+    assert schema_differences(database_url) == []
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_sqlite_operator_secrets_are_sealed_by_the_migration(tmp_path, keys_dir):
+    database_url = f"sqlite:///{tmp_path / 'sealing.sqlite3'}"
+    assert_operator_secrets_are_sealed_and_unsealed(database_url, keys_dir)
+
+
+def test_postgresql_operator_secrets_are_sealed_by_the_migration(empty_postgres_database, keys_dir):
+    assert_operator_secrets_are_sealed_and_unsealed(empty_postgres_database, keys_dir)

@@ -93,6 +93,19 @@ def test_durations_that_cannot_work_are_refused_at_start(name, value):
         load_settings("test", {name: value})
 
 
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("LOCKOUT_THRESHOLD", 0),
+        ("LOCKOUT_THRESHOLD", -3),
+        ("LOGIN_FAILURES_PER_USERNAME_PER_IP", 0),
+    ],
+)
+def test_lock_counts_that_cannot_work_are_refused_at_start(name, value):
+    with pytest.raises(SettingsError, match=name):
+        load_settings("test", {name: value})
+
+
 def test_a_zero_client_cache_window_is_allowed():
     assert load_settings("test", {"CLIENT_CACHE_SECONDS": 0})["CLIENT_CACHE_SECONDS"] == 0
 

@@ -89,8 +89,11 @@ def enrol():
     pending, operator = found
     if operator.totp_confirmed:
         return redirect(url_for("console.code", next=_next_path()))
-    uri = totp.provisioning_uri(operator)
-    page = {"qr": totp.qr_data_uri(uri), "secret": operator.totp_secret}
+    try:
+        uri = totp.provisioning_uri(operator)
+    except DomainError as exc:
+        return render_template("console/message.html", problem=exc.problem), 409
+    page = {"qr": totp.qr_data_uri(uri), "secret": totp.secret_of(operator)}
     if request.method == "GET":
         return render_template("console/enrol.html", next=_next_path(), **page)
     return _second_factor("console/enrol.html", pending, operator, **page)

@@ -1,19 +1,24 @@
-"""The password strategy: user name (CMND/CCCD) + password, with lockout.
+"""The password strategy: user name (CMND/CCCD) + password, throttles and the user-wide lock.
 
-Wrong credentials get one message whether or not the account exists, and take about the
-same time (an unknown user name is checked against a dummy hash). A locked-out account
-answers like a wrong password until the correct password is given; only then is the
-citizen told that the account is locked and until when.
+Wrong credentials get one message whether or not the account exists, and do the same
+work: one argon2id verification (against a dummy hash for an unknown user name), the
+same store increments (``idp.abuse.credential_stuffing``, ``idp.accounts.lockout``) and
+one audit row; no write to the citizen's row on a failure.
+
+While the user name is under the user-wide lock, every attempt answers alike with an SMS
+OTP step (``PasswordCheck.under_lock``): only the right password of an active account
+sends a real code to the registered phone, anything else gets a look-alike step that
+sends nothing and accepts no code. The owner gets through with password + OTP; someone
+guessing learns nothing from the answer.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
 
 from idp import audit
 from idp.abuse import credential_stuffing
 from idp.accounts import lockout
-from idp.accounts.birth_date import VIETNAM_TZ
 from idp.accounts.models import Citizen
 from idp.accounts.password_policy import (
     dummy_verify,
@@ -36,66 +41,68 @@ ACCOUNT_DISABLED = Problem(
     "login.account_disabled",
     "Tài khoản đang bị khóa. Vui lòng liên hệ bộ phận hỗ trợ hoặc gửi khiếu nại.",
 )
-# {time} is HH:MM and {date} dd/mm/yyyy, in Vietnam's time (UTC+7); the page's language
-# filter matches the placeholders, so the English text gets the same values.
-LOCKED_OUT = Problem(
-    "login.locked_out",
-    "Tài khoản tạm thời bị khóa do nhập sai mật khẩu nhiều lần. "
-    "Vui lòng thử lại sau {time} ngày {date}.",
-)
 
 
-class AccountLocked(DomainError):
-    """The password was right but the account is locked out until ``until``."""
+@dataclass(frozen=True)
+class PasswordCheck:
+    """What the password step leads to.
 
-    def __init__(self, until: datetime):
-        local = until.astimezone(VIETNAM_TZ)  # Vietnam's time, whatever the server's zone
-        super().__init__(
-            LOCKED_OUT.format(time=local.strftime("%H:%M"), date=local.strftime("%d/%m/%Y"))
-        )
-        self.until = until
+    ``under_lock`` False: ``citizen`` signed the password (the ordinary second step).
+    ``under_lock`` True: the user name is locked; ``citizen`` is set only when the right
+    password of an active account was given, None for the look-alike step.
+    """
+
+    citizen: Citizen | None
+    under_lock: bool = False
 
 
 def _clean_username(raw: str) -> str:
     return "".join(ch for ch in raw if not ch.isspace())[:20]
 
 
-def check_password_login(username: str, password: str) -> Citizen:
-    """The citizen whose credentials these are, or a DomainError saying nothing more."""
+def _count_failure(username: str, citizen: Citizen | None, reason: str) -> None:
+    """The same writes for a known and an unknown user name (see the module docstring)."""
+    citizen_id = citizen.id if citizen is not None else None
+    seconds = lockout.register_failure(username)
+    credential_stuffing.record_failure(username)
+    audit.record("login.failed", citizen_id=citizen_id, reason=reason)
+    if seconds is not None:
+        audit.record("login.lockout", citizen_id=citizen_id, seconds=seconds)
+
+
+def check_password_login(username: str, password: str) -> PasswordCheck:
+    """Check the credentials; DomainError (saying nothing more) on a failure outside a lock."""
     username = _clean_username(username or "")
     if not username or not password:
         raise DomainError(MISSING_CREDENTIALS)
     credential_stuffing.check_allowed(username)
-    if len(password) > 256:
-        credential_stuffing.record_failure(username)
-        raise DomainError(INVALID_CREDENTIALS)
     citizen = (
         db.session.scalar(db.select(Citizen).filter_by(id_number=username))
         if username.isdigit()
         else None
     )
-    if citizen is None:
+    under_lock = lockout.is_locked(username)
+    if len(password) > 256:
+        right = False
+        dummy_verify("")
+    elif citizen is None:
+        right = False
         dummy_verify(password)
-        credential_stuffing.record_failure(username)
-        audit.record("login.failed", reason="unknown_user")
+    else:
+        right = verify_password(citizen.password_hash, password)
+    if not right:
+        _count_failure(username, citizen, "wrong_password" if citizen else "unknown_user")
+        if under_lock:
+            return PasswordCheck(None, under_lock=True)
         raise DomainError(INVALID_CREDENTIALS)
-    if not verify_password(citizen.password_hash, password):
-        started = lockout.register_failure(citizen)
-        db.session.commit()
-        credential_stuffing.record_failure(username)
-        audit.record("login.failed", citizen_id=citizen.id, reason="wrong_password")
-        if started:
-            audit.record("login.lockout", citizen_id=citizen.id, until=str(citizen.locked_until))
-        raise DomainError(INVALID_CREDENTIALS)
-    until = lockout.locked_until(citizen)
-    if until is not None:
-        audit.record("login.refused_locked_out", citizen_id=citizen.id)
-        raise AccountLocked(until)
     if not citizen.is_active:
         audit.record("login.refused_disabled", citizen_id=citizen.id)
+        if under_lock:
+            return PasswordCheck(None, under_lock=True)
         raise DomainError(ACCOUNT_DISABLED)
-    lockout.register_success(citizen)
     if needs_rehash(citizen.password_hash):
         citizen.password_hash = hash_password(password)
-    db.session.commit()
-    return citizen
+        db.session.commit()
+    if under_lock:
+        audit.record("login.password_under_lock", citizen_id=citizen.id)
+    return PasswordCheck(citizen, under_lock=under_lock)

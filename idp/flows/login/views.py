@@ -8,17 +8,17 @@ from idp import audit
 from idp.abuse import TooManyRequests
 from idp.abuse.sms_pumping import send_otp
 from idp.account.totp import has_authenticator
+from idp.accounts import lockout
 from idp.accounts.models import Citizen
-from idp.accounts.phone import mask_phone
 from idp.errors import DomainError
 from idp.extensions import db
-from idp.flows.flow import Flow, finish_flow, load_flow, save_flow
+from idp.flows.flow import Flow, finish_flow, load_flow, rebind_flow, save_flow
 from idp.flows.login import flow as states
+from idp.flows.login import otp_channel
 from idp.flows.login.flow import safe_return_path, start_login_flow
 from idp.flows.login.password import check_password_login
 from idp.flows.login.totp import check_recovery_code_login, check_totp_login
 from idp.login_session import current_login, start_login
-from idp.services import services
 
 bp = Blueprint("login", __name__)
 
@@ -58,7 +58,8 @@ def choose_method():
     if not isinstance(flow, Flow):
         return flow
     flow.state = states.PASSWORD
-    flow.data.pop("citizen_id", None)
+    for name in ("citizen_id", "under_lock", "decoy_phone"):
+        flow.data.pop(name, None)
     save_flow(flow)
     return redirect(url_for("login.password", flow=flow.id))
 
@@ -73,7 +74,10 @@ def password():
     if request.method == "GET":
         return render_template("provider/login/password.html", flow=flow, username=username)
     try:
-        citizen = check_password_login(username, request.form.get("password", ""))
+        check = check_password_login(username, request.form.get("password", ""))
+        if check.under_lock:
+            return _otp_under_lock(flow, check.citizen)
+        citizen = check.citizen
         with_app = has_authenticator(citizen.id)
         if not with_app:
             send_otp(flow.id, citizen.phone, "login", id_number=citizen.id_number)
@@ -82,7 +86,8 @@ def password():
         return render_template(
             "provider/login/password.html", flow=flow, username=username, problem=exc.problem
         ), status
-    flow.data["citizen_id"] = citizen.id
+    flow.data.update(citizen_id=citizen.id, under_lock=False)
+    flow.data.pop("decoy_phone", None)
     if with_app:  # the citizen chooses SMS or the authenticator app first
         flow.state = states.SECOND_FACTOR
         save_flow(flow)
@@ -93,12 +98,23 @@ def password():
     return redirect(url_for("login.otp", flow=flow.id))
 
 
-def _render_otp(flow: Flow, citizen: Citizen, problem=None, status: int = 200, notice=None):
+def _otp_under_lock(flow: Flow, citizen: Citizen | None):
+    """The SMS OTP step every attempt gets under the user-wide lock (see otp_channel)."""
+    otp_channel.start_under_lock(flow, citizen)
+    otp_channel.send_code(flow)  # TooManyRequests is answered by the password view
+    if citizen is not None:
+        audit.record("otp.sent", citizen_id=citizen.id, purpose="login", under_lock=True)
+    flow.state = states.OTP
+    save_flow(flow)
+    return redirect(url_for("login.otp", flow=flow.id))
+
+
+def _render_otp(flow: Flow, problem=None, status: int = 200, notice=None):
     return render_template(
         "provider/otp.html",
         flow=flow,
-        masked_phone=mask_phone(citizen.phone),
-        otp_state=services().otp.state(flow.id),
+        masked_phone=otp_channel.shown_phone(flow),
+        otp_state=otp_channel.code_state(flow),
         action=url_for("login.otp", flow=flow.id),
         resend_action=url_for("login.resend_otp", flow=flow.id),
         problem=problem,
@@ -112,14 +128,14 @@ def otp():
     flow = _flow_or_page(states.OTP)
     if not isinstance(flow, Flow):
         return flow
-    citizen = db.session.get(Citizen, flow.data["citizen_id"])
     if request.method == "GET":
-        return _render_otp(flow, citizen)
+        return _render_otp(flow)
     try:
-        services().otp.verify(flow.id, request.form.get("otp", ""))
+        citizen = otp_channel.confirm_code(flow, request.form.get("otp", ""))
     except DomainError as exc:
-        audit.record("otp.failed", citizen_id=citizen.id, purpose="login", reason=exc.problem.code)
-        return _render_otp(flow, citizen, exc.problem, 400)
+        citizen_id = flow.data.get("citizen_id")
+        audit.record("otp.failed", citizen_id=citizen_id, purpose="login", reason=exc.problem.code)
+        return _render_otp(flow, exc.problem, 400)
     audit.record("otp.verified", citizen_id=citizen.id, purpose="login")
     return _complete(flow, citizen)
 
@@ -130,21 +146,22 @@ def resend_otp():
     flow = _flow_or_page(states.OTP)
     if not isinstance(flow, Flow):
         return flow
-    citizen = db.session.get(Citizen, flow.data["citizen_id"])
     try:
-        send_otp(flow.id, citizen.phone, "login", id_number=citizen.id_number)
+        otp_channel.send_code(flow)
     except DomainError as exc:
-        return _render_otp(flow, citizen, exc.problem, 429)
-    audit.record("otp.sent", citizen_id=citizen.id, purpose="login", resend=True)
-    return _render_otp(flow, citizen, notice="Mã OTP mới đã được gửi.")
+        return _render_otp(flow, exc.problem, 429)
+    if flow.data.get("citizen_id") is not None:
+        audit.record("otp.sent", citizen_id=flow.data["citizen_id"], purpose="login", resend=True)
+    return _render_otp(flow, notice="Mã OTP mới đã được gửi.")
 
 
 def _complete(flow: Flow, citizen: Citizen, amr: list[str] = AMR_PASSWORD_SMS):
     session = start_login(citizen.id, amr, "LoA1")
+    lockout.register_success(citizen.id_number)
     audit.record("login.success", citizen_id=citizen.id, sid=session.sid, amr=session.amr)
     if flow.data.get("authorize"):
         flow.state = states.DONE
-        save_flow(flow)
+        rebind_flow(flow)  # to the browser id of the flow cookie renewed at login
         return redirect(url_for("authorize.resume", flow=flow.id))
     finish_flow(flow)
     return_to = safe_return_path(flow.data.get("return_to"))

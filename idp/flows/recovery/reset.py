@@ -1,8 +1,9 @@
 """The last step of recovery: the new password, and everything signed in with the old one ends.
 
-In one transaction: the new argon2id hash, the lockout counters cleared and every
-access and refresh token revoked. Then every login session ends, the agencies of each are
-told by back-channel logout (``idp.sign_out``), and the reset is audited.
+In one transaction: the new argon2id hash and every access and refresh token revoked;
+then the user-wide lock and its counts are cleared, every login session ends, the
+agencies of each are told by back-channel logout (``idp.sign_out``), and the reset is
+audited.
 """
 
 from __future__ import annotations
@@ -33,9 +34,9 @@ def reset_password(flow: Flow, password: str, password_confirm: str) -> Citizen:
     if not finish_flow(flow):
         raise DomainError(RECOVERY_ALREADY_FINISHED)
     citizen.password_hash = hash_password(password)
-    lockout.register_success(citizen)
     revoked = revoke_tokens_of(citizen.id)
     db.session.commit()
+    lockout.register_success(citizen.id_number)
     ended = end_citizen_sessions(citizen.id, reason="password_reset")
     audit.record(
         "password.reset", citizen_id=citizen.id, revoked_tokens=revoked, ended_sessions=ended

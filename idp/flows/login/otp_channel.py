@@ -1,0 +1,79 @@
+"""The login's SMS OTP step: the real one, or its look-alike under the user-wide lock.
+
+Outside a lock the step always belongs to a citizen whose password was right. Under the
+lock (``idp.accounts.lockout``) every password attempt reaches this step: the right
+password of an active account gets the real code on the registered phone; anything else
+gets a twin service with the same store, counters and rules whose gateway drops the
+message (as recovery's non-match does), and no code is ever accepted. The page then
+names no phone number, so the two cannot be told apart.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import current_app
+
+from idp.abuse.sms_pumping import send_otp
+from idp.accounts.models import Citizen
+from idp.accounts.phone import mask_phone
+from idp.errors import DomainError
+from idp.extensions import db
+from idp.flows.flow import Flow
+from idp.flows.recovery.otp_channel import DroppingGateway
+from idp.otp import OTP_EXPIRED, OtpService, OtpState
+from idp.services import services
+
+PURPOSE = "login"
+
+
+def citizen_of(flow: Flow) -> Citizen | None:
+    """The citizen whose password opened this step; None on the look-alike step."""
+    citizen_id = flow.data.get("citizen_id")
+    return db.session.get(Citizen, citizen_id) if citizen_id is not None else None
+
+
+def start_under_lock(flow: Flow, citizen: Citizen | None) -> None:
+    """Mark the flow's OTP step as the one under the lock (real if ``citizen``)."""
+    flow.data["citizen_id"] = citizen.id if citizen is not None else None
+    flow.data["under_lock"] = True
+    if citizen is None:
+        # A fresh number per flow: nobody's per-phone or per-number SMS budget is spent.
+        flow.data["decoy_phone"] = "+849" + "".join(secrets.choice("0123456789") for _ in range(8))
+
+
+def _service(flow: Flow) -> OtpService:
+    real = services().otp
+    if flow.data.get("citizen_id") is not None:
+        return real
+    return OtpService(real.store, DroppingGateway(), real.policy, current_app.config["SECRET_KEY"])
+
+
+def send_code(flow: Flow) -> OtpState:
+    """Send (or, on the look-alike step, pretend to send) a code; the OTP rules apply."""
+    citizen = citizen_of(flow)
+    if citizen is None:
+        return send_otp(flow.id, flow.data["decoy_phone"], PURPOSE, service=_service(flow))
+    return send_otp(flow.id, citizen.phone, PURPOSE, id_number=citizen.id_number)
+
+
+def confirm_code(flow: Flow, entered: str) -> Citizen:
+    """The citizen, once the code is accepted; DomainError otherwise (always, look-alike)."""
+    _service(flow).verify(flow.id, entered)
+    citizen = citizen_of(flow)
+    if citizen is None:
+        raise DomainError(OTP_EXPIRED)
+    return citizen
+
+
+def code_state(flow: Flow) -> OtpState | None:
+    """The clocks the OTP page shows."""
+    return _service(flow).state(flow.id)
+
+
+def shown_phone(flow: Flow) -> str | None:
+    """The masked phone the page names; None under the lock (the page names none)."""
+    if flow.data.get("under_lock"):
+        return None
+    citizen = citizen_of(flow)
+    return mask_phone(citizen.phone) if citizen is not None else None
