@@ -39,6 +39,9 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None) 
     _register_blueprints(app)
     _publish_documents(app)
     _init_operations(app)
+    from idp import request_id  # outermost layer: every response carries X-Request-Id
+
+    request_id.init_app(app)
     return app
 
 
