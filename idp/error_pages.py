@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from idp.errors import Problem, ServiceUnavailable
+from idp.json_limits import JsonBodyRefused
 
 log = logging.getLogger("idp.errors")
 
@@ -70,7 +71,10 @@ def init_app(app: Flask) -> None:
         status = exc.code or 500
         if _is_protocol():
             error = "invalid_request" if status < 500 else "server_error"
-            return jsonify(error=error, error_description=MESSAGES.get(status, exc.name)), status
+            description = MESSAGES.get(status, exc.name)
+            if isinstance(exc, JsonBodyRefused):
+                description = exc.description  # what limit the body broke
+            return jsonify(error=error, error_description=description), status
         message = MESSAGES.get(status, exc.description or exc.name)
         return _page(Problem(f"http.{status}", message), status)
 

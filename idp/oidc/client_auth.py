@@ -16,8 +16,11 @@ from authlib.oauth2.rfc6749 import InvalidClientError
 from authlib.oauth2.rfc6749.authenticate_client import authenticate_client_secret_basic
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from flask import current_app
+from joserfc import jws
+from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from idp import json_limits
 from idp.services import store
 
 JWKS_CACHE_SECONDS = 300
@@ -61,9 +64,10 @@ def client_key_set(client) -> KeySet:
     if cached and cached[0] > time.monotonic():
         return KeySet.import_key_set(cached[1])
     try:
-        response = requests.get(uri, timeout=3)
-        response.raise_for_status()
-        data = response.json()
+        with requests.get(uri, timeout=3, stream=True) as response:
+            response.raise_for_status()
+            body = response.raw.read(json_limits.MAX_BYTES + 1, decode_content=True)
+        data = json_limits.loads(body)
     except (requests.RequestException, ValueError):
         raise InvalidClientError(description="The client's jwks_uri cannot be read.") from None
     _jwks_cache[uri] = (time.monotonic() + JWKS_CACHE_SECONDS, data)
@@ -81,6 +85,17 @@ class PrivateKeyJwt(JWTBearerClientAssertion):
             f"{issuer}/oauth2/introspect",
             f"{issuer}/oauth2/revoke",
         ]
+
+    def extract_assertion(self, assertion: str):
+        """The assertion's header and (still unverified) claims, the claims parsed within
+        ``idp.json_limits``: Authlib's parser raised RecursionError on deep nesting, and
+        joserfc parses the same payload again after the signature check."""
+        try:
+            payload = jws.extract_compact(assertion.encode()).payload
+            json_limits.loads(payload)
+        except (JoseError, ValueError):
+            raise InvalidClientError(description="Invalid JWT assertion.") from None
+        return super().extract_assertion(assertion)
 
     def validate_jti(self, claims, jti) -> bool:
         ttl = max(60, int(claims.get("exp", 0)) - int(time.time()) + self.leeway)

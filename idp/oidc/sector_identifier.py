@@ -10,13 +10,13 @@ one host, which is then the sector.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 from flask import current_app
 
+from idp import json_limits
 from idp.errors import DomainError, Problem
 from idp.oidc.registration_metadata import METADATA, refusal
 
@@ -46,7 +46,7 @@ def _fetch_uri_list(uri: str) -> list[str]:
     if len(body) > MAX_DOCUMENT_BYTES:
         raise DomainError(SECTOR_UNREADABLE)
     try:
-        listed = json.loads(body)
+        listed = json_limits.loads(body, max_bytes=MAX_DOCUMENT_BYTES)
     except ValueError:
         raise DomainError(SECTOR_UNREADABLE) from None
     if not isinstance(listed, list) or not all(isinstance(item, str) for item in listed):
