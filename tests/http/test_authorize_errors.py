@@ -79,6 +79,28 @@ def test_public_client_must_use_pkce(app, browser):
     assert query_of(resp.location)["error"] == "invalid_request"
 
 
+def test_confidential_client_must_use_pkce_too(browser, oidc_client):
+    """RFC 9700 §2.1.1: PKCE from every client, confidential ones included."""
+    url, _ = browser.authorize_url(
+        oidc_client["client_id"], code_challenge=None, code_challenge_method=None
+    )
+    resp = browser.get(url)
+    assert resp.status_code == 302
+    params = query_of(resp.location)
+    assert params["error"] == "invalid_request" and "code_challenge" in params["error_description"]
+
+
+def test_a_public_client_cannot_be_exempted_from_pkce(app):
+    from idp.errors import DomainError
+    from idp.oidc.registry import PUBLIC_CLIENT_NEEDS_PKCE, create_client
+
+    with app.app_context(), pytest.raises(DomainError) as refused:
+        create_client(
+            name="SPA", redirect_uris=[REDIRECT_URI], auth_method="none", pkce_exempt=True
+        )
+    assert refused.value.problem == PUBLIC_CLIENT_NEEDS_PKCE
+
+
 def test_repeated_parameter_is_refused(browser, oidc_client):
     url, _ = browser.authorize_url(oidc_client["client_id"])
     resp = browser.get(url + "&state=again")
