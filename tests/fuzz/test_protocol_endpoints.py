@@ -675,7 +675,8 @@ def test_a_parameter_outside_the_error_characters_is_refused_cleanly(app, endpoi
 
     @settings(FUZZ, max_examples=12)
     @given(value=HOSTILE_VALUES)
-    # Found by this test: Authlib quotes response_type in its error description.
+    # Found by this test: Authlib quotes response_type and an unregistered redirect_uri in
+    # its error descriptions.
     @example(value='co"de')
     @example(value="mã")
     def run(value):
