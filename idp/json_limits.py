@@ -22,10 +22,9 @@ from werkzeug.exceptions import BadRequest
 
 MAX_DEPTH = 16
 MAX_BYTES = 65536
-# A JSON string (escapes included): removed before counting brackets, which inside a
-# string are text, not nesting.
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
-_BRACKETS = re.compile(r"[\[\]{}]")
+# A JSON string (escapes included; unterminated ones run to the end, so the scan never
+# backtracks: linear in the length) or a bracket. Brackets inside strings are text.
+_TOKEN = re.compile(r'"(?:[^"\\]+|\\.)*"?|[\[\]{}]', re.S)
 
 
 class JsonRefused(ValueError):
@@ -44,11 +43,11 @@ def _text(data: str | bytes | bytearray) -> str:
 def nesting_depth(text: str) -> int:
     """How deeply arrays and objects nest in ``text`` (0 for a scalar)."""
     depth = deepest = 0
-    for bracket in _BRACKETS.findall(_STRING.sub("", text)):
-        if bracket in "[{":
+    for token in _TOKEN.findall(text):
+        if token in ("[", "{"):
             depth += 1
             deepest = max(deepest, depth)
-        else:
+        elif token in ("]", "}"):
             depth -= 1
     return deepest
 

@@ -67,7 +67,11 @@ def test_loads_counts_nesting_outside_strings_only():
     assert json_limits.loads('["[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["]') == ["[" * 34]
     deepest_allowed = "[" * json_limits.MAX_DEPTH + "]" * json_limits.MAX_DEPTH
     assert json_limits.loads(deepest_allowed)
-    for body in [*BAD_BODIES, "{", b"\xff\xfe\x00"]:
+    # Unterminated strings full of escaped quotes: a string pattern that must find its
+    # closing quote rescanned the rest of the body from every quote (quadratic: a minute
+    # for 64 KiB); the scan takes each string once, to its end if it has none.
+    unterminated = ['"' + '\\"' * 20000, '\\"' * 21000, '"\\' * 32000, '"' * 65000]
+    for body in [*BAD_BODIES, *unterminated, "{", b"\xff\xfe\x00"]:
         with pytest.raises(json_limits.JsonRefused):
             json_limits.loads(body)
 
