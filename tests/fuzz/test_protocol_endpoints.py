@@ -731,7 +731,7 @@ def test_a_metadata_member_outside_the_error_characters_is_refused_cleanly(app, 
             )
         else:
             resp = http.put(
-                configure_path, json={**body, "client_id": managed["client_id"]}, headers=management
+                configure_path, json={"client_id": managed["client_id"], **body}, headers=management
             )
         assert resp.status_code < 500, (resp.status_code, resp.get_data(as_text=True)[:500])
         if resp.status_code >= 400:
