@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask
 
+from idp import json_limits
 from idp.abuse.input_limits import use_ascii_integers
 from idp.logging_setup import configure_logging
 from idp.settings import ROOT, load_settings
@@ -21,6 +22,7 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None) 
         instance_path=str(ROOT / "instance"),
     )
     use_ascii_integers(app)  # before any route: <int:...> takes ASCII digits only
+    json_limits.init_app(app)  # request JSON bounded in depth and size
     app.config.update(settings)
     app.config.update(_cookie_names(bool(settings["SESSION_COOKIE_SECURE"])))
     app.config.update(
@@ -39,6 +41,9 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None) 
     _register_blueprints(app)
     _publish_documents(app)
     _init_operations(app)
+    from idp import request_id  # outermost layer: every response carries X-Request-Id
+
+    request_id.init_app(app)
     return app
 
 

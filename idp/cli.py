@@ -181,6 +181,12 @@ def client_metadata(opts: dict) -> dict:
 @click.option("--vn-claims", is_flag=True, help="Also return the national portal's claims.")
 @click.option("--alg", type=click.Choice(["RS256", "ES256"]), default="RS256")
 @click.option("--client-id", default=None, help="Choose the id (default: random).")
+@click.option(
+    "--pkce-exempt",
+    is_flag=True,
+    help="Legacy agency that cannot send PKCE (confidential clients only; RFC 9700 asks "
+    "for PKCE from every client).",
+)
 def clients_create(**opts) -> None:
     """Register a client; prints {"client_id": ..., "client_secret": ...}.
 
@@ -194,23 +200,48 @@ def clients_create(**opts) -> None:
     with app.app_context():
         try:
             metadata = check_client_metadata(client_metadata(opts))
+            client_id, secret = create_client(
+                name=opts["name"],
+                redirect_uris=metadata.get("redirect_uris", []),
+                post_logout_redirect_uris=metadata.get("post_logout_redirect_uris"),
+                backchannel_logout_uri=metadata.get("backchannel_logout_uri"),
+                auth_method=metadata["token_endpoint_auth_method"],
+                scope=metadata["scope"],
+                trusted=opts["trusted"],
+                vn_claims=opts["vn_claims"],
+                alg=metadata["id_token_signed_response_alg"],
+                client_id=opts["client_id"],
+                actor="cli",
+                extra_metadata=metadata,
+                pkce_exempt=opts["pkce_exempt"],
+            )
         except DomainError as exc:
             raise refusal(exc.problem) from None
-        client_id, secret = create_client(
-            name=opts["name"],
-            redirect_uris=metadata.get("redirect_uris", []),
-            post_logout_redirect_uris=metadata.get("post_logout_redirect_uris"),
-            backchannel_logout_uri=metadata.get("backchannel_logout_uri"),
-            auth_method=metadata["token_endpoint_auth_method"],
-            scope=metadata["scope"],
-            trusted=opts["trusted"],
-            vn_claims=opts["vn_claims"],
-            alg=metadata["id_token_signed_response_alg"],
-            client_id=opts["client_id"],
-            actor="cli",
-            extra_metadata=metadata,
-        )
     click.echo(json.dumps({"client_id": client_id, "client_secret": secret}))
+
+
+@clients.command("update")
+@click.argument("client_id")
+@click.option(
+    "--pkce-exempt/--pkce-required",
+    "pkce_exempt",
+    default=None,
+    help="Exempt this confidential client from PKCE (legacy agency), or require it again.",
+)
+def clients_update(client_id: str, pkce_exempt: bool | None) -> None:
+    """Change a registered client; prints its id and PKCE policy."""
+    if pkce_exempt is None:
+        raise click.UsageError("Nothing to change: give --pkce-exempt or --pkce-required.")
+    app = _app()
+    from idp.errors import DomainError
+    from idp.oidc.client_changes import set_pkce_exemption
+
+    with app.app_context():
+        try:
+            client = set_pkce_exemption(client_id, pkce_exempt, actor="cli")
+        except DomainError as exc:
+            raise click.ClickException(exc.problem.message) from None
+        click.echo(json.dumps({"client_id": client.client_id, "pkce_exempt": client.pkce_exempt}))
 
 
 # -- citizens -----------------------------------------------------------------------

@@ -13,6 +13,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from idp.errors import Problem, ServiceUnavailable
+from idp.json_limits import JsonBodyRefused
+from idp.oidc.error_descriptions import safe_description
 
 log = logging.getLogger("idp.errors")
 
@@ -23,6 +25,16 @@ MESSAGES = {
     413: "Dữ liệu gửi lên quá lớn.",
     415: "Định dạng dữ liệu không được hỗ trợ.",
     429: "Bạn thao tác quá nhiều lần. Vui lòng thử lại sau ít phút.",
+}
+# Protocol endpoints answer RFC 6749 JSON, whose error_description allows printable ASCII
+# only (§5.2): English, like every other protocol error description.
+PROTOCOL_MESSAGES = {
+    400: "The request is not valid.",
+    404: "There is no such endpoint.",
+    405: "This method is not allowed at this endpoint.",
+    413: "The request body is too large.",
+    415: "The request body's content type is not supported here.",
+    429: "Too many requests. Try again in a few minutes.",
 }
 CSRF_PROBLEM = Problem(
     "csrf",
@@ -70,7 +82,10 @@ def init_app(app: Flask) -> None:
         status = exc.code or 500
         if _is_protocol():
             error = "invalid_request" if status < 500 else "server_error"
-            return jsonify(error=error, error_description=MESSAGES.get(status, exc.name)), status
+            description = PROTOCOL_MESSAGES.get(status, exc.name)
+            if isinstance(exc, JsonBodyRefused):
+                description = exc.description  # what limit the body broke
+            return jsonify(error=error, error_description=safe_description(description)), status
         message = MESSAGES.get(status, exc.description or exc.name)
         return _page(Problem(f"http.{status}", message), status)
 

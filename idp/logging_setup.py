@@ -1,6 +1,6 @@
 """Logging: plain lines in development, one JSON object per line when ``LOG_JSON`` is on.
 
-Every JSON line carries the request id (``g.request_id``, set by ``idp.security_headers``
+Every JSON line carries the request id (``g.request_id``, set by ``idp.request_id``
 and echoed in the ``X-Request-Id`` header and the audit trail), so one request can be
 followed across the access log, the application log and the audit trail.
 

@@ -15,8 +15,11 @@ from authlib.oauth2.rfc6749 import InvalidClientError
 from authlib.oauth2.rfc6749.authenticate_client import authenticate_client_secret_basic
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from flask import current_app
+from joserfc import jws
+from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from idp import json_limits
 from idp.oidc.client_jwks import KeysUnavailable, import_key_set, remote_key_sets
 from idp.services import store
 
@@ -72,6 +75,17 @@ class PrivateKeyJwt(JWTBearerClientAssertion):
             f"{issuer}/oauth2/introspect",
             f"{issuer}/oauth2/revoke",
         ]
+
+    def extract_assertion(self, assertion: str):
+        """The assertion's header and (still unverified) claims, the claims parsed within
+        ``idp.json_limits``: Authlib's parser raised RecursionError on deep nesting, and
+        joserfc parses the same payload again after the signature check."""
+        try:
+            payload = jws.extract_compact(assertion.encode()).payload
+            json_limits.loads(payload)
+        except (JoseError, ValueError):
+            raise InvalidClientError(description="Invalid JWT assertion.") from None
+        return super().extract_assertion(assertion)
 
     def validate_jti(self, claims, jti) -> bool:
         ttl = max(60, int(claims.get("exp", 0)) - int(time.time()) + self.leeway)

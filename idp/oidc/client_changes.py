@@ -1,4 +1,5 @@
-"""Changing registered clients: approve, suspend, reactivate, rotate the secret, delete.
+"""Changing registered clients: approve, suspend, reactivate, rotate the secret, exempt
+from PKCE (or require it again), delete.
 
 Used by the operators' console and by RFC 7592 client management. A client that stops
 being active (suspended or deleted) also loses every token it holds, so an agency that
@@ -18,7 +19,7 @@ from idp.errors import DomainError, Problem
 from idp.extensions import db
 from idp.oidc.models import Client, Token
 from idp.oidc.registration_tokens import revoke_registration_access
-from idp.oidc.registry import new_client_secret
+from idp.oidc.registry import PUBLIC_CLIENT_NEEDS_PKCE, new_client_secret
 
 ACTIVE = "active"
 PENDING = "pending"
@@ -98,6 +99,19 @@ def rotate_secret(client_id: str, actor: str) -> str:
     db.session.commit()
     audit.record("client.secret_rotated", client_id=client.client_id, actor=actor)
     return secret
+
+
+def set_pkce_exemption(client_id: str, exempt: bool, actor: str) -> Client:
+    """Exempt a confidential client from PKCE (a legacy agency that cannot send it), or
+    require PKCE of it again; a public client is never exempt."""
+    client = find_client(client_id)
+    if exempt and client.token_endpoint_auth_method == "none":
+        raise DomainError(PUBLIC_CLIENT_NEEDS_PKCE)
+    client.pkce_exempt = exempt
+    db.session.commit()
+    event = "client.pkce_exempted" if exempt else "client.pkce_required"
+    audit.record(event, client_id=client.client_id, actor=actor)
+    return client
 
 
 def delete_client(client: Client, actor: str) -> None:

@@ -10,7 +10,6 @@ are refused at once instead of each waiting on the client's server again.
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +18,7 @@ from flask import Flask, current_app
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from idp import json_limits
 from idp.outbound import FailureBackoff, OutboundError, OutboundHttp
 
 JWKS_CACHE_SECONDS = 300
@@ -79,7 +79,7 @@ class RemoteKeySets:
                 "The client's jwks_uri did not answer 200 (redirects are not followed)."
             )
         try:
-            return json.loads(response.body)
+            return json_limits.loads(response.body)
         except ValueError:
             raise KeysUnavailable("The client's jwks_uri did not answer JSON.") from None
 

@@ -1,7 +1,8 @@
 """Authlib grants and extensions, each holding one protocol rule.
 
 - ``CodeGrant``: the authorization code grant (RFC 6749 §4.1) with codes from ``codes``.
-- ``S256Challenge``: PKCE (RFC 7636) with S256 only, mandatory for public clients.
+- ``S256Challenge``: PKCE (RFC 7636) with S256 only, mandatory unless an operator exempted
+  a confidential client.
 - ``IdToken``: the OIDC Core §2 ID token, signed with the client's algorithm.
 - ``Issuer``: RFC 9207 ``iss`` in every authorization response.
 """
@@ -94,7 +95,8 @@ class CodeGrant(AuthorizationCodeGrant):
 
 
 class S256Challenge(CodeChallenge):
-    """RFC 7636 with ``S256`` only (§4.2; ``plain`` is refused), required for public clients."""
+    """RFC 7636 with ``S256`` only (§4.2; ``plain`` is refused), required for every client
+    (RFC 9700 §2.1.1) unless an operator exempted a confidential one (``pkce_exempt``)."""
 
     SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
     DEFAULT_CODE_CHALLENGE_METHOD = "S256"
@@ -102,8 +104,8 @@ class S256Challenge(CodeChallenge):
     def validate_code_challenge(self, grant, redirect_uri) -> None:
         data = grant.request.payload.data
         client = grant.request.client
-        if not data.get("code_challenge") and client.token_endpoint_auth_method == "none":
-            raise InvalidRequestError("Public clients must send a PKCE 'code_challenge' (S256).")
+        if not data.get("code_challenge") and client.requires_pkce:
+            raise InvalidRequestError("A PKCE 'code_challenge' (S256) is required.")
         if data.get("code_challenge") and data.get("code_challenge_method") != "S256":
             raise InvalidRequestError("'code_challenge_method' must be 'S256'.")
         super().validate_code_challenge(grant, redirect_uri)

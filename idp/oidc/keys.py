@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -134,21 +135,36 @@ class KeyStore:
         return True
 
     # -- writing (CLI) ---------------------------------------------------------------
+    def _private_directory(self) -> Path:
+        """The key folder, created or narrowed to 0700 (keys/README.md)."""
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(self.directory, 0o700)
+        return self.directory
+
+    def _write_file(self, name: str, data: bytes) -> None:
+        """Write ``name`` atomically with mode 0600: a reader (another replica) sees the
+        old file or the whole new one, and no one else ever sees it at all."""
+        directory = self._private_directory()
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:  # mkstemp creates the file 0600
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, directory / name)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
     def _write_index(self, records: list[KeyRecord]) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        tmp = self._index_path().with_suffix(".tmp")
-        tmp.write_text(json.dumps({"keys": [asdict(r) for r in records]}, indent=2))
-        os.replace(tmp, self._index_path())
+        index = json.dumps({"keys": [asdict(r) for r in records]}, indent=2)
+        self._write_file(INDEX, index.encode())
 
     def _add_key(self, alg: str, active_from: int) -> KeyRecord:
         key = _generate(alg)
         kid = key.thumbprint()
         filename = f"{alg.lower()}-{kid}.pem"
-        path = self.directory / filename
-        self.directory.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(key.as_pem(private=True))
+        self._write_file(filename, key.as_pem(private=True))
         return KeyRecord(kid, alg, filename, int(time.time()), active_from)
 
     def generate(self) -> list[KeyRecord]:

@@ -155,6 +155,16 @@ class Revocation(RevocationEndpoint):
     def query_token(self, token_string: str, token_type_hint: str | None) -> Token | None:
         return _find_any(token_string, token_type_hint)
 
+    def authenticate_token(self, request, client) -> Token | None:
+        """RFC 7009 §2.2: another client's token is answered like an unknown one (200,
+        nothing revoked); Authlib's ``invalid_grant`` told a client which tokens are live."""
+        self.check_params(request, client)
+        token = self.query_token(request.form["token"], request.form.get("token_type_hint"))
+        if token is not None and not token.check_client(client):
+            audit.record("token.revocation_refused", client_id=client.client_id)
+            return None
+        return token
+
     def revoke_token(self, token: Token, request) -> None:
         token.revoke()
         db.session.commit()

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from authlib.integrations.sqla_oauth2 import OAuth2ClientMixin
 from authlib.oauth2.rfc6749 import TokenMixin
 from flask import current_app
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from idp.accounts.models import Citizen
@@ -36,6 +36,8 @@ class Client(db.Model, OAuth2ClientMixin):
     trusted: Mapped[bool] = mapped_column(Boolean, default=False)
     # active | pending (waiting for an operator) | suspended | deleted (RFC 7592 delete)
     status: Mapped[str] = mapped_column(String(16), default="active")
+    # An operator's exemption from PKCE for a legacy agency (confidential clients only).
+    pkce_exempt: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (db.UniqueConstraint("client_id", name="uq_oauth_client_client_id"),)
 
@@ -55,6 +57,12 @@ class Client(db.Model, OAuth2ClientMixin):
     @property
     def is_usable(self) -> bool:
         return self.status == "active"
+
+    @property
+    def requires_pkce(self) -> bool:
+        """RFC 9700 §2.1.1: PKCE for every client, unless an operator exempted this
+        confidential one (a public client is never exempt)."""
+        return not (self.pkce_exempt and self.token_endpoint_auth_method != "none")
 
     @property
     def id_token_signed_response_alg(self) -> str:

@@ -6,8 +6,14 @@ import secrets
 import time
 
 from idp import audit
+from idp.errors import DomainError, Problem
 from idp.extensions import db
 from idp.oidc.models import Client
+
+PUBLIC_CLIENT_NEEDS_PKCE = Problem(
+    "client.public_needs_pkce",
+    "Ứng dụng công khai (xác thực none) luôn phải dùng PKCE; không thể miễn PKCE cho ứng dụng này.",
+)
 
 
 def new_client_secret() -> str:
@@ -30,13 +36,20 @@ def create_client(
     actor: str = "cli",
     extra_metadata: dict | None = None,
     status: str = "active",
+    pkce_exempt: bool = False,
 ) -> tuple[str, str | None]:
-    """Register a client; returns its id and (for confidential clients) its secret."""
+    """Register a client; returns its id and (for confidential clients) its secret.
+
+    ``pkce_exempt``: the operator's exemption from PKCE for a legacy agency; a public
+    client cannot have it (``DomainError``)."""
+    if pkce_exempt and auth_method == "none":
+        raise DomainError(PUBLIC_CLIENT_NEEDS_PKCE)
     client = Client(
         client_id=client_id or secrets.token_urlsafe(16),
         client_id_issued_at=int(time.time()),
         trusted=trusted,
         status=status,
+        pkce_exempt=pkce_exempt,
     )
     secret = None
     if auth_method in ("client_secret_basic", "client_secret_post"):
@@ -63,5 +76,11 @@ def create_client(
     client.set_client_metadata(metadata)
     db.session.add(client)
     db.session.commit()
-    audit.record("client.created", client_id=client.client_id, actor=actor, name=name)
+    audit.record(
+        "client.created",
+        client_id=client.client_id,
+        actor=actor,
+        name=name,
+        **({"pkce_exempt": True} if pkce_exempt else {}),
+    )
     return client.client_id, secret

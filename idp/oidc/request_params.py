@@ -11,14 +11,13 @@ Unknown parameters are ignored (§3.1.2.1).
 
 from __future__ import annotations
 
-import json
-
 from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oidc.core.errors import RequestNotSupportedError, RequestURINotSupportedError
 from flask import current_app
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 
+from idp import json_limits
 from idp.services import services
 
 SUPPORTED_LOCALES = ("vi", "en")
@@ -38,11 +37,9 @@ def requested_claims(params: dict[str, str], redirect_uri: str) -> dict[str, dic
     if not raw:
         return {}
     try:
-        data = json.loads(raw)
-    except ValueError:
-        raise InvalidRequestError(
-            "'claims' is not valid JSON.", redirect_uri=redirect_uri
-        ) from None
+        data = json_limits.loads(raw)
+    except json_limits.JsonRefused as refused:
+        raise InvalidRequestError(f"'claims': {refused}", redirect_uri=redirect_uri) from None
     if not isinstance(data, dict) or not set(data) <= set(CLAIM_TARGETS):
         raise InvalidRequestError(
             "'claims' must be an object with 'userinfo' and/or 'id_token' members.",

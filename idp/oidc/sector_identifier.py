@@ -11,12 +11,12 @@ Without it, all redirect URIs must share one host, which is then the sector.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
 
+from idp import json_limits
 from idp.errors import DomainError, Problem
 from idp.oidc.registration_metadata import METADATA, refusal
 from idp.outbound import OutboundError, outbound_http
@@ -42,7 +42,7 @@ def _fetch_uri_list(uri: str) -> list[str]:
     if response.status != 200:
         raise DomainError(SECTOR_UNREADABLE)
     try:
-        listed = json.loads(response.body)
+        listed = json_limits.loads(response.body)
     except ValueError:
         raise DomainError(SECTOR_UNREADABLE) from None
     if not isinstance(listed, list) or not all(isinstance(item, str) for item in listed):

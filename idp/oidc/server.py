@@ -10,7 +10,7 @@ from flask import Flask, current_app
 from flask import request as flask_request
 from werkzeug.local import LocalProxy
 
-from idp.oidc import client_cache
+from idp.oidc import client_cache, error_descriptions
 from idp.oidc.access_tokens import generate_access_token, generate_refresh_token
 from idp.oidc.claims import SUPPORTED_SCOPES
 from idp.oidc.client_auth import PrivateKeyJwt, client_secret_basic
@@ -93,6 +93,7 @@ require_oauth: BearerProtector = LocalProxy(  # type: ignore[assignment]
 
 def init_oauth(app: Flask) -> None:
     """Bind the authorization server to the app and register grants and endpoints."""
+    error_descriptions.install()  # before any error is built: no description is a 500
     app.config.setdefault("OAUTH2_ACCESS_TOKEN_GENERATOR", generate_access_token)
     app.config.setdefault("OAUTH2_REFRESH_TOKEN_GENERATOR", generate_refresh_token)
     app.config.setdefault(

@@ -18,7 +18,7 @@ from idp.settings import ROOT
 
 def create_portal_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build a portal app from its settings (``idp.portal.settings``) and ``overrides``."""
-    from idp import i18n, security_headers
+    from idp import i18n, json_limits, request_id, security_headers
     from idp.portal import error_pages
     from idp.portal.provider_client import ProviderClient
     from idp.portal.services import PortalServices
@@ -35,6 +35,7 @@ def create_portal_app(overrides: dict[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
         instance_path=str(ROOT / "instance"),
     )
+    json_limits.init_app(app)
     app.config.update(settings)
     app.config.update(
         SECRET_KEY=settings["PORTAL_SECRET_KEY"],
@@ -56,4 +57,5 @@ def create_portal_app(overrides: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)  # the portal's pages speak the same two languages
     security_headers.init_app(app)
     error_pages.init_app(app)
+    request_id.init_app(app)
     return app

@@ -17,8 +17,10 @@ from typing import Any
 
 import requests
 from authlib.integrations.flask_client import OAuth
+from authlib.integrations.requests_client import OAuth2Session
 from flask import Flask, current_app, session
 
+from idp import json_limits
 from idp.errors import DomainError, Problem
 
 log = logging.getLogger("idp.portal")
@@ -35,6 +37,22 @@ PROVIDER_MISCONFIGURED = Problem(
 
 # A flood of tokens with made-up key ids must not become a flood of JWKS requests.
 JWKS_REFETCH_SECONDS = 5.0
+
+
+class BoundedJsonSession(OAuth2Session):
+    """Authlib's session whose JSON answers (discovery, JWKS, tokens, userinfo) must parse
+    within ``idp.json_limits`` first: a deeply nested answer made the parser raise
+    RecursionError, which no caller expects; now it is a failed request like any other."""
+
+    def request(self, method, url, *args, **kwargs):
+        response = super().request(method, url, *args, **kwargs)
+        if "json" in response.headers.get("Content-Type", ""):
+            try:
+                json_limits.loads(response.content)
+            except json_limits.JsonRefused as refused:
+                failed = requests.exceptions.InvalidJSONError(str(refused), response=response)
+                raise failed from None
+        return response
 
 
 class ProviderClient:
@@ -56,6 +74,7 @@ class ProviderClient:
                 "default_timeout": int(settings["PORTAL_HTTP_TIMEOUT"]),
             },
         )
+        self.oauth_app.client_cls = BoundedJsonSession
         self._lock = threading.Lock()
         self._refetched_at = float("-inf")
 

@@ -23,6 +23,7 @@ import logging
 
 import requests
 
+from idp import json_limits
 from idp.errors import ServiceUnavailable
 
 log = logging.getLogger("idp.subscribers")
@@ -52,9 +53,9 @@ class CarrierApiCheck:
             log.error("carrier API %s answered HTTP %s", self.url, response.status_code)
             raise ServiceUnavailable("subscriber")
         try:
-            body = response.json()
+            body = json_limits.loads(response.content)
         except ValueError as exc:
-            log.error("carrier API %s answered a body that is not JSON", self.url)
+            log.error("carrier API %s answered a body that is not JSON within limits", self.url)
             raise ServiceUnavailable("subscriber") from exc
         match = body.get("match") if isinstance(body, dict) else None
         if not isinstance(match, bool):

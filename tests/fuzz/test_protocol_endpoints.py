@@ -4,7 +4,10 @@ characters, huge values, duplicates), bodies in every content type, malformed JW
 ``client_assertion`` / ``id_token_hint`` / ``request``, and malformed ``Authorization``
 headers. Whatever comes in: never a 5xx; the JSON endpoints answer errors as JSON with
 an RFC error code; the browser endpoints answer a page or a redirect carrying one; and
-no stored row (tokens, codes, consents, citizens, clients, sessions...) changes.
+no stored row (tokens, codes, consents, citizens, clients, sessions...) changes. Every
+parameter of every endpoint in the discovery document (registration metadata members
+included) also gets values with characters RFC 6749 forbids in an error description
+(``"``, backslash, control characters, non-ASCII): every error description stays legal.
 """
 
 from __future__ import annotations
@@ -304,6 +307,23 @@ def requests(draw, app, paths):
     return Request(method, path, query, headers, body, content_type)
 
 
+# RFC 6749 §4.1.2.1/§5.2: the characters an error_description may hold.
+_ALLOWED_IN_ERRORS = {chr(c) for c in range(0x20, 0x7F)} - {'"', "\\"}
+
+
+def _error_descriptions(resp) -> list[str]:
+    """Every error_description a response carries: JSON body, redirect, challenge."""
+    found = []
+    if resp.mimetype == "application/json" and isinstance(resp.get_json(silent=True), dict):
+        found.append(resp.get_json().get("error_description"))
+    if resp.location:
+        found += parse_qs(urlsplit(resp.location).query).get("error_description", [])
+    challenge = resp.headers.get("WWW-Authenticate", "")
+    if 'error_description="' in challenge:
+        found.append(challenge.split('error_description="', 1)[1].rsplit('"', 1)[0])
+    return [text for text in found if text]
+
+
 def _json_error(resp) -> str:
     assert resp.mimetype == "application/json", (resp.status_code, resp.mimetype)
     error = resp.get_json().get("error")
@@ -313,6 +333,8 @@ def _json_error(resp) -> str:
 
 def check(app, resp, path: str) -> None:
     assert resp.status_code < 500, (resp.status_code, resp.get_data(as_text=True)[:500])
+    for description in _error_descriptions(resp):
+        assert set(description) <= _ALLOWED_IN_ERRORS, description
     browser_endpoint = path in ("/oauth2/authorize", "/oauth2/logout")
     if resp.status_code in (301, 302, 303):
         location = urlsplit(resp.location)
@@ -512,5 +534,209 @@ def test_registration_with_a_valid_token_creates_a_client_only_from_valid_metada
         assert _json_error(resp)
         # The unspent token row is the only difference allowed: none.
         assert_unchanged(before, after)
+
+    run()
+
+
+# -- values outside RFC 6749's error characters, in every parameter ---------------------
+# RFC 6749 §4.1.2.1/§5.2 allow only %x20-21 / %x23-5B / %x5D-7E in error_description;
+# Authlib raised ValueError (a 500) when a request value it echoed held anything else.
+# Every parameter of every endpoint the discovery document names gets such values, on an
+# otherwise well-formed request (so validation reaches the parameter).
+OUTSIDE_ERROR_CHARACTERS = st.one_of(
+    st.sampled_from(['"', "\\"]),
+    st.characters(max_codepoint=0x9F, whitelist_categories=["Cc"]),
+    st.characters(min_codepoint=0x80, blacklist_categories=["Cs"]),
+)
+VALUE_PREFIXES = ["", "code", "openid", "S256", "authorization_code", REDIRECT_URI, "vi"]
+ENDPOINT_PARAMETERS = {
+    "authorization_endpoint": [
+        "response_type",
+        "client_id",
+        "redirect_uri",
+        "scope",
+        "state",
+        "nonce",
+        "code_challenge",
+        "code_challenge_method",
+        "prompt",
+        "max_age",
+        "login_hint",
+        "id_token_hint",
+        "request",
+        "request_uri",
+        "claims",
+        "acr_values",
+        "ui_locales",
+        "response_mode",
+        "display",
+    ],
+    "token_endpoint": [
+        "grant_type",
+        "code",
+        "redirect_uri",
+        "code_verifier",
+        "refresh_token",
+        "scope",
+        "client_id",
+        "client_secret",
+        "client_assertion",
+        "client_assertion_type",
+    ],
+    "userinfo_endpoint": ["access_token"],
+    "end_session_endpoint": [
+        "id_token_hint",
+        "logout_hint",
+        "client_id",
+        "post_logout_redirect_uri",
+        "state",
+        "ui_locales",
+    ],
+    "introspection_endpoint": ["token", "token_type_hint", "client_id", "client_secret"],
+    "revocation_endpoint": ["token", "token_type_hint", "client_id", "client_secret"],
+    "registration_endpoint": METADATA_KEYS,
+    "jwks_uri": ["x"],  # no parameters of its own: anything is ignored
+}
+
+
+def _hostile_value(prefix: str, bad: str, suffix: str) -> str:
+    return prefix + bad + suffix
+
+
+HOSTILE_VALUES = st.builds(
+    _hostile_value,
+    st.sampled_from(VALUE_PREFIXES),
+    st.text(OUTSIDE_ERROR_CHARACTERS, min_size=1, max_size=4),
+    st.text(max_size=8).filter(lambda s: all(ord(c) < 0xD800 or ord(c) > 0xDFFF for c in s)),
+)
+
+
+def _base_request(app, endpoint: str) -> tuple[str, str, dict, dict]:
+    """(path, method, well-formed parameters, headers) for one endpoint."""
+    fuzz = app.fuzz
+    basic = base64.b64encode(f"{fuzz['client_id']}:{fuzz['client_secret']}".encode()).decode()
+    client_auth = {"Authorization": f"Basic {basic}"}
+    if endpoint == "authorization_endpoint":
+        params = {
+            "response_type": "code",
+            "client_id": fuzz["client_id"],
+            "redirect_uri": REDIRECT_URI,
+            "scope": "openid profile",
+            "state": "s",
+            "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            "code_challenge_method": "S256",
+        }
+        return "/oauth2/authorize", "GET", params, {}
+    if endpoint == "token_endpoint":
+        params = {
+            "grant_type": "authorization_code",
+            "code": "c" * 43,
+            "redirect_uri": REDIRECT_URI,
+            "code_verifier": "v" * 43,
+        }
+        return "/oauth2/token", "POST", params, client_auth
+    if endpoint == "userinfo_endpoint":
+        return "/oauth2/userinfo", "POST", {"access_token": "a" * 43}, {}
+    if endpoint == "end_session_endpoint":
+        params = {
+            "client_id": fuzz["client_id"],
+            "post_logout_redirect_uri": "http://127.0.0.1:5001/",
+            "state": "s",
+        }
+        return "/oauth2/logout", "GET", params, {}
+    if endpoint in ("introspection_endpoint", "revocation_endpoint"):
+        path = "/oauth2/introspect" if endpoint == "introspection_endpoint" else "/oauth2/revoke"
+        return path, "POST", {"token": "t" * 43, "token_type_hint": "access_token"}, client_auth
+    if endpoint == "jwks_uri":
+        return "/oauth2/jwks", "GET", {}, {}
+    raise AssertionError(endpoint)
+
+
+def test_every_discovered_endpoint_has_its_parameters_listed(app):
+    metadata = app.test_client().get("/.well-known/openid-configuration").get_json()
+    endpoints = {name for name in metadata if name.endswith("_endpoint") or name == "jwks_uri"}
+    assert endpoints == set(ENDPOINT_PARAMETERS)
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "parameter"),
+    [
+        (endpoint, parameter)
+        for endpoint, parameters in ENDPOINT_PARAMETERS.items()
+        if endpoint != "registration_endpoint"
+        for parameter in parameters
+    ],
+)
+def test_a_parameter_outside_the_error_characters_is_refused_cleanly(app, endpoint, parameter):
+    """Any value in any parameter: never a 5xx, an RFC error code, nothing stored, and every
+    error_description within RFC 6749's characters."""
+    path, method, base, headers = _base_request(app, endpoint)
+    http = app.test_client()
+
+    @settings(FUZZ, max_examples=12)
+    @given(value=HOSTILE_VALUES)
+    # Found by this test: Authlib quotes response_type and an unregistered redirect_uri in
+    # its error descriptions.
+    @example(value='co"de')
+    @example(value="mã")
+    def run(value):
+        params = {**base, parameter: value}
+        encoded = urlencode(params)
+        before = snapshot(app)
+        if method == "GET":
+            resp = http.get(path, query_string=encoded, headers=headers)
+        else:
+            resp = http.post(
+                path,
+                data=encoded.encode(),
+                content_type="application/x-www-form-urlencoded",
+                headers=headers,
+            )
+        check(app, resp, path)  # error descriptions included
+        assert_unchanged(before, snapshot(app))
+
+    run()
+
+
+@pytest.mark.parametrize("member", METADATA_KEYS)
+@pytest.mark.parametrize("where", ["register", "configure"])
+def test_a_metadata_member_outside_the_error_characters_is_refused_cleanly(app, member, where):
+    """Registration (RFC 7591) and its management (RFC 7592 PUT): a string, or a list of
+    strings, with such characters in any member; a registration may succeed (a Vietnamese
+    client_name is fine), an error is an RFC one with a legal description."""
+    from idp.oidc.registration_tokens import issue_token
+
+    http = app.test_client()
+    with app.app_context():
+        initial, _ = issue_token("test")
+    managed = http.post(
+        "/oauth2/register",
+        json={"redirect_uris": ["https://rp.example/cb"], "client_name": "Fuzz 7592"},
+        headers={"Authorization": f"Bearer {initial}"},
+    ).get_json()
+    configure_path = "/oauth2/register/" + managed["client_id"]
+    management = {"Authorization": f"Bearer {managed['registration_access_token']}"}
+
+    @settings(FUZZ, max_examples=8)
+    @given(value=HOSTILE_VALUES | st.lists(HOSTILE_VALUES, min_size=1, max_size=2))
+    @example(value='https://rp.example/"cb')
+    @example(value=["https://rp.example/cb\\x"])
+    def run(value):
+        body = {"redirect_uris": ["https://rp.example/cb"], "client_name": "Sở", member: value}
+        if where == "register":
+            with app.app_context():
+                token, _ = issue_token("test")
+            resp = http.post(
+                "/oauth2/register", json=body, headers={"Authorization": f"Bearer {token}"}
+            )
+        else:
+            resp = http.put(
+                configure_path, json={"client_id": managed["client_id"], **body}, headers=management
+            )
+        assert resp.status_code < 500, (resp.status_code, resp.get_data(as_text=True)[:500])
+        if resp.status_code >= 400:
+            _json_error(resp)
+        for description in _error_descriptions(resp):
+            assert set(description) <= _ALLOWED_IN_ERRORS, description
 
     run()

@@ -43,6 +43,21 @@ def test_unsupported_response_type_is_redirected_with_iss(browser, oidc_client):
     assert params["iss"] == "http://127.0.0.1:5000"
 
 
+@pytest.mark.parametrize("response_type", ['co"de', "co\\de", "mã", "code\u00a0"])
+def test_a_response_type_outside_the_error_characters_is_still_an_error(
+    browser, oidc_client, response_type
+):
+    """Authlib quotes the response_type in its error description; characters RFC 6749
+    forbids there made it raise (a 500). They are replaced, the error goes back."""
+    url, _ = browser.authorize_url(oidc_client["client_id"], response_type=response_type)
+    resp = browser.get(url)
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:300]
+    params = query_of(resp.location)
+    assert params["error"] == "unsupported_response_type"
+    description = params["error_description"]
+    assert all(0x20 <= ord(c) <= 0x7E and c not in '"\\' for c in description), description
+
+
 def test_plain_pkce_is_refused(browser, oidc_client):
     url, _ = browser.authorize_url(oidc_client["client_id"], code_challenge_method="plain")
     resp = browser.get(url)
@@ -62,6 +77,28 @@ def test_public_client_must_use_pkce(app, browser):
     resp = browser.get(url)
     assert resp.status_code == 302
     assert query_of(resp.location)["error"] == "invalid_request"
+
+
+def test_confidential_client_must_use_pkce_too(browser, oidc_client):
+    """RFC 9700 §2.1.1: PKCE from every client, confidential ones included."""
+    url, _ = browser.authorize_url(
+        oidc_client["client_id"], code_challenge=None, code_challenge_method=None
+    )
+    resp = browser.get(url)
+    assert resp.status_code == 302
+    params = query_of(resp.location)
+    assert params["error"] == "invalid_request" and "code_challenge" in params["error_description"]
+
+
+def test_a_public_client_cannot_be_exempted_from_pkce(app):
+    from idp.errors import DomainError
+    from idp.oidc.registry import PUBLIC_CLIENT_NEEDS_PKCE, create_client
+
+    with app.app_context(), pytest.raises(DomainError) as refused:
+        create_client(
+            name="SPA", redirect_uris=[REDIRECT_URI], auth_method="none", pkce_exempt=True
+        )
+    assert refused.value.problem == PUBLIC_CLIENT_NEEDS_PKCE
 
 
 def test_repeated_parameter_is_refused(browser, oidc_client):

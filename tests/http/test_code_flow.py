@@ -78,6 +78,34 @@ def test_full_code_flow_issues_verified_id_token_and_userinfo(browser, citizen, 
     assert posted.status_code == 200 and posted.get_json()["sub"] == citizen["sub"]
 
 
+def test_a_legacy_agency_exempted_by_an_operator_logs_in_without_pkce(app, browser, citizen):
+    """A portal integrated with the real national portal may send no PKCE: the operator
+    exempts its client (``idp clients update ID --pkce-exempt``); if it does send PKCE,
+    the verifier is still checked."""
+    from idp.oidc.client_changes import set_pkce_exemption
+    from idp.oidc.registry import create_client
+
+    with app.app_context():
+        client_id, secret = create_client(
+            name="Cổng cũ", redirect_uris=[REDIRECT_URI], trusted=True, pkce_exempt=True
+        )
+    client = {"client_id": client_id, "client_secret": secret}
+    url, _ = browser.authorize_url(client_id, code_challenge=None, code_challenge_method=None)
+    resp = browser.login(url, citizen["id_number"], citizen["password"], citizen["phone_e164"])
+    assert resp.status_code == 302 and "code" in query_of(resp.location), resp.location
+    tokens = redeem(browser.http, client, query_of(resp.location)["code"], None)
+    assert tokens.status_code == 200, tokens.get_data(as_text=True)
+
+    url, _ = browser.authorize_url(client_id)
+    code = query_of(browser.get(url).location)["code"]  # signed in: no login this time
+    assert redeem(browser.http, client, code, "x" * 43).get_json()["error"] == "invalid_grant"
+
+    with app.app_context():
+        set_pkce_exemption(client_id, False, actor="test")
+    url, _ = browser.authorize_url(client_id, code_challenge=None, code_challenge_method=None)
+    assert query_of(browser.get(url).location)["error"] == "invalid_request"
+
+
 def test_discovery_advertises_national_portal_paths(app):
     http = app.test_client()
     resp = http.get("/.well-known/openid-configuration")

@@ -87,6 +87,42 @@ def test_operator_approves_suspends_reactivates_and_rotates_the_secret(app, cons
     ]
 
 
+def test_operator_exempts_a_legacy_agency_from_pkce_and_requires_it_again(app, console):
+    """The console shows each client's PKCE policy (list and details) and lets an operator
+    exempt a confidential legacy client, never a public one; both changes are audited."""
+    from idp.oidc.client_changes import find_client
+
+    cid = confidential_client(app)["client_id"]
+    public = confidential_client(app, auth_method="none")["client_id"]
+
+    def listed_pkce(client_id: str) -> str:
+        row = re.search(
+            rf'data-client-id="{client_id}">.*?</tr>', console.page("/console/clients"), re.S
+        )
+        return re.search(r'class="pkce">([^<]+)<', row.group(0)).group(1)
+
+    def exempt() -> bool:
+        with app.app_context():
+            return find_client(cid).pkce_exempt
+
+    assert listed_pkce(cid) == "Bắt buộc" and "Bắt buộc (S256)" in console.page(
+        f"/console/clients/{cid}"
+    )
+    resp = console.post(f"/console/clients/{cid}/pkce", pkce="exempt")
+    assert resp.status_code == 302 and exempt()
+    page = console.page(resp.location)
+    assert "Đã miễn PKCE" in page and 'id="client-pkce">Được miễn' in page
+    assert listed_pkce(cid) == "Được miễn"
+    assert console.post(f"/console/clients/{cid}/pkce", pkce="required").status_code == 302
+    assert not exempt()
+    assert console.post(f"/console/clients/{cid}/pkce", pkce="maybe").status_code == 400
+    refused = console.post(f"/console/clients/{public}/pkce", pkce="exempt")
+    assert refused.status_code == 400 and "luôn phải dùng PKCE" in refused.get_data(as_text=True)
+    assert "Miễn PKCE" not in console.page(f"/console/clients/{public}")
+    events = [row.event for row in audit_rows(app, client_id=cid, actor=ACTOR)]
+    assert events == ["client.pkce_exempted", "client.pkce_required"]
+
+
 def test_suspending_revokes_the_clients_tokens(app, console):
     client = confidential_client(app)
     token = console.http.post(

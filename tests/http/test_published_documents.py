@@ -39,3 +39,28 @@ def test_rotation_reaches_the_published_jwks(app):
         keys.rotate(lead_seconds=60, token_lifetime=60)
     after = {k["kid"] for k in http.get("/oauth2/jwks").get_json()["keys"]}
     assert before < after and len(after - before) == 2
+
+
+def test_every_response_carries_a_request_id(app):
+    """docs/deploy.md: every access-log line has the request id. Discovery and the JWKS
+    are answered before Flask, and an input-limit refusal before the id was chosen: their
+    responses had no X-Request-Id."""
+    http = app.test_client()
+    etag = http.get("/oauth2/jwks").headers["ETag"]
+    responses = {
+        "discovery": http.get("/.well-known/openid-configuration"),
+        "jwks": http.get("/oauth2/jwks"),
+        "jwks 304": http.get("/oauth2/jwks", headers={"If-None-Match": etag}),
+        "discovery HEAD": http.head("/.well-known/openid-configuration"),
+        "input limits": http.post("/oauth2/token", data={"grant_type": "a\x01"}),
+        "page": http.get("/login"),
+        "not found": http.get("/no-such-page"),
+    }
+    ids = {name: resp.headers.get("X-Request-Id") for name, resp in responses.items()}
+    assert all(ids.values()), ids
+    assert len(set(ids.values())) == len(ids)
+    assert responses["input limits"].status_code == 400
+    echoed = http.get("/oauth2/jwks", headers={"X-Request-Id": "nginx-req-42"})
+    assert echoed.headers.getlist("X-Request-Id") == ["nginx-req-42"]
+    forged = http.get("/login", headers={"X-Request-Id": "bad id\twith spaces"})
+    assert forged.headers["X-Request-Id"] not in ("", "bad id\twith spaces")

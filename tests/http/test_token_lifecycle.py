@@ -122,6 +122,24 @@ def test_revocation_of_access_and_refresh_tokens(browser, citizen, oidc_client):
     assert again.status_code == 200  # RFC 7009 §2.2: unknown tokens are not an error
 
 
+def test_revoking_another_clients_token_looks_like_an_unknown_token(
+    app, browser, citizen, oidc_client
+):
+    """RFC 7009 §2.2: 200 for another client's live token as for an unknown one, and the
+    token stays live (a 400 told the asking client that the token exists)."""
+    tokens = tokens_for(browser, citizen, oidc_client)
+    stranger = make_client(app)
+    auth = (stranger["client_id"], stranger["client_secret"])
+    for token in (tokens["access_token"], tokens["refresh_token"]):
+        theirs = browser.http.post("/oauth2/revoke", data={"token": token}, auth=auth)
+        unknown = browser.http.post("/oauth2/revoke", data={"token": token + "x"}, auth=auth)
+        assert (theirs.status_code, theirs.get_data()) == (unknown.status_code, unknown.get_data())
+        assert theirs.status_code == 200
+    assert userinfo_status(browser.http, tokens["access_token"]) == 200
+    assert introspect(browser.http, oidc_client, tokens["access_token"])["active"] is True
+    assert refresh(browser.http, oidc_client, tokens["refresh_token"]).status_code == 200
+
+
 def test_jwt_access_tokens_follow_rfc_9068(app, browser, citizen):
     client = make_client(
         app,

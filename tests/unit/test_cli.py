@@ -106,6 +106,35 @@ def test_client_secret_is_stored_only_as_keyed_hash(env):
         assert not client.check_client_secret(created["client_secret"] + "x")
 
 
+def test_pkce_exemption_is_set_at_creation_and_changed_later(env):
+    """``--pkce-exempt`` on ``clients create`` for a legacy agency; ``clients update``
+    switches it; a public client cannot be exempt; the database migration has the column."""
+    run("db", "upgrade")
+    base = ("clients", "create", "--name", "Sở cũ", "--redirect-uri", "https://x.example/cb")
+    legacy = json.loads(run(*base, "--pkce-exempt").output)["client_id"]
+    modern = json.loads(run(*base).output)["client_id"]
+    public = run(*base, "--auth-method", "none", "--pkce-exempt")
+    assert public.exit_code != 0 and "PKCE" in public.output
+
+    from idp import create_app
+    from idp.extensions import db
+    from idp.oidc.models import Client
+
+    def exempt() -> dict[str, bool]:
+        with create_app("test").app_context():
+            return {c.client_id: c.pkce_exempt for c in db.session.scalars(db.select(Client))}
+
+    assert exempt() == {legacy: True, modern: False}
+    changed = run("clients", "update", legacy, "--pkce-required")
+    assert changed.exit_code == 0
+    assert json.loads(changed.output) == {"client_id": legacy, "pkce_exempt": False}
+    assert run("clients", "update", modern, "--pkce-exempt").exit_code == 0
+    assert exempt() == {legacy: False, modern: True}
+    assert run("clients", "update", modern).exit_code != 0  # nothing to change
+    unknown = run("clients", "update", "no-such-client", "--pkce-exempt")
+    assert unknown.exit_code != 0 and "Không tìm thấy" in unknown.output
+
+
 def test_bad_citizen_input_is_a_clear_error(env):
     run("db", "upgrade")
     result = run(

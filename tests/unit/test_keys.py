@@ -77,3 +77,26 @@ def test_other_process_rotation_is_picked_up(tmp_path):
 
 def test_missing_keys_are_not_ready(tmp_path):
     assert KeyStore(tmp_path / "none").ready() is False
+
+
+def test_key_files_are_0600_in_a_0700_folder_and_leave_no_temporary_files(tmp_path):
+    """keys/README.md: keys.json was written 0644 (it names every key file); the folder
+    was left as the umask made it."""
+    import os
+    import stat
+
+    folder = tmp_path / "keys"
+    folder.mkdir(mode=0o755)
+    os.chmod(folder, 0o755)
+    old_umask = os.umask(0o022)
+    try:
+        store = KeyStore(folder)
+        store.generate()
+        store.rotate(lead_seconds=0, token_lifetime=60)
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    names = sorted(path.name for path in folder.iterdir())
+    assert "keys.json" in names and len(names) == 5  # the index and four PEM files
+    for path in folder.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name

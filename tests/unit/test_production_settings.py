@@ -175,6 +175,18 @@ def test_env_example_lists_every_variable_compose_needs():
     assert needed <= set(example), needed - set(example)
 
 
+def test_env_example_points_at_the_deploy_steps_it_means():
+    """Each "docs/deploy.md, step N" in .env.example names the step that does the thing
+    (the portal's client is created in step 4; it said step 3, the migration)."""
+    steps = dict(re.findall(r"^(\d+)\. (.*)$", (ROOT / "docs/deploy.md").read_text(), re.M))
+    example = (ROOT / ".env.example").read_text()
+    pointers = re.findall(r"^# -- (.*)\(docs/deploy\.md, step (\d+)\)", example, re.M)
+    assert pointers
+    for text, step in pointers:
+        if "client" in text:
+            assert "idp clients create" in steps[step], (step, steps[step])
+
+
 def test_env_example_holds_no_secret_and_production_refuses_it_until_filled(monkeypatch):
     example = read_env_file(ROOT / ".env.example")
     secrets = ("SECRET_KEY", "POSTGRES_PASSWORD", "REDIS_PASSWORD", "PORTAL_SECRET_KEY")

@@ -1,4 +1,5 @@
-"""Clients (agencies): list, details, approve / suspend / reactivate, rotate the secret."""
+"""Clients (agencies): list, details, approve / suspend / reactivate, rotate the secret,
+exempt a legacy agency from PKCE or require it again."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ NOTICES = {
     "approve": N_("Đã duyệt ứng dụng; ứng dụng có thể đăng nhập công dân."),
     "suspend": N_("Đã tạm ngưng ứng dụng; mọi token của ứng dụng đã bị thu hồi."),
     "reactivate": N_("Đã kích hoạt lại ứng dụng."),
+}
+PKCE_NOTICES = {
+    "exempt": N_("Đã miễn PKCE cho ứng dụng này (cơ quan cũ chưa gửi được PKCE)."),
+    "required": N_("Ứng dụng này từ nay phải dùng PKCE (S256)."),
 }
 
 
@@ -76,3 +81,18 @@ def client_secret(client_id: str):
     except DomainError as exc:
         return _client_page(client_id, 400, problem=exc.problem)
     return _client_page(client_id, new_secret=secret)
+
+
+@bp.post("/clients/<client_id>/pkce")
+@require_console(change=True)
+def client_pkce(client_id: str):
+    """Exempt a legacy agency from PKCE or require it again (field ``pkce``)."""
+    choice = request.form.get("pkce", "")
+    try:
+        if choice not in PKCE_NOTICES:
+            raise DomainError(client_changes.CLIENT_WRONG_STATUS)
+        client_changes.set_pkce_exemption(client_id, choice == "exempt", g.console.actor)
+    except DomainError as exc:
+        return _client_page(client_id, 400, problem=exc.problem)
+    flash(PKCE_NOTICES[choice])
+    return redirect(url_for("console.client", client_id=client_id))
