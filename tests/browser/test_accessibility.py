@@ -52,7 +52,10 @@ def test_details_form_errors_are_summarised_focused_and_beside_each_field(page, 
 
     expect_error_summary_in_focus(page)
     summary = page.locator("#error-summary")
+    # One link per field in error, in the order the form shows the fields.
     expect(summary.get_by_role("link")).to_have_count(3)
+    hrefs = summary.get_by_role("link").evaluate_all("links => links.map(a => a.hash)")
+    assert hrefs == ["#id_number", "#gender", "#phone"]
     # "Giới tính": the radios are invalid, the group is described by the message.
     for radio in (page.get_by_label("Nam", exact=True), page.get_by_label("Nữ", exact=True)):
         expect(radio).to_have_attribute("aria-invalid", "true")
