@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.accessibility import AccessibilityAudit
 from tests.conftest import REAL_REDIS, Outbox
 from tests.live import LiveServer, free_port
 
@@ -65,19 +66,38 @@ def chromium():
 
 
 @pytest.fixture
-def new_page(chromium) -> Iterator[Callable]:
-    """Open pages in fresh contexts: ``new_page()`` phone-sized, ``new_page(DESKTOP)``."""
+def accessibility(monkeypatch) -> AccessibilityAudit:
+    """The test's accessibility audit (axe-core, WCAG 2.1 A/AA and 2.2 AA); ``new_page``
+    feeds it every document its pages leave and their last ones."""
+    audit = AccessibilityAudit()
+    audit.install(monkeypatch)
+    return audit
+
+
+@pytest.fixture
+def new_page(chromium, accessibility) -> Iterator[Callable]:
+    """Open pages in fresh contexts: ``new_page()`` phone-sized, ``new_page(DESKTOP)``.
+    Every document the pages show is audited for accessibility; any violation fails the
+    test at its end with the list (``tests/browser/accessibility.py``)."""
     contexts = []
+    pages = []
 
     def open_page(viewport: dict | None = None, **options):
         context = chromium.new_context(viewport=viewport or PHONE, locale="vi-VN", **options)
         context.set_default_timeout(15_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        accessibility.watch(page)
+        pages.append(page)
+        return page
 
     yield open_page
+    for page in pages:
+        accessibility.audit(page)
     for context in contexts:
         context.close()
+    if accessibility.findings:
+        pytest.fail(accessibility.report(), pytrace=False)
 
 
 @pytest.fixture

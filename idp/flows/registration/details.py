@@ -75,7 +75,8 @@ def check_details(typed: dict[str, str]) -> tuple[Details | None, dict[str, Prob
     phone = _checked(problems, "phone", lambda: normalize_phone(typed["phone"]))
     email = _checked(problems, "email", lambda: normalize_email(typed["email"]))
     if problems:
-        return None, problems
+        # In the form's order: the error summary lists them as the page shows the fields.
+        return None, {field: problems[field] for field in FIELDS if field in problems}
     assert identity and name and phone and born and gender
     details = Details(
         id_number=identity.number,
