@@ -134,8 +134,9 @@ def test_sign_out_this_browser(app, outbox, citizen):
     mine = browser_with(app, outbox, citizen, CHROME_WINDOWS)
     (sid,) = sids(app, citizen["id"])
     resp = end(mine, sid)
-    assert resp.status_code == 200
-    assert "Bạn đã đăng xuất khỏi thiết bị này." in resp.get_data(as_text=True)
+    assert resp.status_code == 303 and resp.location == "/account/signed-out"
+    assert "Bạn đã đăng xuất khỏi thiết bị này." in mine.text(resp.location)
+    assert "Bạn đã đăng xuất khỏi thiết bị này." in mine.text(resp.location)  # reload
     assert not is_signed_in(mine) and sids(app, citizen["id"]) == set()
 
 
@@ -189,8 +190,8 @@ def test_sign_out_everywhere_ends_every_session_and_tells_the_agencies(app, outb
         assert len(sids(app, citizen["id"])) == 2
 
         resp = mine.submit("/account/sessions", "/account/sessions/end-all", {})
-        assert resp.status_code == 200
-        page = resp.get_data(as_text=True)
+        assert resp.status_code == 303 and resp.location == "/account/signed-out"
+        page = mine.text(resp.location)
         assert "Bạn đã đăng xuất khỏi tất cả thiết bị (2 phiên đăng nhập)" in page
         assert sids(app, citizen["id"]) == set()
         assert not is_signed_in(mine) and not is_signed_in(portal_user)

@@ -21,6 +21,9 @@ from idp.login_session import LoginSession, current_login
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
+# Pages of the blueprint shown without a session: the one that says it has just ended.
+PUBLIC_ENDPOINTS = frozenset({"account.signed_out"})
+
 
 @dataclass(frozen=True)
 class SignedIn:
@@ -44,6 +47,8 @@ def _return_path() -> str:
 @bp.before_request
 def require_login():
     """No live session of an active citizen: log in first, then come back here."""
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
     login = current_login()
     citizen = db.session.get(Citizen, login.citizen_id) if login else None
     if login is None or citizen is None or not citizen.is_active:

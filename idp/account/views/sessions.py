@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 
 from idp.account.sessions import end_every_session, end_session, sessions_for
 from idp.account.views import bp, signed_in
+from idp.login_session import current_login
+
+SIGNED_OUT = "account_signed_out"  # Flask session key: what the last sign-out ended
 
 
 @bp.get("/sessions")
@@ -24,7 +27,7 @@ def end():
     if ended is None:
         flash("session_already_ended")
     elif ended.sid == account.login.sid:
-        return render_template("provider/account/signed_out.html", everywhere=False)
+        return _signed_out(everywhere=False)
     else:
         flash("session_ended")
     return redirect(url_for("account.sessions"))
@@ -34,4 +37,19 @@ def end():
 def end_all():
     """Sign out everywhere, this browser included."""
     count = end_every_session(signed_in().citizen.id)
-    return render_template("provider/account/signed_out.html", everywhere=True, count=count)
+    return _signed_out(everywhere=True, count=count)
+
+
+def _signed_out(everywhere: bool, count: int = 1):
+    """Remember what was ended for the page that says so (POST/redirect/GET)."""
+    session[SIGNED_OUT] = {"everywhere": everywhere, "count": count}
+    return redirect(url_for("account.signed_out"), 303)
+
+
+@bp.get("/signed-out")
+def signed_out():
+    """ "Đã đăng xuất" (reachable without a session: it has just ended)."""
+    ended = session.get(SIGNED_OUT)
+    if not ended or current_login() is not None:
+        return redirect(url_for("account.profile"))
+    return render_template("provider/account/signed_out.html", **ended)

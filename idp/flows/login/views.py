@@ -17,7 +17,9 @@ from idp.flows.login import flow as states
 from idp.flows.login.flow import safe_return_path, start_login_flow
 from idp.flows.login.password import check_password_login
 from idp.flows.login.totp import check_recovery_code_login, check_totp_login
+from idp.flows.otp_step import RESENT
 from idp.login_session import current_login, start_login
+from idp.one_time_notices import leave_notice, leave_problem, take_notices
 from idp.services import services
 
 bp = Blueprint("login", __name__)
@@ -114,7 +116,8 @@ def otp():
         return flow
     citizen = db.session.get(Citizen, flow.data["citizen_id"])
     if request.method == "GET":
-        return _render_otp(flow, citizen)
+        left = take_notices()
+        return _render_otp(flow, citizen, left.problem, left.status, left.notice)
     try:
         services().otp.verify(flow.id, request.form.get("otp", ""))
     except DomainError as exc:
@@ -126,7 +129,8 @@ def otp():
 
 @bp.post("/login/otp/resend")
 def resend_otp():
-    """ "Gửi lại OTP": a new code (the old one stops working) after the cooldown."""
+    """ "Gửi lại OTP": a new code (the old one stops working) after the cooldown; either
+    way back to the OTP page (POST/redirect/GET), which says what happened once."""
     flow = _flow_or_page(states.OTP)
     if not isinstance(flow, Flow):
         return flow
@@ -134,9 +138,11 @@ def resend_otp():
     try:
         send_otp(flow.id, citizen.phone, "login", id_number=citizen.id_number)
     except DomainError as exc:
-        return _render_otp(flow, citizen, exc.problem, 429)
-    audit.record("otp.sent", citizen_id=citizen.id, purpose="login", resend=True)
-    return _render_otp(flow, citizen, notice="Mã OTP mới đã được gửi.")
+        leave_problem(exc.problem, 429)
+    else:
+        audit.record("otp.sent", citizen_id=citizen.id, purpose="login", resend=True)
+        leave_notice(RESENT)
+    return redirect(url_for("login.otp", flow=flow.id), 303)
 
 
 def _complete(flow: Flow, citizen: Citizen, amr: list[str] = AMR_PASSWORD_SMS):

@@ -98,10 +98,7 @@ def details():
         audit.record("registration.account_exists")
         flow.data["complaint_prefill"] = checked.as_dict()  # for the "khiếu nại" link
         save_flow(flow)
-        page = render_template(
-            "provider/registration/exists.html", flow=flow, problem=ACCOUNT_EXISTS
-        )
-        return page, 409
+        return redirect(url_for("registration.exists", flow=flow.id), 303)
     try:
         registered = check_subscriber(checked.phone, checked.id_number)
     except ServiceUnavailable:
@@ -120,6 +117,21 @@ def details():
     flow.state = states.OTP
     save_flow(flow)
     return redirect(url_for("registration.otp", flow=flow.id))
+
+
+@bp.get("/register/exists")
+def exists():
+    """The number typed at step 4 already has an account: "Quên mật khẩu" or "khiếu nại".
+
+    A page of its own (POST/redirect/GET), so Back returns to the details form without
+    resubmitting it.
+    """
+    flow = _flow_at(states.DETAILS)
+    if not isinstance(flow, Flow):
+        return flow
+    if not flow.data.get("complaint_prefill"):
+        return redirect(url_for("registration.details", flow=flow.id))
+    return render_template("provider/registration/exists.html", flow=flow, problem=ACCOUNT_EXISTS)
 
 
 def _resend_code(flow: Flow) -> None:
