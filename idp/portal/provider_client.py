@@ -20,6 +20,7 @@ from authlib.integrations.flask_client import OAuth
 from flask import Flask, current_app, session
 
 from idp.errors import DomainError, Problem
+from idp.i18n import page_locale
 
 log = logging.getLogger("idp.portal")
 
@@ -97,7 +98,9 @@ class ProviderClient:
         settings = current_app.config
         try:
             request = self.oauth_app.create_authorization_url(
-                redirect_uri, acr_values=settings["PORTAL_ACR_VALUES"]
+                redirect_uri,
+                acr_values=settings["PORTAL_ACR_VALUES"],
+                ui_locales=page_locale(),  # the provider's pages in the portal's language
             )
         except requests.RequestException as exc:
             raise DomainError(PROVIDER_UNREACHABLE) from exc
