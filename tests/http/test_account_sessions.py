@@ -112,7 +112,8 @@ def test_sessions_page_lists_every_browser(app, outbox, citizen):
     assert "Firefox trên Android" in page
     assert "Mạng nội bộ" in page and "(IP 127.0.0.1)" in page
     assert "Không xác định" in page and "(IP 14.160.32.10)" in page
-    assert page.count(">Đăng xuất</button>") == 2
+    assert page.count(">Đăng xuất</button>") == 3  # one per session, and this browser's
+    assert page.count('action="/account/sessions/end"') == 2
     assert "Đăng xuất khỏi tất cả thiết bị" in page
     assert page.index("thiết bị này") < page.index("Firefox")  # this browser first
 

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 
 from flask import Blueprint, g, redirect, request, url_for
 
+from idp.account.agency_link import agency_to_return_to
 from idp.accounts.birth_date import VIETNAM_TZ
 from idp.accounts.models import Citizen
 from idp.extensions import db
@@ -75,7 +76,9 @@ def account_date(value: date | None) -> str:
 
 @bp.context_processor
 def account_context() -> dict:
-    return {"account": g.get("account")}
+    account = g.get("account")
+    agency = agency_to_return_to(account.login) if account is not None else None
+    return {"account": account, "agency_link": agency}
 
 
 # Each module adds its routes to ``bp``.

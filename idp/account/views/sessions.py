@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, session, url_for
 
+from idp.account.agency_link import AgencyLink, agency_to_return_to
 from idp.account.sessions import end_every_session, end_session, sessions_for
 from idp.account.views import bp, signed_in
 from idp.login_session import current_login
@@ -33,6 +34,16 @@ def end():
     return redirect(url_for("account.sessions"))
 
 
+@bp.post("/sign-out")
+def sign_out():
+    """ "Đăng xuất" on every account page: this browser's session ends the one way
+    (its tokens revoked, its agencies told by back-channel logout)."""
+    account = signed_in()
+    agency = agency_to_return_to(account.login)
+    end_session(account.citizen.id, account.login.sid)
+    return _signed_out(everywhere=False, agency=agency)
+
+
 @bp.post("/sessions/end-all")
 def end_all():
     """Sign out everywhere, this browser included."""
@@ -40,9 +51,11 @@ def end_all():
     return _signed_out(everywhere=True, count=count)
 
 
-def _signed_out(everywhere: bool, count: int = 1):
-    """Remember what was ended for the page that says so (POST/redirect/GET)."""
-    session[SIGNED_OUT] = {"everywhere": everywhere, "count": count}
+def _signed_out(everywhere: bool, count: int = 1, agency: AgencyLink | None = None):
+    """Remember what was ended (and the agency to go back to) for the page that says so
+    (POST/redirect/GET)."""
+    back = {"name": agency.name, "url": agency.url} if agency else None
+    session[SIGNED_OUT] = {"everywhere": everywhere, "count": count, "agency": back}
     return redirect(url_for("account.signed_out"), 303)
 
 
