@@ -116,6 +116,15 @@ class RegistrationBrowser:
         password_url = self.up_to_password(person, phone_e164, **query)
         return self.submit_password(password_url, password)
 
+    def onward(self, created) -> tuple[str | None, str]:
+        """After creation: "Đăng ký thành công" first; returns where its "Tiếp tục" leads
+        (None without one) and the page."""
+        assert created.status_code == 302 and created.location == "/register/done"
+        page = self.get(created.location).get_data(as_text=True)
+        assert "Đăng ký thành công" in page
+        link = re.search(r'<a class="button" id="continue" href="([^"]+)">', page)
+        return (html.unescape(link.group(1)) if link else None), page
+
 
 @pytest.fixture
 def newcomer_registered(app):
