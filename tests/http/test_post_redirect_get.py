@@ -176,6 +176,7 @@ def _account(app, outbox, citizen: dict) -> None:
 
     (with_code_sid,) = _sids(app, citizen["id"]) - before
     account.submit("/account/sessions", "/account/sessions/end", {"sid": with_code_sid})
+    assert with_app.submit("/account", "/account/sign-out", {}).status_code == 303
     account.submit(
         "/account/password",
         "/account/password",
@@ -261,3 +262,21 @@ def test_a_refused_and_an_accepted_resend_redirect_and_say_so_once(app_factory, 
     english = reg.get(otp_url + "&lang=en")
     assert english.status_code == 200 and "Resend OTP" in english.get_data(as_text=True)
     assert len(outbox.messages()) == 1
+
+
+def test_the_portal_posts_redirect_too(app):
+    """The portal's one page POST ("Đăng xuất") redirects; its other POST is the
+    back-channel logout receiver, answered to the provider, not to a browser."""
+    from idp.portal import create_portal_app
+
+    portal = create_portal_app(
+        {
+            "PORTAL_CLIENT_SECRET": "s",
+            "PORTAL_ISSUER": "http://127.0.0.1:9",
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+    posts = {r.endpoint for r in portal.url_map.iter_rules() if "POST" in r.methods}
+    assert posts == {"portal.logout", "portal.backchannel_logout"}
+    resp = portal.test_client().post("/logout")
+    assert resp.status_code in (302, 303) and resp.location == "/"
