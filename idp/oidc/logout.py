@@ -20,6 +20,7 @@ from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oidc.rpinitiated import EndSessionEndpoint, EndSessionRequest
 from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
@@ -110,7 +111,7 @@ def _done_page():
 
 
 @bp.get("/oauth2/logout/done")
-def done():
+def done() -> ResponseReturnValue:
     """The page a confirmed sign-out without a registered return address ends on."""
     return render_template("provider/logout/done.html")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from idp.account import recovery_codes, totp
 from idp.account.password import verify_current_password
@@ -31,7 +32,7 @@ def _show_codes(codes: list[str], first_time: bool):
 
 
 @bp.get("/authenticator/recovery-codes")
-def authenticator_codes():
+def authenticator_codes() -> ResponseReturnValue:
     """The recovery codes just made, shown once; afterwards back to the app's page."""
     made = take(signed_in().login.sid, "recovery-codes")
     if made is None:

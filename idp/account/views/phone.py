@@ -4,6 +4,7 @@ old number is lost, a request to the operators confirmed by the new number's cod
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 
 from idp.account import phone_change
 from idp.account.views import bp, signed_in
@@ -143,7 +144,7 @@ def phone_resend(which: str):
 
 
 @bp.get("/phone/request-filed")
-def phone_request_filed():
+def phone_request_filed() -> ResponseReturnValue:
     """The reference of the phone-change request this browser just filed."""
     reference = session.get("phone_request")
     if not reference:

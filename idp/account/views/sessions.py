@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 
 from idp.account.agency_link import AgencyLink, agency_to_return_to
 from idp.account.sessions import end_every_session, end_session, sessions_for
@@ -35,7 +36,7 @@ def end():
 
 
 @bp.post("/sign-out")
-def sign_out():
+def sign_out() -> ResponseReturnValue:
     """ "Đăng xuất" on every account page: this browser's session ends the one way
     (its tokens revoked, its agencies told by back-channel logout)."""
     account = signed_in()
@@ -60,7 +61,7 @@ def _signed_out(everywhere: bool, count: int = 1, agency: AgencyLink | None = No
 
 
 @bp.get("/signed-out")
-def signed_out():
+def signed_out() -> ResponseReturnValue:
     """ "Đã đăng xuất" (reachable without a session: it has just ended)."""
     ended = session.get(SIGNED_OUT)
     if not ended or current_login() is not None:

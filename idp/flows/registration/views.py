@@ -7,6 +7,7 @@ a step the flow is not at changes nothing and says so.
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 
 from idp import audit
 from idp.abuse.sms_pumping import send_otp
@@ -126,7 +127,7 @@ def details():
 
 
 @bp.get("/register/exists")
-def exists():
+def exists() -> ResponseReturnValue:
     """The number typed at step 4 already has an account: "Quên mật khẩu" or "khiếu nại".
 
     A page of its own (POST/redirect/GET), so Back returns to the details form without
