@@ -128,7 +128,7 @@ def _init_services(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from idp import error_pages, security_headers
+    from idp import error_pages, security_headers, static_files
     from idp.flows.login.views import bp as login_bp
     from idp.login_session import apply_cookie
     from idp.oidc.authorize import bp as authorize_bp
@@ -172,6 +172,7 @@ def _register_blueprints(app: Flask) -> None:
 
     i18n.init_app(app)
     security_headers.init_app(app)
+    static_files.init_app(app)  # fingerprinted, year-cached static URLs; /favicon.ico
     error_pages.init_app(app)
     from idp.abuse import web as abuse  # input limits, SMS-pumping challenge (idp/abuse/)
 

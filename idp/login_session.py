@@ -100,9 +100,12 @@ def start_login(citizen_id: int, amr: list[str], acr: str) -> LoginSession:
 
 
 def add_client(session: LoginSession, client_id: str) -> None:
-    """Remember that ``client_id`` received tokens in this session (for single logout)."""
-    if client_id in session.clients:
+    """Remember that ``client_id`` received tokens in this session (for single logout),
+    the most recent last (the account page links back to it)."""
+    if session.clients and session.clients[-1] == client_id:
         return
+    if client_id in session.clients:
+        session.clients.remove(client_id)
     session.clients.append(client_id)
     store().replace(f"login:{session.key}", session.to_record())
 

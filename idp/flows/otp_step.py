@@ -17,6 +17,7 @@ from idp.accounts.phone import mask_phone
 from idp.errors import DomainError, Problem
 from idp.flows.flow import Flow, save_flow
 from idp.flows.steps import FlowSteps, Page
+from idp.one_time_notices import leave_notice, leave_problem, take_notices
 from idp.otp import OtpState
 
 RESENT = "Mã OTP mới đã được gửi."
@@ -58,7 +59,8 @@ class OtpStep:
         if not isinstance(flow, Flow):
             return flow
         if request.method == "GET":
-            return self.page(flow)
+            left = take_notices()
+            return self.page(flow, left.problem, left.status, left.notice)
         try:
             self.confirm(flow, request.form.get("otp", ""))
         except DomainError as exc:
@@ -73,12 +75,15 @@ class OtpStep:
         return redirect(self.steps.url(flow))
 
     def send_again(self) -> Page:
-        """ "Gửi lại OTP": a new code under the OTP rules, or why not."""
+        """ "Gửi lại OTP": a new code under the OTP rules, or why not, told once on the
+        OTP page it redirects to (a reload there never sends again)."""
         flow = self.steps.at(self.at)
         if not isinstance(flow, Flow):
             return flow
         try:
             self.resend(flow)
         except DomainError as exc:
-            return self.page(flow, exc.problem, 429)
-        return self.page(flow, notice=RESENT)
+            leave_problem(exc.problem, 429)
+        else:
+            leave_notice(RESENT)
+        return redirect(self.steps.url(flow), 303)

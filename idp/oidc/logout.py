@@ -19,7 +19,8 @@ from __future__ import annotations
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oidc.rpinitiated import EndSessionEndpoint, EndSessionRequest
-from flask import Blueprint, Flask, current_app, g, redirect, render_template, request
+from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
@@ -97,6 +98,15 @@ def _confirmed() -> bool:
 
 
 def _done_page():
+    """ "Bạn đã đăng xuất"; after a POST by way of a redirect, so a reload repeats nothing."""
+    if request.method == "POST":
+        return redirect(url_for("logout.done"), 303)
+    return render_template("provider/logout/done.html")
+
+
+@bp.get("/oauth2/logout/done")
+def done() -> ResponseReturnValue:
+    """The page a confirmed sign-out without a registered return address ends on."""
     return render_template("provider/logout/done.html")
 
 

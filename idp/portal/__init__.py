@@ -18,8 +18,8 @@ from idp.settings import ROOT
 
 def create_portal_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build a portal app from its settings (``idp.portal.settings``) and ``overrides``."""
-    from idp import i18n, json_limits, request_id, security_headers
-    from idp.portal import error_pages
+    from idp import i18n, json_limits, request_id, security_headers, static_files
+    from idp.portal import error_pages, presentation
     from idp.portal.provider_client import ProviderClient
     from idp.portal.services import PortalServices
     from idp.portal.session_store import ServerSideSessions
@@ -55,7 +55,9 @@ def create_portal_app(overrides: dict[str, Any] | None = None) -> Flask:
     csrf.exempt(backchannel_logout)  # a server-to-server POST from the provider
     app.register_blueprint(portal_bp)
     i18n.init_app(app)  # the portal's pages speak the same two languages
+    presentation.init_app(app)
     security_headers.init_app(app)
+    static_files.init_app(app)
     error_pages.init_app(app)
     request_id.init_app(app)
     return app

@@ -22,6 +22,7 @@ from flask import Flask, current_app, session
 
 from idp import json_limits
 from idp.errors import DomainError, Problem
+from idp.i18n import page_locale
 
 log = logging.getLogger("idp.portal")
 
@@ -116,7 +117,9 @@ class ProviderClient:
         settings = current_app.config
         try:
             request = self.oauth_app.create_authorization_url(
-                redirect_uri, acr_values=settings["PORTAL_ACR_VALUES"]
+                redirect_uri,
+                acr_values=settings["PORTAL_ACR_VALUES"],
+                ui_locales=page_locale(),  # the provider's pages in the portal's language
             )
         except requests.RequestException as exc:
             raise DomainError(PROVIDER_UNREACHABLE) from exc

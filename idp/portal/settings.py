@@ -22,6 +22,8 @@ DEFAULTS: dict[str, Any] = {
     "PORTAL_CLIENT_SECRET": "",
     "PORTAL_BASE_URL": "http://127.0.0.1:5001",
     "PORTAL_NAME": "Hệ thống thông tin giải quyết thủ tục hành chính tỉnh Đắk Lắk",
+    # Shown on English pages; empty: PORTAL_NAME on every page.
+    "PORTAL_NAME_EN": "Dak Lak Province Administrative Procedures Information System",
     "PORTAL_SECRET_KEY": DEV_PORTAL_SECRET_KEY,
     "PORTAL_SCOPE": "openid profile phone citizen_id offline_access",
     "PORTAL_ACR_VALUES": "LoA1",

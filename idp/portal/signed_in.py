@@ -27,6 +27,8 @@ log = logging.getLogger("idp.portal")
 # Renew a little before the provider would refuse the token.
 EXPIRY_MARGIN_SECONDS = 30
 REFRESH_LOCK_SECONDS = 15
+# The page language the citizen chose (idp.i18n) outlives signing in and out.
+KEPT_ACROSS_SIGN_IN = ("lang",)
 
 REFRESH_IN_PROGRESS = Problem(
     "portal.refresh_in_progress",
@@ -54,8 +56,10 @@ def _identity_number(userinfo: dict[str, Any]) -> str:
 def start_local_session(sign_in: SignIn) -> None:
     """Sign the citizen in here: a fresh session id, indexed by provider ``sid`` and ``sub``."""
     claims, token, userinfo = sign_in.claims, sign_in.token, sign_in.userinfo
+    kept = _kept_across_sign_in()
     session.clear()
     session_id = session.regenerate()
+    session.update(kept)
     session["citizen"] = {
         "sub": claims["sub"],
         "sid": claims.get("sid"),
@@ -93,9 +97,16 @@ def current_citizen() -> dict[str, Any] | None:
 def end_local_session() -> dict[str, Any]:
     """Sign out here (the session and its id go); returns the tokens it held."""
     tokens = session.get("tokens") or {}
+    kept = _kept_across_sign_in()
     session.clear()
     session.regenerate()
+    session.update(kept)
     return tokens
+
+
+def _kept_across_sign_in() -> dict[str, Any]:
+    """The browser's preferences (not who is signed in), carried into the new session."""
+    return {key: session[key] for key in KEPT_ACROSS_SIGN_IN if key in session}
 
 
 def fresh_access_token() -> str | None:

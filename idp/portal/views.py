@@ -26,6 +26,7 @@ from flask import (
 
 from idp.accounts.phone import mask_phone
 from idp.errors import DomainError, Problem
+from idp.i18n import page_locale
 from idp.portal.backchannel import receive_logout_token
 from idp.portal.callback import complete_authorization
 from idp.portal.services import portal
@@ -102,8 +103,10 @@ def register():
     provider = portal().provider
     url = provider.start_authorization(_redirect_uri(), purpose="register", next="/")
     parts = urlsplit(url)
-    return_to = urlencode({"return_to": f"{parts.path}?{parts.query}"})
-    return redirect(f"{provider.issuer}/register?{return_to}")
+    # ``lang`` is the provider's own page-language switch (its registration pages come
+    # before the authorization request, whose ``ui_locales`` it honours afterwards).
+    query = urlencode({"return_to": f"{parts.path}?{parts.query}", "lang": page_locale()})
+    return redirect(f"{provider.issuer}/register?{query}")
 
 
 @bp.get("/callback")
@@ -160,6 +163,7 @@ def logout():
         post_logout_redirect_uri=current_app.config["PORTAL_BASE_URL"] + "/",
         id_token_hint=tokens["id_token"],
         client_id=provider.client_id,
+        ui_locales=page_locale(),  # RP-Initiated Logout 1.0 §2
     )
 
 

@@ -109,7 +109,8 @@ def test_resend_button_waits_for_the_cooldown_and_server_enforces_it(page, provi
 
     # The server's clock has not moved: it refuses the early resend and says how long to wait.
     first_code = provider.outbox.last_otp(citizen["e164"])
-    with page.expect_response(re.compile(r"/login/otp/resend\?")) as answer:
+    # "Gửi lại OTP" redirects back to the OTP page (POST/redirect/GET), which says so.
+    with page.expect_response(re.compile(r"/login/otp\?flow=")) as answer:
         resend.click()
     assert answer.value.status == 429
     expect(page.get_by_role("alert")).to_contain_text("trước khi yêu cầu gửi lại mã OTP")

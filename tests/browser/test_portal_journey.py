@@ -95,6 +95,13 @@ def test_registration_from_the_portal_comes_back_signed_in(page, provider, porta
     expect(page).to_have_url(re.compile(rf"^{re.escape(provider.url)}/register/method\?flow="))
     register(page, provider, NEWCOMER)
 
+    # The provider says the account was created, once, before going back to the portal.
+    expect(page).to_have_url(re.compile(rf"^{re.escape(provider.url)}/register/done$"))
+    expect(page.get_by_role("heading", name="Đăng ký thành công")).to_be_visible()
+    assert fits_phone(page)
+    shoot(page, "portal-5a-registered-notice")
+    page.get_by_role("link", name="Tiếp tục đến Hệ thống thông tin giải quyết thủ tục").click()
+
     expect_signed_in(page, portal, NEWCOMER["full_name"], NEWCOMER["id_number"])
     assert fits_phone(page)
     shoot(page, "portal-5-registered")

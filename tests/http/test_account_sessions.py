@@ -112,7 +112,8 @@ def test_sessions_page_lists_every_browser(app, outbox, citizen):
     assert "Firefox trên Android" in page
     assert "Mạng nội bộ" in page and "(IP 127.0.0.1)" in page
     assert "Không xác định" in page and "(IP 14.160.32.10)" in page
-    assert page.count(">Đăng xuất</button>") == 2
+    assert page.count(">Đăng xuất</button>") == 3  # one per session, and this browser's
+    assert page.count('action="/account/sessions/end"') == 2
     assert "Đăng xuất khỏi tất cả thiết bị" in page
     assert page.index("thiết bị này") < page.index("Firefox")  # this browser first
 
@@ -134,8 +135,9 @@ def test_sign_out_this_browser(app, outbox, citizen):
     mine = browser_with(app, outbox, citizen, CHROME_WINDOWS)
     (sid,) = sids(app, citizen["id"])
     resp = end(mine, sid)
-    assert resp.status_code == 200
-    assert "Bạn đã đăng xuất khỏi thiết bị này." in resp.get_data(as_text=True)
+    assert resp.status_code == 303 and resp.location == "/account/signed-out"
+    assert "Bạn đã đăng xuất khỏi thiết bị này." in mine.text(resp.location)
+    assert "Bạn đã đăng xuất khỏi thiết bị này." in mine.text(resp.location)  # reload
     assert not is_signed_in(mine) and sids(app, citizen["id"]) == set()
 
 
@@ -189,8 +191,8 @@ def test_sign_out_everywhere_ends_every_session_and_tells_the_agencies(app, outb
         assert len(sids(app, citizen["id"])) == 2
 
         resp = mine.submit("/account/sessions", "/account/sessions/end-all", {})
-        assert resp.status_code == 200
-        page = resp.get_data(as_text=True)
+        assert resp.status_code == 303 and resp.location == "/account/signed-out"
+        page = mine.text(resp.location)
         assert "Bạn đã đăng xuất khỏi tất cả thiết bị (2 phiên đăng nhập)" in page
         assert sids(app, citizen["id"]) == set()
         assert not is_signed_in(mine) and not is_signed_in(portal_user)

@@ -30,9 +30,10 @@ def enrol(app, outbox, citizen) -> tuple[AccountBrowser, str, list[str]]:
         "/account/authenticator/confirm",
         {"otp": pyotp.TOTP(secret).now()},
     )
-    assert resp.status_code == 200, resp.get_data(as_text=True)[-800:]
+    assert resp.status_code == 303, resp.get_data(as_text=True)[-800:]
+    assert resp.location == "/account/authenticator/recovery-codes"
     codes = re.findall(
-        r"<li><code>([A-Z2-9]{5}-[A-Z2-9]{5})</code></li>", resp.get_data(as_text=True)
+        r"<li><code>([A-Z2-9]{5}-[A-Z2-9]{5})</code></li>", account.text(resp.location)
     )
     return account, secret, codes
 
@@ -89,6 +90,9 @@ def test_enrolment_shows_ten_codes_once_and_stores_only_secrets_it_cannot_leak(
 
     account, secret, codes = enrol(app, outbox, citizen)
     assert len(codes) == 10 and len(set(codes)) == 10
+    # Shown once: a reload of the codes' page goes back to the app's page, without them.
+    resp = account.get("/account/authenticator/recovery-codes")
+    assert resp.status_code == 302 and resp.location == "/account/authenticator"
     page = account.text("/account/authenticator")
     assert "Đã cài đặt từ" in page and '<strong id="codes-left">10</strong>/10' in page
     assert secret not in page and not any(code in page for code in codes)
@@ -227,8 +231,9 @@ def test_new_recovery_codes_need_the_password_and_void_the_old_ones(app, outbox,
     resp = account.submit(
         "/account/authenticator", action, {"current_password": citizen["password"]}
     )
-    assert resp.status_code == 200
-    new_codes = re.findall(r"<code>([A-Z2-9]{5}-[A-Z2-9]{5})</code>", resp.get_data(as_text=True))
+    assert resp.status_code == 303
+    page = account.text(resp.location)
+    new_codes = re.findall(r"<code>([A-Z2-9]{5}-[A-Z2-9]{5})</code>", page)
     assert len(new_codes) == 10 and not set(new_codes) & set(old_codes)
     browser = AccountBrowser(app, outbox)
     totp_url = choose(browser, to_second_factor(browser, citizen), "totp").location

@@ -71,9 +71,11 @@ def test_operator_approves_suspends_reactivates_and_rotates_the_secret(app, cons
     assert token_status(console.http, cid, secret) == 200
 
     rotated = console.post(f"/console/clients/{cid}/secret")
-    assert rotated.status_code == 200
-    new_secret = re.search(r'id="new-secret">([^<]+)<', rotated.get_data(as_text=True)).group(1)
-    assert rotated.headers["Cache-Control"] == "no-store"
+    assert rotated.status_code == 303 and rotated.location == f"/console/clients/{cid}"
+    shown = console.http.get(rotated.location)  # POST/redirect/GET: shown there once
+    new_secret = re.search(r'id="new-secret">([^<]+)<', shown.get_data(as_text=True)).group(1)
+    assert shown.headers["Cache-Control"] == "no-store"
+    assert new_secret not in console.page(rotated.location)  # a reload does not show it
     assert token_status(console.http, cid, secret) == 401
     assert token_status(console.http, cid, new_secret) == 200
     assert console.post("/console/clients/unknown/status", action="approve").status_code == 404
@@ -146,9 +148,9 @@ def test_suspending_revokes_the_clients_tokens(app, console):
 
 
 def test_issued_registration_token_works_once_at_the_register_endpoint(app, console):
-    page = console.post("/console/registration-tokens", expires_in="3600")
-    assert page.status_code == 200
-    html = page.get_data(as_text=True)
+    issued = console.post("/console/registration-tokens", expires_in="3600")
+    assert issued.status_code == 303 and issued.location == "/console/registration-tokens"
+    html = console.page(issued.location)  # POST/redirect/GET: shown there once
     value = re.search(r'id="new-token">([^<]+)<', html).group(1)
     body = {"client_name": "Sở Xây dựng", "redirect_uris": [REDIRECT_URI]}
     headers = {"Authorization": f"Bearer {value}"}

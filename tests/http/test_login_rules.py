@@ -66,10 +66,16 @@ def test_resend_inside_cooldown_is_refused_then_allowed(app_factory, outbox, cit
     first = outbox.last_otp()
     resend_url = otp_url.replace("/login/otp", "/login/otp/resend")
     page = browser.get(otp_url).get_data(as_text=True)
-    assert browser.post_form(resend_url, page, {}).status_code == 429
+    # Refused or not, "Gửi lại OTP" redirects to the OTP page, which says so once.
+    resp = browser.post_form(resend_url, page, {})
+    assert resp.status_code == 303 and resp.location == otp_url
+    resp = browser.get(otp_url)
+    assert resp.status_code == 429 and "trước khi yêu cầu gửi lại" in resp.get_data(as_text=True)
+    assert browser.get(otp_url).status_code == 200  # said once
     time.sleep(4.5)
     resp = browser.post_form(resend_url, page, {})
-    assert resp.status_code == 200
+    assert resp.status_code == 303 and resp.location == otp_url
+    assert "Mã OTP mới đã được gửi." in browser.get(otp_url).get_data(as_text=True)
     second = outbox.last_otp()
     assert len(outbox.messages()) == 2
     if first != second:

@@ -85,8 +85,12 @@ class RegistrationBrowser:
         return self.post(form_actions(page)[0], page, {"otp": code})
 
     def resend_otp(self, otp_url: str):
+        """ "Gửi lại OTP": always a redirect back to the OTP page (POST/redirect/GET);
+        returns that page, which says once what happened."""
         page = self.get(otp_url).get_data(as_text=True)
-        return self.post(form_actions(page)[1], page, {})
+        resp = self.post(form_actions(page)[1], page, {})
+        assert resp.status_code == 303 and resp.location == otp_url, resp.status_code
+        return self.get(resp.location)
 
     def submit_password(self, password_url: str, password: str, confirm: str | None = None):
         page = self.get(password_url).get_data(as_text=True)
@@ -111,6 +115,15 @@ class RegistrationBrowser:
         """Steps 3-6; returns the last response (the redirect after creation)."""
         password_url = self.up_to_password(person, phone_e164, **query)
         return self.submit_password(password_url, password)
+
+    def onward(self, created) -> tuple[str | None, str]:
+        """After creation: "Đăng ký thành công" first; returns where its "Tiếp tục" leads
+        (None without one) and the page."""
+        assert created.status_code == 302 and created.location == "/register/done"
+        page = self.get(created.location).get_data(as_text=True)
+        assert "Đăng ký thành công" in page
+        link = re.search(r'<a class="button" id="continue" href="([^"]+)">', page)
+        return (html.unescape(link.group(1)) if link else None), page
 
 
 @pytest.fixture
@@ -219,8 +232,10 @@ def test_existing_account_is_reported_with_links_and_nothing_sent(app, citizen, 
     reg = RegistrationBrowser(app, outbox)
     details_url = reg.choose(reg.start())
     resp = reg.submit_details(details_url, {**CITIZEN, "email": ""})
-    assert resp.status_code == 409
-    page = resp.get_data(as_text=True)
+    # A page of its own (POST/redirect/GET): Back and reload never resubmit the form.
+    assert resp.status_code == 303
+    assert resp.location == details_url.replace("/register/details", "/register/exists")
+    page = reg.get(resp.location).get_data(as_text=True)
     assert ACCOUNT_EXISTS_TEXT in page
     assert 'href="/recovery"' in page and ">Quên mật khẩu</a>" in page
     assert "/complaints/new?registration=" in page and ">khiếu nại</a>" in page

@@ -47,6 +47,9 @@ def test_register_at_the_provider_and_come_back_signed_in(
     assert page.status_code == 200, page.text[:800]
     page = browser.submit(page, {"otp": outbox.last_otp("+84987654321")}, button="Xác nhận")
     page = browser.submit(page, {"password": PASSWORD, "password_confirm": PASSWORD}, "Đăng ký")
+    # Said once, by the provider, before going back: the account was created.
+    assert page.url == provider.url + "/register/done" and "Đăng ký thành công" in page.text
+    page = browser.click(page, "Tiếp tục đến Cổng DVC tỉnh Đắk Lắk")
 
     assert page.url == portal.url + "/", browser.visited[-4:]
     assert "Trần Thị Bình" in page.text and "066******345" in page.text

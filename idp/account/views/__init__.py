@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 
 from flask import Blueprint, g, redirect, request, url_for
 
+from idp.account.agency_link import agency_to_return_to
 from idp.accounts.birth_date import VIETNAM_TZ
 from idp.accounts.models import Citizen
 from idp.extensions import db
@@ -20,6 +21,9 @@ from idp.flows.login.flow import start_login_flow
 from idp.login_session import LoginSession, current_login
 
 bp = Blueprint("account", __name__, url_prefix="/account")
+
+# Pages of the blueprint shown without a session: the one that says it has just ended.
+PUBLIC_ENDPOINTS = frozenset({"account.signed_out"})
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,8 @@ def _return_path() -> str:
 @bp.before_request
 def require_login():
     """No live session of an active citizen: log in first, then come back here."""
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
     login = current_login()
     citizen = db.session.get(Citizen, login.citizen_id) if login else None
     if login is None or citizen is None or not citizen.is_active:
@@ -70,7 +76,9 @@ def account_date(value: date | None) -> str:
 
 @bp.context_processor
 def account_context() -> dict:
-    return {"account": g.get("account")}
+    account = g.get("account")
+    agency = agency_to_return_to(account.login) if account is not None else None
+    return {"account": account, "agency_link": agency}
 
 
 # Each module adds its routes to ``bp``.

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from idp.account import recovery_codes, totp
 from idp.account.password import verify_current_password
 from idp.account.views import bp, signed_in
 from idp.errors import DomainError, Problem
+from idp.shown_once import keep, take
 
 
 def _page(problem: Problem | None = None, status: int = 200):
@@ -23,9 +25,22 @@ def _page(problem: Problem | None = None, status: int = 200):
     return page, status
 
 
-def _codes_page(codes: list[str], first_time: bool):
+def _show_codes(codes: list[str], first_time: bool):
+    """Keep the new codes for the page that shows them once, and go there."""
+    keep(signed_in().login.sid, "recovery-codes", {"codes": codes, "first_time": first_time})
+    return redirect(url_for("account.authenticator_codes"), 303)
+
+
+@bp.get("/authenticator/recovery-codes")
+def authenticator_codes() -> ResponseReturnValue:
+    """The recovery codes just made, shown once; afterwards back to the app's page."""
+    made = take(signed_in().login.sid, "recovery-codes")
+    if made is None:
+        return redirect(url_for("account.authenticator"))
     return render_template(
-        "provider/account/recovery_codes.html", codes=codes, first_time=first_time
+        "provider/account/recovery_codes.html",
+        codes=made["codes"],
+        first_time=made["first_time"],
     )
 
 
@@ -52,7 +67,7 @@ def authenticator_confirm():
         codes = totp.confirm_enrolment(signed_in().citizen, request.form.get("otp", ""))
     except DomainError as exc:
         return _page(exc.problem, 400)
-    return _codes_page(codes, first_time=True)
+    return _show_codes(codes, first_time=True)
 
 
 @bp.post("/authenticator/recovery-codes")
@@ -64,7 +79,7 @@ def authenticator_new_codes():
         codes = totp.renew_recovery_codes(citizen)
     except DomainError as exc:
         return _page(exc.problem, 400)
-    return _codes_page(codes, first_time=False)
+    return _show_codes(codes, first_time=False)
 
 
 @bp.post("/authenticator/disable")

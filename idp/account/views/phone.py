@@ -3,7 +3,8 @@ old number is lost, a request to the operators confirmed by the new number's cod
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 
 from idp.account import phone_change
 from idp.account.views import bp, signed_in
@@ -11,6 +12,8 @@ from idp.accounts.phone import mask_phone
 from idp.complaints.filing import normalize_description
 from idp.errors import DomainError, Problem, ServiceUnavailable
 from idp.flows.flow import FLOW_WRONG_STEP, Flow
+from idp.flows.otp_step import RESENT
+from idp.one_time_notices import leave_notice, leave_problem, take_notices
 from idp.subscribers import SUBSCRIBER_UNAVAILABLE
 
 STATE_OF = {"old": phone_change.OLD_OTP, "new": phone_change.NEW_OTP}
@@ -108,7 +111,8 @@ def phone_otp(which: str):
     if not isinstance(flow, Flow):
         return flow
     if request.method == "GET":
-        return _otp_page(flow)
+        left = take_notices()
+        return _otp_page(flow, left.problem, left.status, left.notice)
     code = request.form.get("otp", "")
     try:
         if which == "old":
@@ -118,7 +122,8 @@ def phone_otp(which: str):
     except DomainError as exc:
         return _otp_page(flow, exc.problem, 400)
     if complaint is not None:
-        return render_template("provider/account/phone_request_filed.html", complaint=complaint)
+        session["phone_request"] = complaint.reference
+        return redirect(url_for("account.phone_request_filed"), 303)
     flash("phone_changed")
     return redirect(url_for("account.profile"))
 
@@ -132,5 +137,16 @@ def phone_resend(which: str):
     try:
         phone_change.send_code(flow)
     except DomainError as exc:
-        return _otp_page(flow, exc.problem, 429)
-    return _otp_page(flow, notice=True)
+        leave_problem(exc.problem, 429)
+    else:
+        leave_notice(RESENT)
+    return redirect(url_for("account.phone_otp", which=which, flow=flow.id), 303)
+
+
+@bp.get("/phone/request-filed")
+def phone_request_filed() -> ResponseReturnValue:
+    """The reference of the phone-change request this browser just filed."""
+    reference = session.get("phone_request")
+    if not reference:
+        return redirect(url_for("account.phone"))
+    return render_template("provider/account/phone_request_filed.html", reference=reference)

@@ -14,6 +14,7 @@ from idp.i18n import N_
 from idp.oidc import client_changes
 from idp.oidc.models import Client
 from idp.oidc.registration_tokens import has_registration_access
+from idp.shown_once import keep, take
 
 NOTICES = {
     "approve": N_("Đã duyệt ứng dụng; ứng dụng có thể đăng nhập công dân."),
@@ -53,8 +54,10 @@ def _client_page(client_id: str, status: int = 200, **page):
 @bp.get("/clients/<client_id>")
 @require_console()
 def client(client_id: str):
-    """One client's registration and the actions its state allows."""
-    return _client_page(client_id)
+    """One client's registration and the actions its state allows (and, once, the secret
+    just issued)."""
+    issued = take(g.console.key, f"client-secret:{client_id}")
+    return _client_page(client_id, new_secret=issued["secret"] if issued else None)
 
 
 @bp.post("/clients/<client_id>/status")
@@ -80,7 +83,8 @@ def client_secret(client_id: str):
         secret = client_changes.rotate_secret(client_id, g.console.actor)
     except DomainError as exc:
         return _client_page(client_id, 400, problem=exc.problem)
-    return _client_page(client_id, new_secret=secret)
+    keep(g.console.key, f"client-secret:{client_id}", {"secret": secret})
+    return redirect(url_for("console.client", client_id=client_id), 303)
 
 
 @bp.post("/clients/<client_id>/pkce")

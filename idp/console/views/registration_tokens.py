@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from flask import g, render_template, request
+from flask import g, redirect, render_template, request, url_for
 
 from idp.console.session import require_console
 from idp.console.views import bp
 from idp.errors import DomainError
+from idp.extensions import db
 from idp.i18n import N_
-from idp.oidc.registration_tokens import LIFETIME_INVALID, issue_token, recent_tokens
+from idp.oidc.registration_tokens import (
+    LIFETIME_INVALID,
+    InitialAccessToken,
+    issue_token,
+    recent_tokens,
+)
+from idp.shown_once import keep, take
 
 LIFETIMES = [
     (3600, N_("1 giờ")),
@@ -27,8 +34,13 @@ def _page(status: int = 200, **page):
 @bp.get("/registration-tokens")
 @require_console()
 def registration_tokens():
-    """The form and the most recent tokens (never their values)."""
-    return _page()
+    """The form and the most recent tokens (never their values, but for the one just
+    issued, once)."""
+    issued = take(g.console.key, "registration-token")
+    if issued is None:
+        return _page()
+    row = db.session.get(InitialAccessToken, issued["row_id"])
+    return _page(new_token=issued["value"], new_row=row)
 
 
 @bp.post("/registration-tokens")
@@ -42,4 +54,5 @@ def issue_registration_token():
         return _page(400, problem=LIFETIME_INVALID)
     except DomainError as exc:
         return _page(400, problem=exc.problem)
-    return _page(new_token=value, new_row=row)
+    keep(g.console.key, "registration-token", {"value": value, "row_id": row.id})
+    return redirect(url_for("console.registration_tokens"), 303)

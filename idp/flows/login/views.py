@@ -18,7 +18,9 @@ from idp.flows.login import otp_channel
 from idp.flows.login.flow import safe_return_path, start_login_flow
 from idp.flows.login.password import check_password_login
 from idp.flows.login.totp import check_recovery_code_login, check_totp_login
+from idp.flows.otp_step import RESENT
 from idp.login_session import current_login, start_login
+from idp.one_time_notices import leave_notice, leave_problem, take_notices
 
 bp = Blueprint("login", __name__)
 
@@ -129,7 +131,8 @@ def otp():
     if not isinstance(flow, Flow):
         return flow
     if request.method == "GET":
-        return _render_otp(flow)
+        left = take_notices()
+        return _render_otp(flow, left.problem, left.status, left.notice)
     try:
         citizen = otp_channel.confirm_code(flow, request.form.get("otp", ""))
     except DomainError as exc:
@@ -142,17 +145,22 @@ def otp():
 
 @bp.post("/login/otp/resend")
 def resend_otp():
-    """ "Gửi lại OTP": a new code (the old one stops working) after the cooldown."""
+    """ "Gửi lại OTP": a new code (the old one stops working) after the cooldown; either
+    way back to the OTP page (POST/redirect/GET), which says what happened once."""
     flow = _flow_or_page(states.OTP)
     if not isinstance(flow, Flow):
         return flow
     try:
         otp_channel.send_code(flow)
     except DomainError as exc:
-        return _render_otp(flow, exc.problem, 429)
-    if flow.data.get("citizen_id") is not None:
-        audit.record("otp.sent", citizen_id=flow.data["citizen_id"], purpose="login", resend=True)
-    return _render_otp(flow, notice="Mã OTP mới đã được gửi.")
+        leave_problem(exc.problem, 429)
+    else:
+        if flow.data.get("citizen_id") is not None:
+            audit.record(
+                "otp.sent", citizen_id=flow.data["citizen_id"], purpose="login", resend=True
+            )
+        leave_notice(RESENT)
+    return redirect(url_for("login.otp", flow=flow.id), 303)
 
 
 def _complete(flow: Flow, citizen: Citizen, amr: list[str] = AMR_PASSWORD_SMS):

@@ -20,6 +20,7 @@ from idp.errors import DomainError, Problem
 from idp.flows.flow import Flow, create_flow, finish_flow, load_flow
 from idp.flows.login import flow as login_states
 from idp.login_session import start_login
+from idp.oidc.server import query_client
 
 AMR_PASSWORD_SMS = ["pwd", "sms", "mfa"]
 ACR = "LoA1"
@@ -78,6 +79,15 @@ def _resume_authorization(params: dict[str, str], login_flow_id: str | None) -> 
             pass  # the login flow already expired; the request itself is in ``params``
     done = create_flow("login", login_states.DONE, {"authorize": params})
     return url_for("authorize.resume", flow=done.id)
+
+
+def agency_name(flow: Flow) -> str | None:
+    """The name of the agency the new citizen goes back to, when the provider knows it."""
+    if flow.data.get("client_name"):
+        return str(flow.data["client_name"])
+    params = flow.data.get("authorize") or _authorize_params(flow.data.get("return_to") or "")
+    client = query_client(params.get("client_id", "")) if params else None
+    return client.client_name if client is not None else None
 
 
 def next_address(flow: Flow) -> str:

@@ -6,7 +6,8 @@ a step the flow is not at changes nothing and says so.
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 
 from idp import audit
 from idp.abuse.sms_pumping import send_otp
@@ -18,7 +19,12 @@ from idp.extensions import db
 from idp.flows.flow import FLOW_WRONG_STEP, Flow, save_flow
 from idp.flows.otp_step import OtpStep
 from idp.flows.registration import flow as states
-from idp.flows.registration.completion import create_account, next_address, sign_in
+from idp.flows.registration.completion import (
+    agency_name,
+    create_account,
+    next_address,
+    sign_in,
+)
 from idp.flows.registration.details import check_details, typed_values
 from idp.flows.steps import FlowSteps
 from idp.login_session import current_login
@@ -31,6 +37,7 @@ _steps = FlowSteps(
     states.load_registration, states.STEP_ENDPOINTS, "provider/registration/notice.html"
 )
 _step_url, _notice, _flow_at = _steps.url, _steps.notice, _steps.at
+REGISTERED = "registered"  # Flask session key: where "Tiếp tục" goes after registering
 
 
 @bp.get("/register")
@@ -98,10 +105,7 @@ def details():
         audit.record("registration.account_exists")
         flow.data["complaint_prefill"] = checked.as_dict()  # for the "khiếu nại" link
         save_flow(flow)
-        page = render_template(
-            "provider/registration/exists.html", flow=flow, problem=ACCOUNT_EXISTS
-        )
-        return page, 409
+        return redirect(url_for("registration.exists", flow=flow.id), 303)
     try:
         registered = check_subscriber(checked.phone, checked.id_number)
     except ServiceUnavailable:
@@ -120,6 +124,21 @@ def details():
     flow.state = states.OTP
     save_flow(flow)
     return redirect(url_for("registration.otp", flow=flow.id))
+
+
+@bp.get("/register/exists")
+def exists() -> ResponseReturnValue:
+    """The number typed at step 4 already has an account: "Quên mật khẩu" or "khiếu nại".
+
+    A page of its own (POST/redirect/GET), so Back returns to the details form without
+    resubmitting it.
+    """
+    flow = _flow_at(states.DETAILS)
+    if not isinstance(flow, Flow):
+        return flow
+    if not flow.data.get("complaint_prefill"):
+        return redirect(url_for("registration.details", flow=flow.id))
+    return render_template("provider/registration/exists.html", flow=flow, problem=ACCOUNT_EXISTS)
 
 
 def _resend_code(flow: Flow) -> None:
@@ -181,14 +200,28 @@ def password():
         return _notice(exc.problem, 409)
     sign_in(citizen)
     services().otp.discard(flow.id)
-    return redirect(next_address(flow))
+    # "Đăng ký thành công" is said here, before going back: every agency's citizen hears
+    # it, and no agency has to understand a signal of ours.
+    done_page = url_for("registration.done")
+    onward = next_address(flow)
+    session[REGISTERED] = {
+        "continue": onward if onward != done_page else None,
+        "agency": agency_name(flow),
+    }
+    return redirect(done_page)
 
 
 @bp.get("/register/done")
 def done():
-    """Where a registration that no client asked for ends: signed in."""
+    """ "Đăng ký thành công": signed in; then on to the agency that asked, if one did."""
     login = current_login()
     citizen = db.session.get(Citizen, login.citizen_id) if login else None
     if citizen is None:
         return redirect(url_for("pages.home"))
-    return render_template("provider/registration/done.html", citizen=citizen)
+    onward = session.get(REGISTERED) or {}
+    return render_template(
+        "provider/registration/done.html",
+        citizen=citizen,
+        continue_url=onward.get("continue"),
+        agency=onward.get("agency"),
+    )
