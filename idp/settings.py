@@ -207,6 +207,8 @@ def _check_outbound_limits(settings: dict) -> None:
         value = settings[name]
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
             raise SettingsError(f"{name} must be a positive number, got {value!r}")
+
+
 def _sms_gateway_problems(settings: dict) -> list[str]:
     """What the chosen SMS backend lacks (any environment)."""
     backend = str(settings["SMS_BACKEND"]).strip().lower()
