@@ -3,6 +3,8 @@
 One ``LoginBrowser`` is one cookie jar. ``login`` walks authorize → "Tài khoản cấp bởi
 Cổng dịch vụ công quốc gia" → user name and password → the OTP read from the SMS sink →
 back to the client with a code; ``redeem`` is the client's side: code → tokens → userinfo.
+Its cookie jar sends ``Secure`` cookies back over http://127.0.0.1 (bench.loopback_cookies),
+as the citizen's browser does over HTTPS to the production TLS terminator.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 import requests
 
 from bench.html_forms import Form, forms_of
+from bench.loopback_cookies import browser_session
+from bench.sms_inbox import SmsInbox
 
 PORTAL_ACCOUNT_BUTTON = "Tài khoản cấp bởi Cổng dịch vụ công quốc gia"
 OTP_PATTERN = re.compile(r"(?<!\d)\d{6}(?!\d)")
@@ -54,11 +58,11 @@ def pkce_pair() -> tuple[str, str]:
 class LoginBrowser:
     """One browser (cookie jar) at the provider ``base_url``."""
 
-    def __init__(self, base_url: str, sms_url: str, client: RelyingParty):
+    def __init__(self, base_url: str, inbox: SmsInbox, client: RelyingParty):
         self.base_url = base_url
-        self.sms_url = sms_url
+        self.inbox = inbox
         self.client = client
-        self.http = requests.Session()
+        self.http = browser_session()
         self.requests_made = 0
 
     # -- plumbing --------------------------------------------------------------------
@@ -110,17 +114,9 @@ class LoginBrowser:
             raise LoginFailed(f"{step}: no code in {location[:200]}")
         return PendingCode(query["code"][0], verifier)
 
-    def _latest_sms(self, phone: str) -> tuple[int, str]:
-        found = requests.get(f"{self.sms_url}/sms/latest", params={"to": phone}, timeout=10)
-        if found.status_code == 404:
-            return 0, ""
-        found.raise_for_status()
-        body = found.json()
-        return body["seq"], body["text"]
-
     def _otp_after(self, phone: str, seq_before: int) -> str:
         for _ in range(100):
-            seq, text = self._latest_sms(phone)
+            seq, text = self.inbox.latest(phone)
             if seq > seq_before:
                 return OTP_PATTERN.findall(text)[0]
             time.sleep(0.05)
@@ -136,7 +132,7 @@ class LoginBrowser:
         self._expect(response, 302, "choose the portal account")
         password_url = response.headers["Location"]
         form = self._form(password_url, "password page", has_field="password")
-        seq_before, _ = self._latest_sms(phone)
+        seq_before, _ = self.inbox.latest(phone)
         data = form.submission(username=username, password=password)
         response = self._submit(password_url, form, data)
         self._expect(response, 302, "password")

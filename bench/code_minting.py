@@ -11,6 +11,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from bench.browser import LoginBrowser, PendingCode, RelyingParty
+from bench.sms_inbox import SmsInbox
 
 
 class ProviderCodeMinter:
@@ -19,14 +20,14 @@ class ProviderCodeMinter:
     def __init__(
         self,
         base_url: str,
-        sms_url: str,
+        inbox: SmsInbox,
         client: RelyingParty,
         account: dict,
         password: str,
         threads: int = 8,
     ):
         self.base_url = base_url
-        self.sms_url = sms_url
+        self.inbox = inbox
         self.client = client
         self.account = account
         self.password = password
@@ -36,10 +37,10 @@ class ProviderCodeMinter:
 
     def _browser(self) -> LoginBrowser:
         """A browser holding the signed-in session (the first call logs in)."""
-        browser = LoginBrowser(self.base_url, self.sms_url, self.client)
+        browser = LoginBrowser(self.base_url, self.inbox, self.client)
         with self._lock:
             if self._signed_in is None:
-                signed_in = LoginBrowser(self.base_url, self.sms_url, self.client)
+                signed_in = LoginBrowser(self.base_url, self.inbox, self.client)
                 signed_in.login(self.account["username"], self.password, self.account["phone"])
                 self._signed_in = signed_in
             browser.http.cookies.update(self._signed_in.http.cookies)

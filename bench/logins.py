@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from bench.browser import LoginBrowser, RelyingParty
 from bench.processes import schedstat
+from bench.sms_inbox import SmsInbox
 
 # DESIGN.md: a phone receives at most 5 OTPs per hour; stay under it.
 LOGINS_PER_ACCOUNT = 4
@@ -69,10 +70,10 @@ class _Outcome:
 
 
 def _log_in_once(
-    base_url: str, sms_url: str, client: RelyingParty, account: dict, password: str
+    base_url: str, inbox: SmsInbox, client: RelyingParty, account: dict, password: str
 ) -> _Outcome:
     started = time.monotonic()
-    browser = LoginBrowser(base_url, sms_url, client)
+    browser = LoginBrowser(base_url, inbox, client)
     try:
         code = browser.login(account["username"], password, account["phone"])
         tokens = browser.redeem(code)
@@ -86,7 +87,7 @@ def _log_in_once(
 
 def run_logins(
     base_url: str,
-    sms_url: str,
+    inbox: SmsInbox,
     client: RelyingParty,
     pool: AccountPool,
     password: str,
@@ -107,7 +108,7 @@ def run_logins(
             taken = pool.take()
             if taken is None:
                 return
-            outcome = _log_in_once(base_url, sms_url, client, taken[0], password)
+            outcome = _log_in_once(base_url, inbox, client, taken[0], password)
             pool.give_back(taken)
             with lock:
                 outcomes.append(outcome)

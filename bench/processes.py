@@ -41,14 +41,19 @@ class ChildProcess:
     def pid(self) -> int:
         return self.popen.pid
 
-    def wait_until_serving(self, url: str, timeout: float = 60, method: str = "GET") -> None:
-        """Poll ``url`` until it answers 200; raise with the log's tail if it never does."""
+    def wait_until_serving(
+        self, url: str, timeout: float = 60, method: str = "GET", verify: str | bool = True
+    ) -> None:
+        """Poll ``url`` until it answers 200; raise with the log's tail if it never does.
+
+        ``verify`` is what ``requests`` trusts for an https:// ``url`` (a CA bundle's path).
+        """
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.popen.poll() is not None:
                 break
             try:
-                if requests.request(method, url, timeout=2).status_code == 200:
+                if requests.request(method, url, timeout=2, verify=verify).status_code == 200:
                     return
             except requests.RequestException:
                 pass

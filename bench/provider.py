@@ -16,9 +16,12 @@ import redis
 from bench.front import NginxFront
 from bench.postgres import BenchDatabase
 from bench.processes import SERVER_CPU, ChildProcess, children_of, free_port, pinned
+from bench.sms_inbox import SmsInbox
 
 ROOT = Path(__file__).resolve().parent.parent
-REDIS_URL = "redis://127.0.0.1:6379/0"
+# The run's keys live under a prefix of their own; BENCH_REDIS_URL picks another Redis
+# database (or server) for a machine whose db 0 is in use.
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 # Every request of the benchmark comes from 127.0.0.1, so the per-IP limits (which stay
 # on, with their Redis round trips) are raised out of the way: the rate limits, and the
 # SMS-pumping caps per IP, per network and for the whole provider. The caps per phone and
@@ -49,7 +52,7 @@ class ProviderUnderTest:
     def __init__(
         self,
         workdir: Path,
-        sms_url: str,
+        sms: SmsInbox,
         sms_token: str,
         database: BenchDatabase,
         workers: int = 1,
@@ -64,10 +67,10 @@ class ProviderUnderTest:
         self.front = NginxFront(workdir, self.port) if front == "nginx" else None
         self.base_url = self.front.base_url if self.front else self.direct_url
         self.redis_prefix = f"bench:{secrets.token_hex(4)}:"
-        self.env = self._environment(sms_url, sms_token, database)
+        self.env = self._environment(sms, sms_token, database)
         self.process: ChildProcess | None = None
 
-    def _environment(self, sms_url: str, sms_token: str, database: BenchDatabase) -> dict:
+    def _environment(self, sms: SmsInbox, sms_token: str, database: BenchDatabase) -> dict:
         from idp.settings import DEFAULTS
 
         env = dict(os.environ)
@@ -80,14 +83,18 @@ class ProviderUnderTest:
             REDIS_PREFIX=self.redis_prefix,
             IDP_KEYS_DIR=str(self.workdir / "keys"),
             SMS_BACKEND="http",
-            SMS_HTTP_URL=f"{sms_url}/sms",
+            SMS_HTTP_URL=f"{sms.url}/sms",
             SMS_HTTP_TOKEN=sms_token,
             SUBSCRIBER_CHECK="http",
-            SUBSCRIBER_HTTP_URL=f"{sms_url}/subscriber",
+            SUBSCRIBER_HTTP_URL=f"{sms.url}/subscriber",
             SUBSCRIBER_HTTP_TOKEN=sms_token,
-            # TLS ends at the load balancer in production; the bench speaks plain HTTP on
-            # loopback, where a browser would not send Secure cookies back.
-            SESSION_COOKIE_SECURE="false",
+            # The sink's certificate comes from the run's throw-away CA (bench.local_ca);
+            # the gateway clients use requests, which trusts this bundle instead of certifi.
+            REQUESTS_CA_BUNDLE=str(sms.ca_path),
+            # Secure cookies as in production; the bench's browsers send them back over
+            # http://127.0.0.1 as browsers do to the TLS terminator (bench.loopback_cookies).
+            SESSION_COOKIE_SECURE="true",
+            METRICS_ALLOWED_IPS="127.0.0.1",
             # Codes are minted before the load starts; they must outlive the minting.
             AUTH_CODE_SECONDS="600",
             GUNICORN_WORKERS=str(self.workers),

@@ -21,6 +21,7 @@ from bench.browser import RelyingParty
 from bench.ceiling import measure_ceiling
 from bench.code_minting import ProviderCodeMinter
 from bench.load import LoadShape, run_wrk
+from bench.local_ca import issue_loopback_tls
 from bench.logins import LOGINS_PER_ACCOUNT, AccountPool, LoginResult, run_logins
 from bench.measurement import (
     Measurement,
@@ -43,6 +44,7 @@ from bench.profiles import Recording
 from bench.provider import REDIS_URL, ROOT, ProviderUnderTest
 from bench.report import PathRow, RunReport, write
 from bench.scenarios import SCENARIOS, Scenario, Target
+from bench.sms_inbox import SmsInbox
 
 # Where the client would receive codes; nothing listens there and nothing is sent to it.
 REDIRECT_URI = "http://127.0.0.1:9/callback"
@@ -81,11 +83,14 @@ class Bench:
         self.profile_dir = profile_dir
         self.database = BenchDatabase()
         self.sms_token = secrets.token_urlsafe(24)
-        self.sms_url = f"http://127.0.0.1:{free_port()}"
+        # The provider refuses an http:// SMS gateway in production: the sink speaks HTTPS
+        # with a certificate from this run's own CA.
+        self.sink_tls = issue_loopback_tls(workdir / "sink-tls")
+        self.sms = SmsInbox(f"https://127.0.0.1:{free_port()}", self.sink_tls.ca_path)
         self.sink: ChildProcess | None = None
         self.provider = ProviderUnderTest(
             workdir,
-            self.sms_url,
+            self.sms,
             self.sms_token,
             self.database,
             options.provider_workers,
@@ -111,11 +116,12 @@ class Bench:
         """Database, SMS sink, the provider (seeded) and the anchor."""
         o = self.options
         self.database.create()
-        port = self.sms_url.rsplit(":", 1)[1]
+        port = self.sms.url.rsplit(":", 1)[1]
         env = {**os.environ, "BENCH_SMS_TOKEN": self.sms_token}
         argv = [sys.executable, "-m", "bench.sms_sink", port]
+        argv += [str(self.sink_tls.cert_path), str(self.sink_tls.key_path)]
         self.sink = ChildProcess("sms sink", argv, env, self.workdir / "sms-sink.log")
-        self.sink.wait_until_serving(self.sms_url + "/health")
+        self.sink.wait_until_serving(self.sms.url + "/health", verify=str(self.sms.ca_path))
         # Enough citizens for the logins the argon2id floor allows, each under the OTP limit.
         logins = max(floor_per_second, 10) * (o.login_warmup + o.login_seconds + o.profile_seconds)
         accounts = math.ceil(logins * 1.2 / LOGINS_PER_ACCOUNT) + 2 * o.login_workers
@@ -144,7 +150,7 @@ class Bench:
     def targets(self) -> tuple[Target, Target]:
         minter = ProviderCodeMinter(
             self.provider.base_url,
-            self.sms_url,
+            self.sms,
             self.client(),
             self.seeded.citizens[0],
             self.seeded.password,
@@ -175,7 +181,7 @@ class Bench:
     def logins(self, seconds: float, warmup: float) -> LoginResult:
         return run_logins(
             self.provider.base_url,
-            self.sms_url,
+            self.sms,
             self.client(),
             self.pool,
             self.seeded.password,

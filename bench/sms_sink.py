@@ -1,4 +1,4 @@
-"""A local SMS gateway and carrier API for the benchmark, on 127.0.0.1 only.
+"""A local SMS gateway and carrier API for the benchmark, on 127.0.0.1 only, over HTTPS.
 
 The provider runs with ``SMS_BACKEND=http`` and ``SUBSCRIBER_CHECK=http`` pointed here:
 
@@ -8,14 +8,16 @@ The provider runs with ``SMS_BACKEND=http`` and ``SUBSCRIBER_CHECK=http`` pointe
   message to that phone, so it can read the OTP as the citizen would;
 - ``GET /health`` answers 200 once the sink is listening.
 
-Run as its own process (``BENCH_SMS_TOKEN=... python -m bench.sms_sink PORT``) so that its
-answers do not wait on the load generator's threads.
+Run as its own process (``BENCH_SMS_TOKEN=... python -m bench.sms_sink PORT CERT KEY``, the
+certificate from bench.local_ca) so that its answers do not wait on the load generator's
+threads. It speaks HTTPS because the provider refuses an ``http://`` gateway in production.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import ssl
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -48,6 +50,13 @@ def make_handler(log: MessageLog, token: str) -> type[BaseHTTPRequestHandler]:
 
     class SinkHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        timeout = 30
+
+        def setup(self) -> None:
+            super().setup()
+            # The listening socket defers the TLS handshake (see serve) to this thread.
+            if isinstance(self.connection, ssl.SSLSocket):
+                self.connection.do_handshake()
 
         def log_message(self, format: str, *args) -> None:
             return
@@ -94,13 +103,32 @@ def make_handler(log: MessageLog, token: str) -> type[BaseHTTPRequestHandler]:
     return SinkHandler
 
 
-def serve(port: int, token: str) -> None:
-    """Serve the sink on 127.0.0.1:``port`` until the process is stopped."""
+def tls_context(cert_path: str, key_path: str) -> ssl.SSLContext:
+    """A TLS 1.2+ server context with the sink's certificate and key."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(cert_path, key_path)
+    return context
+
+
+def https_server(port: int, token: str, context: ssl.SSLContext) -> ThreadingHTTPServer:
+    """The sink bound to 127.0.0.1:``port`` (0: any free port), speaking HTTPS."""
     server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(MessageLog(), token))
     server.daemon_threads = True
-    print(f"sms sink listening on 127.0.0.1:{port}", flush=True)
+    # Handshakes happen in each connection's thread, so one slow client cannot hold up
+    # the accepting loop.
+    server.socket = context.wrap_socket(
+        server.socket, server_side=True, do_handshake_on_connect=False
+    )
+    return server
+
+
+def serve(port: int, token: str, cert_path: str, key_path: str) -> None:
+    """Serve the sink over HTTPS on 127.0.0.1:``port`` until the process is stopped."""
+    server = https_server(port, token, tls_context(cert_path, key_path))
+    print(f"sms sink listening on https://127.0.0.1:{port}", flush=True)
     server.serve_forever()
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]), os.environ["BENCH_SMS_TOKEN"])
+    serve(int(sys.argv[1]), os.environ["BENCH_SMS_TOKEN"], sys.argv[2], sys.argv[3])
