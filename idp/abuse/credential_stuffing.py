@@ -1,18 +1,23 @@
-"""Credential-stuffing throttles on the password step, beside the user-wide lock.
+"""Credential-stuffing throttles on a password step, beside the user-wide lock.
 
-Two counters of failed password attempts in the shared store, over a window of
-``LOGIN_THROTTLE_WINDOW_SECONDS``: per client IP (``LOGIN_FAILURES_PER_IP``) and per
-normalised user name *from that IP* (``LOGIN_FAILURES_PER_USERNAME_PER_IP``), the latter
-counted for user names that have no account too. Both are keyed by the client address, so
-an attacker who knows someone's identity number throttles only his own addresses; the
-owner elsewhere is not refused (the user-wide count is ``idp.accounts.lockout``, which
-never refuses the right password + SMS OTP). The refusal is one message and one status
-whether or not the account exists, and it is given before the password is looked at.
+One ``FailureThrottle`` per kind of sign-in: citizens' (``CITIZEN_LOGIN``, the
+``LOGIN_*`` settings) and the operators' console's (``idp.console.sign_in_rules``,
+``CONSOLE_*``). The rule is the same for both.
+
+Two counters of failed attempts in the shared store, over a window of
+``<window setting>`` seconds: per client IP and per normalised user name *from that IP*,
+the latter counted for user names that have no account too. Both are keyed by the client
+address, so an attacker who knows someone's user name throttles only his own addresses;
+the owner elsewhere is not refused (the user-wide count is ``idp.accounts.lockout``,
+which never refuses the right password + second factor). The refusal is one message and
+one status whether or not the account exists, and it is given before the password is
+looked at.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from flask import current_app, has_request_context, request
 
@@ -32,36 +37,59 @@ def _ip() -> str:
     return (request.remote_addr if has_request_context() else None) or "unknown"
 
 
-def _keys(username: str) -> dict[str, str]:
-    ip = _ip()
-    return {
-        "ip": f"login-fail:ip:{ip}",
-        "username_ip": f"login-fail:user:{name_key(username)}:{ip}",
-    }
+@dataclass(frozen=True)
+class FailureThrottle:
+    """The throttle of one kind of sign-in: store keys, settings, refusal and audit event."""
+
+    key_prefix: str
+    per_ip_setting: str
+    per_name_per_ip_setting: str
+    window_setting: str
+    problem: Problem
+    audit_event: str
+
+    def _keys(self, username: str) -> dict[str, str]:
+        ip = _ip()
+        return {
+            "ip": f"{self.key_prefix}:ip:{ip}",
+            "username_ip": f"{self.key_prefix}:user:{name_key(username)}:{ip}",
+        }
+
+    def _caps(self) -> dict[str, int]:
+        config = current_app.config
+        return {
+            "ip": int(config[self.per_ip_setting]),
+            "username_ip": int(config[self.per_name_per_ip_setting]),
+        }
+
+    def check_allowed(self, username: str) -> None:
+        """Raise ``TooManyRequests`` if this IP, or this user name from this IP, failed too
+        often."""
+        store = services().store
+        caps = self._caps()
+        for name, key in self._keys(username).items():
+            if store.get_counter(key) >= caps[name]:
+                minutes = max(1, math.ceil(store.ttl(key) / 60))
+                audit.record(self.audit_event, reason=name, ip=_ip())
+                raise TooManyRequests(self.problem.format(minutes=minutes))
+
+    def record_failure(self, username: str) -> None:
+        """Count a failed attempt against this IP and this user name from this IP."""
+        store = services().store
+        window = int(current_app.config[self.window_setting])
+        for key in self._keys(username).values():
+            store.incr(key, window)
 
 
-def _caps() -> dict[str, int]:
-    c = current_app.config
-    return {
-        "ip": int(c["LOGIN_FAILURES_PER_IP"]),
-        "username_ip": int(c["LOGIN_FAILURES_PER_USERNAME_PER_IP"]),
-    }
+CITIZEN_LOGIN = FailureThrottle(
+    "login-fail",
+    "LOGIN_FAILURES_PER_IP",
+    "LOGIN_FAILURES_PER_USERNAME_PER_IP",
+    "LOGIN_THROTTLE_WINDOW_SECONDS",
+    LOGIN_THROTTLED,
+    "login.throttled",
+)
 
-
-def check_allowed(username: str) -> None:
-    """Raise ``TooManyRequests`` if this IP, or this user name from this IP, failed too often."""
-    store = services().store
-    caps = _caps()
-    for name, key in _keys(username).items():
-        if store.get_counter(key) >= caps[name]:
-            minutes = max(1, math.ceil(store.ttl(key) / 60))
-            audit.record("login.throttled", reason=name, ip=_ip())
-            raise TooManyRequests(LOGIN_THROTTLED.format(minutes=minutes))
-
-
-def record_failure(username: str) -> None:
-    """Count a failed attempt against this IP and this user name from this IP."""
-    store = services().store
-    window = int(current_app.config["LOGIN_THROTTLE_WINDOW_SECONDS"])
-    for key in _keys(username).values():
-        store.incr(key, window)
+# The citizens' throttle, as the login's password step uses it.
+check_allowed = CITIZEN_LOGIN.check_allowed
+record_failure = CITIZEN_LOGIN.record_failure

@@ -32,8 +32,8 @@ class Operator(db.Model):
     totp_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     # The last accepted TOTP time-step: a code is never accepted twice (RFC 6238 §5.2).
     last_totp_step: Mapped[int] = mapped_column(Integer, default=0)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Failed sign-ins and the lock are counted in the store by name, not here
+    # (idp.console.sign_in_rules), alike for names without an operator.
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -3,9 +3,11 @@
 The browser holds a random id in the ``idp_console`` cookie (path ``/console``,
 HttpOnly, SameSite=Strict; in production Secure, named ``__Host-idp_console`` and so on
 path ``/``); the record lives in the store. Between
-password and code the record is ``second_factor`` for a few minutes; once signed in it is
-``signed_in`` with a fresh id (no fixation), expires after ``CONSOLE_IDLE_SECONDS``
-without a request and after ``CONSOLE_SESSION_MAX_SECONDS`` in any case.
+password and code the record is ``second_factor`` for a few minutes (under the user-wide
+lock also for a wrong password: then it names no operator and no code is accepted,
+``idp.console.sign_in_rules``); once signed in it is ``signed_in`` with a fresh id (no
+fixation), expires after ``CONSOLE_IDLE_SECONDS`` without a request and after
+``CONSOLE_SESSION_MAX_SECONDS`` in any case.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from flask import current_app, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from idp import flow_cookie
-from idp.console.models import OPERATOR, Operator
+from idp.console.models import OPERATOR
 from idp.errors import Problem
 from idp.services import store
 
@@ -38,11 +40,14 @@ ROLE_FORBIDDEN = Problem(
 
 @dataclass
 class ConsoleSession:
-    operator_id: int
+    """``operator_id`` None: the look-alike code step under the lock (``name`` as typed)."""
+
+    operator_id: int | None
     name: str
     role: str
     stage: str
     created_at: int
+    under_lock: bool = False
     key: str = ""
 
     @property
@@ -78,9 +83,14 @@ def _replace(session: ConsoleSession | None, new: ConsoleSession, ttl: int) -> N
     flow_cookie.renew_keeping_login()  # a fresh CSRF token at each stage of sign-in
 
 
-def begin_second_factor(operator: Operator) -> ConsoleSession:
-    """The password was right: remember who is between the two factors."""
-    pending = ConsoleSession(operator.id, operator.name, operator.role, SECOND_FACTOR, 0)
+def begin_second_factor(
+    operator_id: int | None, name: str, role: str, under_lock: bool = False
+) -> ConsoleSession:
+    """Remember who is between the two factors: the operator whose password was right,
+    or (under the lock only) no operator, the look-alike step for the name ``name``."""
+    if operator_id is None and not under_lock:
+        raise ValueError("only the lock's look-alike step has no operator")
+    pending = ConsoleSession(operator_id, name, role, SECOND_FACTOR, 0, under_lock)
     _replace(_read(), pending, SECOND_FACTOR_SECONDS)
     return pending
 
@@ -93,6 +103,8 @@ def pending_operator() -> ConsoleSession | None:
 
 def complete_sign_in(pending: ConsoleSession) -> ConsoleSession:
     """Both factors passed: a signed-in session under a new id."""
+    if pending.operator_id is None:
+        raise ValueError("the look-alike step never signs in")
     signed_in = ConsoleSession(
         pending.operator_id, pending.name, pending.role, SIGNED_IN, int(time.time())
     )

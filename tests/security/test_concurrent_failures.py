@@ -2,9 +2,8 @@
 
 Real threads post wrong passwords at the same moment, each from its own browser and
 address; afterwards the count equals the number of posts. The citizen's count is the
-store's atomic increment (in-process store, or Redis when ``REDIS_URL`` is set); the
-operator's is one ``UPDATE ... SET failed_logins = failed_logins + 1 RETURNING`` (SQLite,
-or PostgreSQL when ``DATABASE_URL`` is set).
+store's atomic increment (in-process store, or Redis when ``REDIS_URL`` is set), and so
+is the operator's (the same rule, ``idp.accounts.lockout.UserWideLock``, console keys).
 """
 
 from __future__ import annotations
@@ -62,8 +61,7 @@ def test_concurrent_wrong_passwords_are_all_counted(app_factory, outbox, citizen
 
 
 def test_concurrent_wrong_operator_passwords_are_all_counted(app_factory):
-    from idp.console.models import Operator
-    from idp.extensions import db
+    from idp.console.sign_in_rules import LOCK
 
     app = app_factory(CONSOLE_LOCKOUT_THRESHOLD=100)
     operator = make_operator(app)
@@ -80,5 +78,4 @@ def test_concurrent_wrong_operator_passwords_are_all_counted(app_factory):
         posts.append(post)
     assert _at_once(posts) == [400] * THREADS
     with app.app_context():
-        row = db.session.scalar(db.select(Operator).filter_by(name=operator["name"]))
-        assert row.failed_logins == THREADS
+        assert LOCK.failures(operator["name"]) == THREADS

@@ -109,6 +109,8 @@ def test_postgresql_empty_database_migrates_to_the_models(empty_postgres_databas
 
 BEFORE_SEALING = "3c5e7a9b1d20"  # the revision before operators' TOTP secrets are sealed
 BEFORE_LOCKOUT_MOVE = "899b84067774"  # the citizen still had its lockout columns
+BEFORE_OPERATOR_LOCKOUT_MOVE = "b7d41e0c9a52"  # the operator still had its lockout columns
+OPERATOR_LOCKOUT_COLUMNS = {"failed_logins", "locked_until"}
 PLAIN_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
@@ -136,6 +138,15 @@ def stored_secret(app) -> str:
         return secret
 
 
+def operator_columns(app) -> set[str]:
+    from idp.extensions import db
+
+    with app.app_context():
+        columns = {c["name"] for c in inspect(db.engine).get_columns("operator")}
+        db.engine.dispose()
+    return columns
+
+
 def assert_operator_secrets_are_sealed_and_unsealed(database_url: str, keys_dir: Path) -> None:
     import pyotp
 
@@ -160,6 +171,12 @@ def assert_operator_secrets_are_sealed_and_unsealed(database_url: str, keys_dir:
     migrate_to(app, "head")
     sealed = stored_secret(app)
     assert PLAIN_SECRET not in sealed and sealed.startswith("gAAAAA")
+    assert not OPERATOR_LOCKOUT_COLUMNS & operator_columns(app)  # counted in the store now
+    migrate_to(app, BEFORE_OPERATOR_LOCKOUT_MOVE, down=True)
+    assert OPERATOR_LOCKOUT_COLUMNS <= operator_columns(app)
+    assert stored_secret(app) == sealed  # the row survives both ways
+    migrate_to(app, "head")
+    assert not OPERATOR_LOCKOUT_COLUMNS & operator_columns(app)
     with app.test_request_context():
         assert unseal(sealed, OPERATOR_TOTP) == PLAIN_SECRET
         operator = db.session.scalar(db.select(Operator))

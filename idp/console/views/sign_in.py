@@ -1,13 +1,14 @@
 """Console sign-in: name + password, then an authenticator-app code (or, the first time,
-enrolment by QR code confirmed with a first code); sign-out."""
+enrolment by QR code confirmed with a first code); sign-out. The rules (throttles, the
+user-wide lock and its look-alike code step) are ``idp.console.sign_in_rules``."""
 
 from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
 
 from idp import audit
-from idp.console import operators, totp
-from idp.console.login_attempts import TOO_MANY_ATTEMPTS, count_attempt
+from idp.abuse import TooManyRequests
+from idp.console import sign_in_rules, totp
 from idp.console.models import Operator
 from idp.console.session import (
     ConsoleSession,
@@ -29,6 +30,10 @@ def _next_path() -> str:
     return url_for("console.home")
 
 
+def _status(exc: DomainError) -> int:
+    return 429 if isinstance(exc, TooManyRequests) else 400
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """First factor: the operator's name and password."""
@@ -36,33 +41,40 @@ def login():
     if request.method == "GET":
         return render_template("console/login.html", next=_next_path(), name=name)
     try:
-        count_attempt()
-        operator = operators.check_password(name, request.form.get("password", ""))
+        check = sign_in_rules.check_password(name, request.form.get("password", ""))
     except DomainError as exc:
-        status = 429 if exc.problem == TOO_MANY_ATTEMPTS else 400
         return render_template(
             "console/login.html", next=_next_path(), name=name, problem=exc.problem
-        ), status
-    begin_second_factor(operator)
-    step = "console.code" if operator.totp_confirmed else "console.enrol"
-    return redirect(url_for(step, next=_next_path()))
+        ), _status(exc)
+    begin_second_factor(check.operator_id, check.name, check.role, check.under_lock)
+    # Under the lock every password gets the code page (never the enrolment page, which
+    # would tell a right password and show the secret).
+    to_code = check.under_lock or check.enrolled
+    return redirect(url_for("console.code" if to_code else "console.enrol", next=_next_path()))
 
 
-def _pending() -> tuple[ConsoleSession, Operator] | None:
+def _pending() -> tuple[ConsoleSession, Operator | None] | None:
+    """The pending sign-in and its operator (None on the lock's look-alike step)."""
     pending = pending_operator()
-    operator = db.session.get(Operator, pending.operator_id) if pending else None
+    if pending is None:
+        return None
+    if pending.operator_id is None:
+        return pending, None
+    operator = db.session.get(Operator, pending.operator_id)
     return (pending, operator) if operator is not None else None
 
 
-def _second_factor(template: str, pending: ConsoleSession, operator: Operator, **page):
+def _second_factor(template: str, pending: ConsoleSession, operator: Operator | None, **page):
     try:
-        count_attempt()
-        operators.check_code(operator, request.form.get("otp", ""))
+        sign_in_rules.check_code(pending.name, operator, request.form.get("otp", ""))
     except DomainError as exc:
-        status = 429 if exc.problem == TOO_MANY_ATTEMPTS else 400
-        return render_template(template, next=_next_path(), problem=exc.problem, **page), status
+        return render_template(template, next=_next_path(), problem=exc.problem, **page), _status(
+            exc
+        )
     session = complete_sign_in(pending)
-    audit.record("console.login", actor=session.actor, role=session.role)
+    audit.record(
+        "console.login", actor=session.actor, role=session.role, under_lock=pending.under_lock
+    )
     return redirect(_next_path())
 
 
@@ -73,7 +85,7 @@ def code():
     if found is None:
         return redirect(url_for("console.login"))
     pending, operator = found
-    if not operator.totp_confirmed:
+    if not pending.under_lock and not operator.totp_confirmed:
         return redirect(url_for("console.enrol", next=_next_path()))
     if request.method == "GET":
         return render_template("console/code.html", next=_next_path())
@@ -87,7 +99,7 @@ def enrol():
     if found is None:
         return redirect(url_for("console.login"))
     pending, operator = found
-    if operator.totp_confirmed:
+    if pending.under_lock or operator.totp_confirmed:
         return redirect(url_for("console.code", next=_next_path()))
     try:
         uri = totp.provisioning_uri(operator)

@@ -1,0 +1,180 @@
+"""The console's sign-in has the citizens' lockout design: knowing an operator's name is
+not enough to keep that operator out.
+
+Failures are throttled per (operator name, address) and per address, before the
+password is checked; the user-wide lock counts every address, is capped at 15 minutes,
+and under it every password gets the code page: only the right password + a valid code
+from the authenticator app signs in.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tests.http.test_console import Console, audit_rows, make_operator
+
+CODE_PAGE = "/console/login/code"
+THROTTLED = "Có quá nhiều lần đăng nhập không thành công"
+GENERIC = "Tên đăng nhập hoặc mật khẩu không đúng."
+WRONG_CODE = "Mã xác thực không đúng hoặc đã hết hạn."
+
+
+def _from(app, ip: str) -> Console:
+    console = Console(app)
+    console.http.environ_base["REMOTE_ADDR"] = ip
+    return console
+
+
+def _wrong_code(operator: dict) -> str:
+    now = operator["totp"].now()
+    return "000000" if now != "000000" else "111111"
+
+
+def _lock(app, name: str, failures: int) -> None:
+    """Wrong passwords for ``name``, each from its own address (no throttle in the way)."""
+    for i in range(failures):
+        resp = _from(app, f"198.51.100.{i + 1}").submit_password(name, "wrong-password-1")
+        assert resp.status_code == 400
+
+
+def _shape(page: str) -> str:
+    """The page without what differs on every load (the CSRF token)."""
+    return re.sub(r'name="csrf_token" value="[^"]*"', "", page)
+
+
+def test_an_attacker_on_one_address_cannot_keep_the_operator_out_on_another(app_factory):
+    from idp.console.sign_in_rules import LOCK
+
+    app = app_factory(CONSOLE_FAILURES_PER_NAME_PER_IP=3, CONSOLE_LOCKOUT_THRESHOLD=5)
+    operator = make_operator(app)
+    attacker = _from(app, "203.0.113.50")
+    answers = [attacker.submit_password(operator["name"], "wrong-password-1") for _ in range(10)]
+    assert [resp.status_code for resp in answers] == [400] * 3 + [429] * 7
+    assert THROTTLED in answers[-1].get_data(as_text=True)
+    # Even the right password is refused from that address while it is throttled (no oracle).
+    assert attacker.submit_password(operator["name"], operator["password"]).status_code == 429
+    with app.app_context():
+        assert LOCK.failures(operator["name"]) == 3 and not LOCK.is_locked(operator["name"])
+    owner = _from(app, "192.0.2.77")
+    resp = owner.submit_password(operator["name"], operator["password"])
+    assert resp.status_code == 302 and CODE_PAGE in resp.location
+    signed_in = owner.submit_code(resp.location, operator["totp"].now())
+    assert signed_in.status_code == 302 and signed_in.location == "/console/"
+
+
+def test_the_throttle_answers_alike_for_known_and_unknown_names(app_factory):
+    app = app_factory(CONSOLE_FAILURES_PER_NAME_PER_IP=2, CONSOLE_LOCKOUT_THRESHOLD=100)
+    operator = make_operator(app)
+    answers = {}
+    for name in (operator["name"], "khong.co.ai"):
+        console = _from(app, "203.0.113.60")
+        for _ in range(2):
+            resp = console.submit_password(name, "wrong-password-1")
+            assert resp.status_code == 400 and GENERIC in resp.get_data(as_text=True)
+        resp = console.submit_password(name, "wrong-password-1")
+        answers[name] = (resp.status_code, resp.get_data(as_text=True).count(THROTTLED))
+    assert answers[operator["name"]] == answers["khong.co.ai"] == (429, 1)
+    assert [row.details["reason"] for row in audit_rows(app, event="console.throttled")] == [
+        "username_ip",
+        "username_ip",
+    ]
+
+
+def test_under_the_lock_the_right_password_and_a_totp_code_sign_in(app_factory):
+    from idp.console.sign_in_rules import LOCK
+
+    app = app_factory(CONSOLE_LOCKOUT_THRESHOLD=3)
+    operator = make_operator(app)
+    _lock(app, operator["name"], 3)
+    with app.app_context():
+        assert LOCK.is_locked(operator["name"])
+    assert audit_rows(app, event="console.lockout", actor=f"operator:{operator['name']}")
+    owner = _from(app, "192.0.2.77")
+    resp = owner.submit_password(operator["name"], operator["password"])
+    assert resp.status_code == 302 and CODE_PAGE in resp.location
+    assert owner.http.get("/console/").status_code == 302  # the password alone is not enough
+    signed_in = owner.submit_code(resp.location, operator["totp"].now())
+    assert signed_in.status_code == 302 and signed_in.location == "/console/"
+    assert operator["name"] in owner.page("/console/")
+    with app.app_context():
+        assert not LOCK.is_locked(operator["name"]) and LOCK.failures(operator["name"]) == 0
+    logins = audit_rows(app, event="console.login", actor=f"operator:{operator['name']}")
+    assert [row.details["under_lock"] for row in logins] == [True]
+
+
+def test_under_the_lock_right_and_wrong_passwords_are_answered_alike(app_factory):
+    app = app_factory(CONSOLE_LOCKOUT_THRESHOLD=3)
+    operator = make_operator(app)
+    _lock(app, operator["name"], 3)
+    _lock(app, "khong.co.ai", 3)
+    attempts = {
+        "right": (operator["name"], operator["password"]),
+        "wrong": (operator["name"], "wrong-password-1"),
+        "unknown": ("khong.co.ai", "wrong-password-1"),
+    }
+    answers, pages = {}, {}
+    for i, (kind, (name, password)) in enumerate(attempts.items()):
+        console = _from(app, f"192.0.2.{i + 10}")
+        resp = console.submit_password(name, password)
+        answers[kind] = (resp.status_code, resp.location)
+        pages[kind] = _shape(console.page(resp.location))
+        if kind != "right":  # the look-alike step accepts no code, not even the right one
+            refused = console.submit_code(resp.location, operator["totp"].now())
+            assert refused.status_code == 400 and WRONG_CODE in refused.get_data(as_text=True)
+            assert console.http.get("/console/").status_code == 302
+    assert answers["right"] == answers["wrong"] == answers["unknown"]
+    assert answers["right"][0] == 302 and CODE_PAGE in answers["right"][1]
+    assert pages["right"] == pages["wrong"] == pages["unknown"]
+
+
+def test_wrong_codes_under_the_lock_count_too(app_factory):
+    from idp.console.sign_in_rules import LOCK
+
+    app = app_factory(CONSOLE_LOCKOUT_THRESHOLD=3)
+    operator = make_operator(app)
+    _lock(app, operator["name"], 3)
+    with app.app_context():
+        assert LOCK.failures(operator["name"]) == 3
+    owner = _from(app, "192.0.2.77")
+    resp = owner.submit_password(operator["name"], operator["password"])  # 4th attempt
+    assert resp.status_code == 302
+    for _ in range(2):  # the 5th and 6th: the 6th starts a second, doubled lock
+        wrong = owner.submit_code(resp.location, _wrong_code(operator))
+        assert wrong.status_code == 400 and WRONG_CODE in wrong.get_data(as_text=True)
+    with app.app_context():
+        from idp.services import store
+
+        assert LOCK.failures(operator["name"]) == 6
+        assert 60 < store().ttl(LOCK.lock_key(operator["name"])) <= 120
+    assert len(audit_rows(app, event="console.lockout")) == 2
+    signed_in = owner.submit_code(resp.location, operator["totp"].now())
+    assert signed_in.status_code == 302 and signed_in.location == "/console/"
+
+
+def test_an_unenrolled_operator_under_the_lock_gets_the_code_page_not_the_secret(app_factory):
+    app = app_factory(CONSOLE_LOCKOUT_THRESHOLD=3)
+    newcomer = make_operator(app, "moi.vao", enrolled=False)
+    _lock(app, newcomer["name"], 3)
+    console = _from(app, "192.0.2.77")
+    resp = console.submit_password(newcomer["name"], newcomer["password"])
+    assert resp.status_code == 302 and CODE_PAGE in resp.location
+    assert newcomer["totp"].secret not in console.page(resp.location)
+    assert CODE_PAGE in console.http.get("/console/login/enrol").location
+    assert newcomer["totp"].secret not in console.http.get("/console/login/enrol").get_data(
+        as_text=True
+    )
+
+
+def test_the_console_lock_doubles_and_is_capped_at_fifteen_minutes(app):
+    from idp.console.sign_in_rules import LOCK
+    from idp.services import store
+
+    with app.test_request_context():
+        lengths = []
+        for _ in range(7):
+            for _ in range(4):
+                assert LOCK.register_failure("van.hanh") is None
+            lengths.append(LOCK.register_failure("van.hanh"))
+            assert LOCK.is_locked("van.hanh")
+        assert lengths == [60, 120, 240, 480, 900, 900, 900]
+        assert 0 < store().ttl(LOCK.lock_key("van.hanh")) <= 900

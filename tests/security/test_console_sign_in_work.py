@@ -1,0 +1,58 @@
+"""A console password POST costs the same work whatever it reveals.
+
+Timing differences come from different work, so the work is counted, not timed: the
+argon2 verifications, every store call by kind, every SQL statement by verb and table
+and every commit of one password POST. A known and an unknown operator name must do the
+same work for a wrong password: outside the lock, at the failure that starts it, and
+under it; under the lock the right password must do the same work as a wrong one too,
+up to the second factor.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from tests.http.test_console import Console, make_operator
+from tests.security.test_login_work import work  # noqa: F401 - the counting app fixture
+
+UNKNOWN = "khong.co.ai"
+
+
+def _password_post(app, name: str, password: str, ip: str, counted, on):
+    """The work of one password POST (the page fetched beforehand is not counted)."""
+    console = Console(app)
+    console.http.environ_base["REMOTE_ADDR"] = ip
+    from tests.conftest import csrf_of
+
+    token = csrf_of(console.page("/console/login"))
+    counted.clear()
+    on["now"] = True
+    resp = console.http.post(
+        "/console/login", data={"csrf_token": token, "name": name, "password": password}
+    )
+    on["now"] = False
+    return resp.status_code, Counter(counted)
+
+
+def test_known_and_unknown_operator_names_do_the_same_work(work):  # noqa: F811
+    app, counted, on = work
+    app.config["CONSOLE_LOCKOUT_THRESHOLD"] = 3
+    operator = make_operator(app)
+    steps = {}
+    for name in (operator["name"], UNKNOWN):
+        steps[name] = [
+            _password_post(app, name, "wrong-password-1", f"192.0.2.{i}", counted, on)
+            for i in range(4)  # two failures, the one that starts the lock, one under it
+        ]
+    known, unknown = steps[operator["name"]], steps[UNKNOWN]
+    assert [status for status, _ in known] == [400, 400, 400, 302]
+    for (_, known_work), (_, unknown_work) in zip(known, unknown, strict=True):
+        assert known_work == unknown_work
+        assert known_work["argon2.verify"] == 1
+        assert not any(name.startswith("sql.UPDATE") for name in known_work)
+
+    # Under the lock the right password does what a wrong one does, up to the code page
+    # (both names at their 5th attempt: neither starts another lock).
+    right = _password_post(app, operator["name"], operator["password"], "192.0.2.9", counted, on)
+    wrong = _password_post(app, UNKNOWN, "wrong-password-1", "192.0.2.10", counted, on)
+    assert right == wrong == known[-1]
