@@ -31,7 +31,8 @@ def request_new_number(app, outbox, citizen) -> str:
         "/account/phone/lost", "/account/phone/lost", {"phone": NEW_PHONE, "description": REASON}
     )
     assert resp.status_code == 302, resp.get_data(as_text=True)[-500:]
-    assert enter_code(account, resp.location, outbox.last_otp(NEW_E164)).status_code == 200
+    filed = enter_code(account, resp.location, outbox.last_otp(NEW_E164))
+    assert filed.status_code == 303 and filed.location == "/account/phone/request-filed"
     with app.app_context():
         return db.session.scalar(db.select(Complaint.reference).filter_by(kind="phone_change"))
 
