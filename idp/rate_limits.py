@@ -1,15 +1,26 @@
-"""Rate limits per client IP, applied to endpoints by name (Flask-Limiter over Redis).
+"""Rate limits, applied to endpoints by name (Flask-Limiter over Redis).
 
 ``NAMED_LIMITS`` is the whole policy: each entry names a ``RATE_LIMIT_<NAME>`` setting
-(limits' syntax, e.g. ``"10/minute"``), the endpoints it guards and the methods it counts.
-There are no default limits: an endpoint not listed here is not limited.
+(limits' syntax, e.g. ``"10/minute"``), the endpoints it guards, the methods it counts and
+what it counts per:
+
+- ``ADDRESS``: every request, per client IP (the pages, the authorization endpoint);
+- ``FAILED_AUTHENTICATION``: per client IP, only requests whose client or bearer
+  authentication failed (``note_failed_authentication``), but an address over it is
+  refused before anything is checked, so a guesser on one address is throttled;
+- ``CLIENT``: per authenticated client, counted once authentication has succeeded
+  (``charge_client``, called by the protocol code with the client it already loaded), so
+  an agency whose back end sends every call from one address has its own budget.
+
+There are no default limits: an endpoint not listed here is not limited. Coarse per-IP
+limits on the protocol endpoints are nginx's (``limit_req`` in ``config/nginx.conf``).
 
 The counters live in ``REDIS_URL`` (``memory://`` without it), so every replica sees the
-same counts. The key is the client's IP as ``request.remote_addr`` gives it, which is the
-real client only behind a trusted proxy (``idp.proxy``). A page over its limit answers a
-Vietnamese 429 page; a protocol endpoint answers RFC 6749-style JSON with
-``error=slow_down``. If Redis cannot be reached the limits are skipped (logged): the flows
-themselves need Redis and answer 503 on their own.
+same counts. The address is the client's IP as ``request.remote_addr`` gives it, which is
+the real client only behind a trusted proxy (``idp.proxy``). A page over its limit answers
+a Vietnamese 429 page; a protocol endpoint answers RFC 6749-style JSON with
+``error=slow_down`` and ``Retry-After``. If Redis cannot be reached the limits are skipped
+(logged): the flows themselves need Redis and answer 503 on their own.
 """
 
 from __future__ import annotations
@@ -19,9 +30,9 @@ import math
 import time
 from dataclasses import dataclass
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_limiter import Limiter, RateLimitExceeded
-from limits import parse_many
+from limits import RateLimitItem, parse_many
 
 from idp.errors import Problem
 from idp.settings import SettingsError
@@ -29,14 +40,21 @@ from idp.settings import SettingsError
 log = logging.getLogger("idp.rate_limits")
 
 
+ADDRESS = "address"
+FAILED_AUTHENTICATION = "failed authentication"
+CLIENT = "client"
+
+
 @dataclass(frozen=True)
 class NamedLimit:
-    """One limit: its setting's suffix, the endpoints it guards, the methods it counts."""
+    """One limit: its setting's suffix, the endpoints it guards, the methods it counts,
+    and what it counts per (``ADDRESS``, ``FAILED_AUTHENTICATION`` or ``CLIENT``)."""
 
     name: str
     endpoints: tuple[str, ...]
     methods: tuple[str, ...] | None = None  # None: every method
     protocol: bool = False  # JSON answers (token, userinfo) rather than a page
+    per: str = ADDRESS
 
     @property
     def setting(self) -> str:
@@ -78,23 +96,75 @@ NAMED_LIMITS: tuple[NamedLimit, ...] = (
         ("POST",),
     ),
     NamedLimit("AUTHORIZE", ("authorize.authorize",)),
-    NamedLimit("TOKEN", ("oidc.token", "oidc.introspect", "oidc.revoke"), ("POST",), protocol=True),
-    NamedLimit("USERINFO", ("oidc.userinfo",), protocol=True),
+    NamedLimit(
+        "CLIENT_AUTH_FAILURES",
+        ("oidc.token", "oidc.introspect", "oidc.revoke"),
+        ("POST",),
+        protocol=True,
+        per=FAILED_AUTHENTICATION,
+    ),
+    NamedLimit("TOKEN_PER_CLIENT", ("oidc.token",), ("POST",), protocol=True, per=CLIENT),
+    NamedLimit(
+        "INTROSPECTION_PER_CLIENT", ("oidc.introspect",), ("POST",), protocol=True, per=CLIENT
+    ),
+    NamedLimit("REVOCATION_PER_CLIENT", ("oidc.revoke",), ("POST",), protocol=True, per=CLIENT),
+    NamedLimit("BEARER_FAILURES", ("oidc.userinfo",), protocol=True, per=FAILED_AUTHENTICATION),
+    NamedLimit("USERINFO_PER_CLIENT", ("oidc.userinfo",), protocol=True, per=CLIENT),
 )
 
 TOO_MANY_REQUESTS = Problem(
     "rate_limited",
     "Bạn thao tác quá nhiều lần trong thời gian ngắn. Vui lòng thử lại sau {minutes} phút.",
 )
-SLOW_DOWN_DESCRIPTION = "Too many requests from this address; retry after Retry-After seconds."
+SLOW_DOWN_DESCRIPTION = (
+    "Too many failed authentications from this address; retry after Retry-After seconds."
+)
 
 # Redis must answer a limit check quickly or be skipped, never hang a worker.
 _STORAGE_OPTIONS = {"socket_timeout": 1, "socket_connect_timeout": 1}
 
 
 def client_address() -> str:
-    """The key of every limit: the client's IP (the real one behind a trusted proxy)."""
+    """The key of the per-address limits: the client's IP (the real one behind a trusted
+    proxy)."""
     return request.remote_addr or "unknown"
+
+
+def note_failed_authentication() -> None:
+    """Count this request against its address's failed-authentication limit."""
+    g.idp_failed_authentication = True
+
+
+def _authentication_failed(_response) -> bool:
+    return bool(g.get("idp_failed_authentication"))
+
+
+def charge_client(client_id: str, shared_by_the_public: bool = False) -> int | None:
+    """Count this request against its authenticated client's limit at this endpoint.
+
+    Returns the seconds to wait when the client is over its limit, else None. A public
+    client (``none`` authentication) proves nothing about who calls, so its count is per
+    (client, address): nobody can spend a public client's budget for everyone.
+    """
+    item = current_app.extensions["idp_client_limits"].get(request.endpoint)
+    limiter: Limiter = current_app.extensions["idp_limiter"]
+    if item is None or not limiter.enabled:
+        return None
+    named, limit = item
+    key = f"client:{client_id}"
+    if shared_by_the_public:
+        key = f"{key}:{client_address()}"
+    prefix = f"{current_app.config['REDIS_PREFIX']}ratelimit"
+    try:
+        if limiter.limiter.hit(limit, prefix, key, named):
+            return None
+        reset_at = limiter.limiter.get_window_stats(limit, prefix, key, named).reset_time
+        seconds = math.ceil(reset_at - time.time())
+    except Exception:  # Redis unreachable: skipped, like the other limits (swallow_errors)
+        log.exception("rate limit %s for client %s not checked", named, client_id)
+        return None
+    log.warning("rate limit %s hit by client %s at %s", limit, client_id, request.endpoint)
+    return max(1, min(seconds, limit.get_expiry()))
 
 
 def _check_limit_value(setting: str, value: str) -> str:
@@ -104,6 +174,14 @@ def _check_limit_value(setting: str, value: str) -> str:
     except ValueError:
         pass
     raise SettingsError(f"{setting}={value!r} is not a rate limit such as '10/minute'")
+
+
+def _one_limit(limit: NamedLimit, value: str) -> RateLimitItem:
+    """A per-client limit is one rate (one counter, one store call per request)."""
+    items = parse_many(value)
+    if len(items) != 1:
+        raise SettingsError(f"{limit.setting}={value!r} must be one rate such as '100/second'")
+    return items[0]
 
 
 PROTOCOL_ENDPOINTS = frozenset(
@@ -167,11 +245,25 @@ def init_app(app: Flask) -> None:
     limiter = create_limiter(app)
     app.extensions["idp_limiter"] = limiter
     app.register_error_handler(RateLimitExceeded, _too_many(limiter))
+    client_limits: dict[str, tuple[str, RateLimitItem]] = {}
     for limit in NAMED_LIMITS:
         for endpoint in limit.endpoints:
             view = app.view_functions.get(endpoint)
             if view is None:
                 log.debug("rate limit %s: no endpoint %s in this app", limit.name, endpoint)
                 continue
+            if limit.per == CLIENT:
+                client_limits[endpoint] = (limit.name, _one_limit(limit, values[limit.name]))
+                continue
             methods = list(limit.methods) if limit.methods else None
-            app.view_functions[endpoint] = limiter.limit(values[limit.name], methods=methods)(view)
+            if limit.per == FAILED_AUTHENTICATION:  # one count for all its endpoints
+                decorator = limiter.shared_limit(
+                    values[limit.name],
+                    scope=limit.name,
+                    methods=methods,
+                    deduct_when=_authentication_failed,
+                )
+            else:
+                decorator = limiter.limit(values[limit.name], methods=methods)
+            app.view_functions[endpoint] = decorator(view)
+    app.extensions["idp_client_limits"] = client_limits

@@ -152,10 +152,10 @@ def test_an_http_sms_backend_without_token_is_a_clear_cli_error(monkeypatch, tmp
 
 
 def test_environment_variables_override_the_settings_file(monkeypatch):
-    monkeypatch.setenv("RATE_LIMIT_TOKEN", "42/minute")
+    monkeypatch.setenv("RATE_LIMIT_TOKEN_PER_CLIENT", "42/minute")
     monkeypatch.setenv("RATE_LIMITS_ENABLED", "false")
     settings = load_settings("test")
-    assert settings["RATE_LIMIT_TOKEN"] == "42/minute"
+    assert settings["RATE_LIMIT_TOKEN_PER_CLIENT"] == "42/minute"
     assert settings["RATE_LIMITS_ENABLED"] is False
 
 
