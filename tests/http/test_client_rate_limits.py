@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import REAL_REDIS
 from tests.http.driver import Browser
 from tests.http.test_token_lifecycle import make_client, tokens_for
 
@@ -135,6 +136,20 @@ def test_a_public_clients_count_is_per_address(limited):
         assert redeem_bogus_code(AGENCY_ADDRESS).status_code == 400  # invalid_grant
     _assert_slow_down(redeem_bogus_code(AGENCY_ADDRESS), "this client")
     assert redeem_bogus_code(OTHER_ADDRESS).status_code == 400
+
+
+@pytest.mark.skipif(
+    not REAL_REDIS, reason="memory:// counters are per process by design; needs REDIS_URL"
+)
+def test_two_replicas_on_one_redis_share_a_clients_count(limited):
+    first = limited(RATE_LIMIT_TOKEN_PER_CLIENT="3/minute")
+    second = limited(RATE_LIMIT_TOKEN_PER_CLIENT="3/minute")
+    agency = _agency(first, "Sở Tư pháp")
+    a, b = first.test_client(), second.test_client()
+    assert _post(a, "/oauth2/token", agency).status_code == 200
+    assert _post(b, "/oauth2/token", agency).status_code == 200
+    assert _post(a, "/oauth2/token", agency).status_code == 200
+    _assert_slow_down(_post(b, "/oauth2/token", agency), "this client")
 
 
 def test_a_per_client_limit_is_one_rate(app_factory):
