@@ -4,14 +4,18 @@
 (limits' syntax, e.g. ``"10/minute"``), the endpoints it guards, the methods it counts and
 what it counts per:
 
-- ``ADDRESS``: every request, per client IP (the pages, the authorization endpoint);
-- ``FAILED_AUTHENTICATION``: per client IP, only requests whose client or bearer
-  authentication failed (``note_failed_authentication``), but an address over it is
-  refused before anything is checked, so a guesser on one address is throttled;
+- ``ADDRESS``: every request, per client IP (the pages, the authorization endpoint), a
+  Flask-Limiter decorator before the view;
 - ``CLIENT``: per authenticated client, counted once authentication has succeeded
-  (``charge_client``, called by the protocol code with the client it already loaded), so
-  an agency whose back end sends every call from one address has its own budget.
+  (``count_authenticated_client``, called by the protocol code with the client it already
+  loaded), so an agency whose back end sends every call from one address has its own
+  budget;
+- ``FAILED_AUTHENTICATION``: per client IP, only requests whose client or bearer
+  authentication failed (``count_failed_authentication``); an address over it is refused
+  whatever credentials it sends, so a guesser on one address is throttled.
 
+The protocol endpoints' two counts are taken in one store call (``idp.rate_limit_counts``):
+one Redis round trip a request.
 There are no default limits: an endpoint not listed here is not limited. Coarse per-IP
 limits on the protocol endpoints are nginx's (``limit_req`` in ``config/nginx.conf``).
 
@@ -28,13 +32,14 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from flask import Flask, current_app, g, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_limiter import Limiter, RateLimitExceeded
 from limits import RateLimitItem, parse_many
 
 from idp.errors import Problem
+from idp.rate_limit_counts import Counts, read_and_hit
 from idp.settings import SettingsError
 
 log = logging.getLogger("idp.rate_limits")
@@ -116,9 +121,11 @@ TOO_MANY_REQUESTS = Problem(
     "rate_limited",
     "Bạn thao tác quá nhiều lần trong thời gian ngắn. Vui lòng thử lại sau {minutes} phút.",
 )
-SLOW_DOWN_DESCRIPTION = (
+SLOW_DOWN_DESCRIPTION = "Too many requests from this address; retry after Retry-After seconds."
+FAILURES_DESCRIPTION = (
     "Too many failed authentications from this address; retry after Retry-After seconds."
 )
+CLIENT_DESCRIPTION = "Too many requests from this client; retry after Retry-After seconds."
 
 # Redis must answer a limit check quickly or be skipped, never hang a worker.
 _STORAGE_OPTIONS = {"socket_timeout": 1, "socket_connect_timeout": 1}
@@ -130,41 +137,99 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
-def note_failed_authentication() -> None:
-    """Count this request against its address's failed-authentication limit."""
-    g.idp_failed_authentication = True
+@dataclass(frozen=True)
+class Refusal:
+    """A protocol request over one of its limits: what to tell the client, for how long."""
+
+    limit: str
+    description: str
+    seconds: int
 
 
-def _authentication_failed(_response) -> bool:
-    return bool(g.get("idp_failed_authentication"))
+@dataclass(frozen=True)
+class _Counted:
+    name: str
+    item: RateLimitItem
 
 
-def charge_client(client_id: str, shared_by_the_public: bool = False) -> int | None:
-    """Count this request against its authenticated client's limit at this endpoint.
+@dataclass(frozen=True)
+class _EndpointLimits:
+    failures: _Counted | None = None
+    client: _Counted | None = None
 
-    Returns the seconds to wait when the client is over its limit, else None. A public
-    client (``none`` authentication) proves nothing about who calls, so its count is per
-    (client, address): nobody can spend a public client's budget for everyone.
-    """
-    item = current_app.extensions["idp_client_limits"].get(request.endpoint)
+
+def _endpoint_limits() -> _EndpointLimits | None:
     limiter: Limiter = current_app.extensions["idp_limiter"]
-    if item is None or not limiter.enabled:
+    if not limiter.enabled:
         return None
-    named, limit = item
-    key = f"client:{client_id}"
-    if shared_by_the_public:
-        key = f"{key}:{client_address()}"
-    prefix = f"{current_app.config['REDIS_PREFIX']}ratelimit"
+    return current_app.extensions["idp_protocol_limits"].get(request.endpoint)
+
+
+def _key(*parts: str) -> str:
+    return "/".join((f"{current_app.config['REDIS_PREFIX']}ratelimit", *parts))
+
+
+def _counts(read_key: str, hit_key: str, window: int) -> Counts | None:
+    storage = current_app.extensions["idp_limiter"].storage
     try:
-        if limiter.limiter.hit(limit, prefix, key, named):
-            return None
-        reset_at = limiter.limiter.get_window_stats(limit, prefix, key, named).reset_time
-        seconds = math.ceil(reset_at - time.time())
+        return read_and_hit(storage, read_key, hit_key, window)
     except Exception:  # Redis unreachable: skipped, like the other limits (swallow_errors)
-        log.exception("rate limit %s for client %s not checked", named, client_id)
+        log.exception("rate limits at %s not checked", request.endpoint)
         return None
-    log.warning("rate limit %s hit by client %s at %s", limit, client_id, request.endpoint)
-    return max(1, min(seconds, limit.get_expiry()))
+
+
+def _refusal(counted: _Counted, description: str, seconds_left: int) -> Refusal:
+    window = counted.item.get_expiry()
+    log.warning(
+        "rate limit %s (%s) hit by %s at %s",
+        counted.name,
+        counted.item,
+        client_address(),
+        request.endpoint,
+    )
+    return Refusal(counted.name, description, max(1, min(seconds_left or window, window)))
+
+
+def count_failed_authentication() -> Refusal | None:
+    """Count a failed client or bearer authentication against its address (one store
+    call); the refusal once the address is over its limit."""
+    limits = _endpoint_limits()
+    if limits is None or limits.failures is None:
+        return None
+    failures = limits.failures
+    key = _key(failures.name, client_address())
+    counts = _counts(key, key, failures.item.get_expiry())
+    if counts is None or counts.hit <= failures.item.amount:
+        return None
+    return _refusal(failures, FAILURES_DESCRIPTION, counts.hit_seconds_left)
+
+
+def count_authenticated_client(client_id: str, public: bool = False) -> Refusal | None:
+    """Count an authenticated request against its client, and check its address's failed
+    authentications, in one store call; the refusal when either is over its limit.
+
+    An address over its failure limit is refused even with the right credentials, so a
+    guesser learns nothing from the answer. A public client (``none`` authentication)
+    proves nothing about who calls, so its count is per (client, address): nobody can
+    spend a public client's budget for everyone.
+    """
+    limits = _endpoint_limits()
+    if limits is None or limits.client is None:
+        return None
+    client = limits.client
+    hit_key = _key(client.name, client_id)
+    if public:
+        hit_key = _key(client.name, client_id, client_address())
+    failures = limits.failures
+    read_key = _key(failures.name, client_address()) if failures else hit_key
+    counts = _counts(read_key, hit_key, client.item.get_expiry())
+    if counts is None:
+        return None
+    if failures is not None and counts.read >= failures.item.amount:
+        return _refusal(failures, FAILURES_DESCRIPTION, counts.read_seconds_left)
+    if counts.hit > client.item.amount:
+        return _refusal(client, CLIENT_DESCRIPTION, counts.hit_seconds_left)
+    return None
 
 
 def _check_limit_value(setting: str, value: str) -> str:
@@ -177,7 +242,7 @@ def _check_limit_value(setting: str, value: str) -> str:
 
 
 def _one_limit(limit: NamedLimit, value: str) -> RateLimitItem:
-    """A per-client limit is one rate (one counter, one store call per request)."""
+    """A per-client or failure limit is one rate (one counter: one store call a request)."""
     items = parse_many(value)
     if len(items) != 1:
         raise SettingsError(f"{limit.setting}={value!r} must be one rate such as '100/second'")
@@ -245,25 +310,23 @@ def init_app(app: Flask) -> None:
     limiter = create_limiter(app)
     app.extensions["idp_limiter"] = limiter
     app.register_error_handler(RateLimitExceeded, _too_many(limiter))
-    client_limits: dict[str, tuple[str, RateLimitItem]] = {}
+    protocol_limits: dict[str, _EndpointLimits] = {}
     for limit in NAMED_LIMITS:
         for endpoint in limit.endpoints:
             view = app.view_functions.get(endpoint)
             if view is None:
                 log.debug("rate limit %s: no endpoint %s in this app", limit.name, endpoint)
                 continue
-            if limit.per == CLIENT:
-                client_limits[endpoint] = (limit.name, _one_limit(limit, values[limit.name]))
-                continue
-            methods = list(limit.methods) if limit.methods else None
-            if limit.per == FAILED_AUTHENTICATION:  # one count for all its endpoints
-                decorator = limiter.shared_limit(
-                    values[limit.name],
-                    scope=limit.name,
-                    methods=methods,
-                    deduct_when=_authentication_failed,
-                )
-            else:
+            if limit.per == ADDRESS:
+                methods = list(limit.methods) if limit.methods else None
                 decorator = limiter.limit(values[limit.name], methods=methods)
-            app.view_functions[endpoint] = decorator(view)
-    app.extensions["idp_client_limits"] = client_limits
+                app.view_functions[endpoint] = decorator(view)
+                continue
+            # Counted by the protocol code once authentication has succeeded or failed.
+            counted = _Counted(limit.name, _one_limit(limit, values[limit.name]))
+            known = protocol_limits.get(endpoint, _EndpointLimits())
+            if limit.per == CLIENT:
+                protocol_limits[endpoint] = replace(known, client=counted)
+            else:
+                protocol_limits[endpoint] = replace(known, failures=counted)
+    app.extensions["idp_protocol_limits"] = protocol_limits

@@ -10,7 +10,6 @@ from flask import Flask, current_app
 from flask import request as flask_request
 from werkzeug.local import LocalProxy
 
-from idp import rate_limits
 from idp.oidc import client_cache, client_limits, error_descriptions
 from idp.oidc.access_tokens import generate_access_token, generate_refresh_token
 from idp.oidc.claims import SUPPORTED_SCOPES
@@ -41,7 +40,7 @@ class IdpAuthorizationServer(AuthorizationServer):
         try:
             client = super().authenticate_client(request, methods, endpoint)
         except InvalidClientError:
-            rate_limits.note_failed_authentication()
+            client_limits.count_failure()
             raise
         client_limits.charge(client, getattr(request, "auth_method", None))
         return client

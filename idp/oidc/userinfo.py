@@ -8,7 +8,6 @@ from authlib.oauth2.rfc6750 import InvalidTokenError
 from authlib.oidc.core import UserInfoEndpoint
 from flask import current_app
 
-from idp import rate_limits
 from idp.oidc import client_limits
 from idp.oidc.claims import user_claims
 
@@ -22,7 +21,7 @@ class UserInfo(UserInfoEndpoint):
             if citizen is None or not citizen.is_active or client is None:
                 raise InvalidTokenError()
         except OAuth2Error:
-            rate_limits.note_failed_authentication()  # counted per address
+            client_limits.count_failure()  # counted per address
             raise
         client_limits.charge(client)  # per the access token's client
         claims = user_claims(citizen, client, token.scope, token.userinfo_claims)

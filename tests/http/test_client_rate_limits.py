@@ -1,6 +1,6 @@
 """Rate limits per client on the authenticated protocol endpoints: an agency whose back
 end sends every call from one address has its own budget; failed authentications are
-counted per address, and an address over that limit is refused before it is checked."""
+counted per address, and an address over that limit is refused whatever it sends."""
 
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ def test_failed_client_authentications_are_throttled_per_address(limited, path):
     http = app.test_client()
     for _ in range(3):
         assert _post(http, path, agency, secret="doan-sai").status_code == 401
-    # Over the limit the address is refused before its credentials are checked: the
+    # Over the limit the address is refused whatever its credentials: the
     # right secret gets the same 429, so a guesser learns nothing from it.
     _assert_slow_down(_post(http, path, agency, secret="doan-sai"), "failed authentications")
     _assert_slow_down(_post(http, path, agency), "failed authentications")
@@ -194,3 +194,67 @@ def test_failed_bearer_authentications_are_throttled_per_address(limited, outbox
         assert _userinfo(http, "doan-bua").status_code == 401
     _assert_slow_down(_userinfo(http, token), "failed authentications")
     assert _userinfo(http, token, ip=OTHER_ADDRESS).status_code == 200
+
+
+def test_each_protocol_request_makes_one_limiter_call(limited, outbox, citizen, monkeypatch):
+    """Both counts of a request (the address's failures, the client's requests) are taken
+    in one store call: one Redis round trip (counted on Redis, where it matters)."""
+    import idp.rate_limits
+
+    app = limited()
+    agency = _agency(app, "Sở Tư pháp")
+    client = make_client(app, name="Sở Y tế", trusted=True)
+    token = _access_token(app, outbox, citizen, client)
+    http = app.test_client()
+    calls: list[str] = []
+    original = idp.rate_limits.read_and_hit
+
+    def counting(storage, read_key, hit_key, window):
+        calls.append(hit_key)
+        return original(storage, read_key, hit_key, window)
+
+    monkeypatch.setattr(idp.rate_limits, "read_and_hit", counting)
+    round_trips: list[tuple] = []
+    storage = app.extensions["idp_limiter"].storage
+    if REAL_REDIS:
+        connection = storage.get_connection()
+        send = connection.execute_command
+
+        def counted_send(*args, **kwargs):
+            round_trips.append(args[:1])
+            return send(*args, **kwargs)
+
+        monkeypatch.setattr(connection, "execute_command", counted_send)
+    requests = [
+        lambda: _post(http, "/oauth2/token", agency),
+        lambda: _post(http, "/oauth2/token", agency, secret="sai"),
+        lambda: _post(http, "/oauth2/introspect", agency),
+        lambda: _post(http, "/oauth2/revoke", agency, secret="sai"),
+        lambda: _userinfo(http, token),
+        lambda: _userinfo(http, "doan-bua"),
+    ]
+    for send_request in requests:
+        calls.clear()
+        round_trips.clear()
+        assert send_request().status_code in (200, 401)
+        assert len(calls) == 1
+        if REAL_REDIS:
+            assert len(round_trips) == 1, round_trips
+
+
+def test_an_unreachable_limiter_store_skips_the_limits(limited, monkeypatch):
+    """Like the other limits (``swallow_errors``): logged, the request is answered."""
+    import idp.rate_limits
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("Redis is down")
+
+    app = limited(
+        RATE_LIMIT_TOKEN_PER_CLIENT="1/minute", RATE_LIMIT_CLIENT_AUTH_FAILURES="1/minute"
+    )
+    agency = _agency(app, "Sở Tư pháp")
+    monkeypatch.setattr(idp.rate_limits, "read_and_hit", unreachable)
+    http = app.test_client()
+    for _ in range(3):
+        assert _post(http, "/oauth2/token", agency).status_code == 200
+        assert _post(http, "/oauth2/token", agency, secret="sai").status_code == 401
