@@ -16,6 +16,7 @@ what it counts per:
 
 The protocol endpoints' two counts are taken in one store call (``idp.rate_limit_counts``):
 one Redis round trip a request.
+
 There are no default limits: an endpoint not listed here is not limited. Coarse per-IP
 limits on the protocol endpoints are nginx's (``limit_req`` in ``config/nginx.conf``).
 
