@@ -111,7 +111,9 @@ DEFAULTS: dict[str, Any] = {
     # Back-channel logout delivery (idp/oidc/backchannel.py): tries per client, seconds each.
     "BACKCHANNEL_LOGOUT_TRIES": 3,
     "BACKCHANNEL_LOGOUT_TIMEOUT": 2,
-    # Rate limits per client IP (limits' syntax, e.g. "10/minute"); see idp/rate_limits.py.
+    # Rate limits (limits' syntax, e.g. "10/minute"), per client IP unless the name says
+    # per client (the authenticated client) or failures (failed authentications per IP);
+    # see idp/rate_limits.py.
     "RATE_LIMITS_ENABLED": True,
     "RATE_LIMIT_LOGIN_PASSWORD": "10/minute",
     "RATE_LIMIT_LOGIN_SECOND_FACTOR": "30/minute",
@@ -125,8 +127,12 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMIT_ACCOUNT_EMAIL": "30/hour",
     "RATE_LIMIT_ACCOUNT_AUTHENTICATOR": "10/minute",
     "RATE_LIMIT_AUTHORIZE": "300/minute",
-    "RATE_LIMIT_TOKEN": "600/minute",
-    "RATE_LIMIT_USERINFO": "1200/minute",
+    "RATE_LIMIT_CLIENT_AUTH_FAILURES": "30/minute",
+    "RATE_LIMIT_TOKEN_PER_CLIENT": "6000/minute",
+    "RATE_LIMIT_INTROSPECTION_PER_CLIENT": "12000/minute",
+    "RATE_LIMIT_REVOCATION_PER_CLIENT": "6000/minute",
+    "RATE_LIMIT_BEARER_FAILURES": "60/minute",
+    "RATE_LIMIT_USERINFO_PER_CLIENT": "12000/minute",
     "METRICS_ALLOWED_IPS": "",
     # Abuse defences (idp/abuse/): OTP sends per identity number / client IP / network
     # prefix (IPv4 /24, IPv6 /48) per hour and for the whole provider per minute; near

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Request
+from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, OAuth2Request
 from authlib.oauth2.rfc6750 import InvalidTokenError
 from flask import Flask, current_app
 from flask import request as flask_request
 from werkzeug.local import LocalProxy
 
-from idp.oidc import client_cache, error_descriptions
+from idp.oidc import client_cache, client_limits, error_descriptions
 from idp.oidc.access_tokens import generate_access_token, generate_refresh_token
 from idp.oidc.claims import SUPPORTED_SCOPES
 from idp.oidc.client_auth import PrivateKeyJwt, client_secret_basic
@@ -33,6 +33,17 @@ class IdpAuthorizationServer(AuthorizationServer):
         if isinstance(request, OAuth2Request):
             return request
         return super().create_oauth2_request(request)
+
+    def authenticate_client(self, request, methods, endpoint="token"):
+        """Every client authentication (token, introspection, revocation): a failure counts
+        against the address, a success against the client's own limit."""
+        try:
+            client = super().authenticate_client(request, methods, endpoint)
+        except InvalidClientError:
+            client_limits.count_failure()
+            raise
+        client_limits.charge(client, getattr(request, "auth_method", None))
+        return client
 
     def handle_response(self, status_code, payload, headers):
         response = super().handle_response(status_code, payload, headers)

@@ -1,4 +1,5 @@
-"""Rate limits per client IP: pages answer a Vietnamese 429, protocol endpoints JSON."""
+"""Rate limits per client IP: pages answer a Vietnamese 429, protocol endpoints JSON (the
+per-client limits of the protocol endpoints: test_client_rate_limits.py)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ def _post_password(browser: Browser, password_url: str, **kw):
 
 
 def _token(http, ip: str | None = None):
+    """A token request without client credentials: a failed client authentication."""
     headers = {"X-Forwarded-For": ip} if ip else {}
     return http.post("/oauth2/token", data={"grant_type": "authorization_code"}, headers=headers)
 
@@ -45,12 +47,13 @@ def test_login_password_post_is_limited_per_ip_with_a_vietnamese_page(
 
 
 def test_token_endpoint_answers_json_slow_down(app_factory):
-    http = app_factory(RATE_LIMIT_TOKEN="2/minute").test_client()
-    assert _token(http).status_code in (400, 401)
-    assert _token(http).status_code in (400, 401)
+    http = app_factory(RATE_LIMIT_CLIENT_AUTH_FAILURES="2/minute").test_client()
+    assert _token(http).status_code == 401
+    assert _token(http).status_code == 401
     resp = _token(http)
     assert resp.status_code == 429
     assert resp.get_json()["error"] == "slow_down"
+    assert "failed authentications from this address" in resp.get_json()["error_description"]
     assert resp.headers["Cache-Control"] == "no-store"
     assert int(resp.headers["Retry-After"]) >= 1
     # Another endpoint has its own counter.
@@ -58,26 +61,31 @@ def test_token_endpoint_answers_json_slow_down(app_factory):
 
 
 def test_limits_key_on_the_real_client_behind_a_trusted_proxy(app_factory):
-    http = app_factory(RATE_LIMIT_TOKEN="1/minute", TRUSTED_PROXIES="127.0.0.1").test_client()
+    http = app_factory(
+        RATE_LIMIT_CLIENT_AUTH_FAILURES="1/minute", TRUSTED_PROXIES="127.0.0.1"
+    ).test_client()
     assert _token(http, "203.0.113.10").status_code != 429
     assert _token(http, "203.0.113.10").status_code == 429
     assert _token(http, "203.0.113.11").status_code != 429  # another citizen, another count
 
 
 def test_forwarded_for_from_an_untrusted_peer_does_not_change_the_key(app_factory):
-    http = app_factory(RATE_LIMIT_TOKEN="1/minute", TRUSTED_PROXIES="").test_client()
+    http = app_factory(RATE_LIMIT_CLIENT_AUTH_FAILURES="1/minute", TRUSTED_PROXIES="").test_client()
     assert _token(http, "203.0.113.20").status_code != 429
     assert _token(http, "203.0.113.21").status_code == 429  # still 127.0.0.1
 
 
 def test_limits_can_be_switched_off_for_tests(app_factory):
-    http = app_factory(RATE_LIMIT_TOKEN="1/minute", RATE_LIMITS_ENABLED=False).test_client()
+    http = app_factory(
+        RATE_LIMIT_CLIENT_AUTH_FAILURES="1/minute", RATE_LIMITS_ENABLED=False
+    ).test_client()
     assert all(_token(http).status_code != 429 for _ in range(5))
 
 
-def test_a_malformed_limit_stops_the_provider_at_start(app_factory):
-    with pytest.raises(SettingsError, match="RATE_LIMIT_TOKEN"):
-        app_factory(RATE_LIMIT_TOKEN="lots per minute")
+@pytest.mark.parametrize("name", ["CLIENT_AUTH_FAILURES", "TOKEN_PER_CLIENT", "LOGIN_PASSWORD"])
+def test_a_malformed_limit_stops_the_provider_at_start(app_factory, name):
+    with pytest.raises(SettingsError, match=f"RATE_LIMIT_{name}"):
+        app_factory(**{f"RATE_LIMIT_{name}": "lots per minute"})
 
 
 def test_registration_details_post_is_limited(app_factory, outbox):
@@ -107,8 +115,8 @@ def test_registration_details_post_is_limited(app_factory, outbox):
     not REAL_REDIS, reason="memory:// counters are per process by design; needs REDIS_URL"
 )
 def test_two_apps_on_one_redis_share_the_counts(app_factory):
-    first = app_factory(RATE_LIMIT_TOKEN="3/minute").test_client()
-    second = app_factory(RATE_LIMIT_TOKEN="3/minute").test_client()
+    first = app_factory(RATE_LIMIT_CLIENT_AUTH_FAILURES="3/minute").test_client()
+    second = app_factory(RATE_LIMIT_CLIENT_AUTH_FAILURES="3/minute").test_client()
     assert _token(first).status_code != 429
     assert _token(second).status_code != 429
     assert _token(first).status_code != 429

@@ -23,9 +23,9 @@ answer (5xx, transport error, a status the flow does not allow).
 
 Limits: the per-client limits (Flask-Limiter, per-IP and per-prefix OTP-send caps,
 per-phone and per-identity-number OTP caps, login throttles) keep their production
-values, since every virtual citizen has its own address. Raised for the run: the
-provider-wide OTP-send cap per minute and the token and userinfo limits (all token and
-userinfo calls come from the one relying party's address). See ``LOAD_SETTINGS``.
+values, since every virtual citizen has its own address; so do the token and userinfo
+limits, which count per relying party (one client, one address here), not per address.
+Raised for the run: the provider-wide OTP-send cap per minute. See ``LOAD_SETTINGS``.
 """
 
 from __future__ import annotations
@@ -84,6 +84,10 @@ _PRODUCTION = (
     "RATE_LIMIT_REGISTRATION_DETAILS",
     "RATE_LIMIT_RECOVERY_IDENTIFY",
     "RATE_LIMIT_AUTHORIZE",
+    "RATE_LIMIT_CLIENT_AUTH_FAILURES",
+    "RATE_LIMIT_TOKEN_PER_CLIENT",
+    "RATE_LIMIT_BEARER_FAILURES",
+    "RATE_LIMIT_USERINFO_PER_CLIENT",
     "OTP_SENDS_PER_ID_NUMBER_PER_HOUR",
     "OTP_SENDS_PER_IP_PER_HOUR",
     "OTP_SENDS_PER_PREFIX_PER_HOUR",
@@ -97,8 +101,6 @@ _PRODUCTION = (
 LOAD_SETTINGS: dict[str, str] = {
     **{name: str(DEFAULTS[name]) for name in _PRODUCTION},
     "OTP_SENDS_GLOBAL_PER_MINUTE": "100000",
-    "RATE_LIMIT_TOKEN": "100000/minute",
-    "RATE_LIMIT_USERINFO": "100000/minute",
 }
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi"]

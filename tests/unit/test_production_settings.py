@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from limits import parse_many
 
 from idp.settings import DEFAULTS, SettingsError, load_settings
 
@@ -152,10 +153,10 @@ def test_an_http_sms_backend_without_token_is_a_clear_cli_error(monkeypatch, tmp
 
 
 def test_environment_variables_override_the_settings_file(monkeypatch):
-    monkeypatch.setenv("RATE_LIMIT_TOKEN", "42/minute")
+    monkeypatch.setenv("RATE_LIMIT_TOKEN_PER_CLIENT", "42/minute")
     monkeypatch.setenv("RATE_LIMITS_ENABLED", "false")
     settings = load_settings("test")
-    assert settings["RATE_LIMIT_TOKEN"] == "42/minute"
+    assert settings["RATE_LIMIT_TOKEN_PER_CLIENT"] == "42/minute"
     assert settings["RATE_LIMITS_ENABLED"] is False
 
 
@@ -351,6 +352,28 @@ def write_self_signed(cert_path: Path, key_path: Path) -> None:
             serialization.NoEncryption(),
         )
     )
+
+
+def test_nginx_limits_the_protocol_endpoints_per_address_coarsely():
+    """The provider counts these per client; nginx only stops floods from one address."""
+    conf = (ROOT / "config" / "nginx.conf").read_text()
+    zone = re.search(
+        r"limit_req_zone \$binary_remote_addr zone=idp_protocol:\S+ rate=(\d+)r/s;", conf
+    )
+    assert zone, "no per-address zone for the protocol endpoints"
+    location = re.search(
+        r"location ~ \^/oauth2/\(token\|introspect\|revoke\|userinfo\)\$ \{(.*?)\n    \}",
+        conf,
+        re.S,
+    )
+    assert location, "no location for token, introspection, revocation and userinfo"
+    body = location.group(1)
+    assert "limit_req zone=idp_protocol" in body
+    assert "limit_req_status 429;" in body
+    assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in body
+    # Coarse: above a busy agency's whole per-client token budget.
+    per_client = parse_many(DEFAULTS["RATE_LIMIT_TOKEN_PER_CLIENT"])[0]
+    assert int(zone.group(1)) > per_client.amount / per_client.get_expiry()
 
 
 def test_nginx_configuration_passes_nginx_own_check(tmp_path):
