@@ -280,3 +280,19 @@ def test_the_code_lock_doubles_from_fifteen_minutes_to_a_week(app):
                 assert CODE_LOCK.register_failure("van.hanh") is None
             lengths.append(CODE_LOCK.register_failure("van.hanh"))
         assert lengths == [900 * 2**k for k in range(10)] + [604800, 604800]
+
+
+def test_a_pending_sign_in_from_before_code_counting_starts_over(app):
+    """A code step stored by the previous version names no code count: it is not used
+    (its codes would be counted nowhere), the browser goes back to the password."""
+    from idp.services import store
+
+    operator = make_operator(app)
+    console, code_page = _code_page(app, operator, "192.0.2.77")
+    cookie = console.http.get_cookie(app.config["CONSOLE_COOKIE_NAME"], path="/console")
+    with app.app_context():
+        record = store().get(f"console:{cookie.value}")
+        assert record.pop("codes_counted_as") == operator["name"]
+        store().set(f"console:{cookie.value}", record, 300)
+    resp = console.http.get(code_page)
+    assert resp.status_code == 302 and resp.location == "/console/login"
