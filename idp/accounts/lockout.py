@@ -2,12 +2,15 @@
 
 One ``UserWideLock`` per kind of sign-in: citizens' (``CITIZENS``: store keys ``lock*``,
 settings ``LOCKOUT_*``) and the operators' console's (``idp.console.sign_in_rules``:
-``console-lock*``, ``CONSOLE_LOCKOUT_*``). The rule is the same for both.
+``console-lock*``, ``CONSOLE_LOCKOUT_*``). The rule is the same for both. The console
+also counts wrong authenticator codes with one (``CODE_LOCK``: ``console-code-lock*``,
+``CONSOLE_CODE_LOCKOUT_*``), whose lock its code step enforces by refusing codes.
 
 Wrong passwords for one user name, from every address together, are counted atomically
 (the store's ``incr``) over ``<PREFIX>_WINDOW_SECONDS``. At ``<PREFIX>_THRESHOLD`` the user
 name is locked for ``<PREFIX>_BASE_SECONDS``, doubling with each lock remembered over
-``<PREFIX>_RESET_SECONDS``, never longer than ``<PREFIX>_MAX_SECONDS`` (15 minutes).
+``<PREFIX>_RESET_SECONDS``, never longer than ``<PREFIX>_MAX_SECONDS`` (15 minutes for
+passwords).
 
 The lock does not refuse the owner: while it lasts the password step answers every
 attempt alike with the second factor's page (citizens: an SMS OTP step,

@@ -5,9 +5,10 @@ HttpOnly, SameSite=Strict; in production Secure, named ``__Host-idp_console`` an
 path ``/``); the record lives in the store. Between
 password and code the record is ``second_factor`` for a few minutes (under the user-wide
 lock also for a wrong password: then it names no operator and no code is accepted,
-``idp.console.sign_in_rules``); once signed in it is ``signed_in`` with a fresh id (no
-fixation), expires after ``CONSOLE_IDLE_SECONDS`` without a request and after
-``CONSOLE_SESSION_MAX_SECONDS`` in any case.
+``idp.console.sign_in_rules``) and says under which name its wrong codes are counted
+(``codes_counted_as``: the operator's name, or the look-alike's own); once signed in it
+is ``signed_in`` with a fresh id (no fixation), expires after ``CONSOLE_IDLE_SECONDS``
+without a request and after ``CONSOLE_SESSION_MAX_SECONDS`` in any case.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class ConsoleSession:
     stage: str
     created_at: int
     under_lock: bool = False
+    codes_counted_as: str = ""
     key: str = ""
 
     @property
@@ -84,21 +86,33 @@ def _replace(session: ConsoleSession | None, new: ConsoleSession, ttl: int) -> N
 
 
 def begin_second_factor(
-    operator_id: int | None, name: str, role: str, under_lock: bool = False
+    operator_id: int | None,
+    name: str,
+    role: str,
+    codes_counted_as: str,
+    under_lock: bool = False,
 ) -> ConsoleSession:
     """Remember who is between the two factors: the operator whose password was right,
-    or (under the lock only) no operator, the look-alike step for the name ``name``."""
+    or (under the lock only) no operator, the look-alike step for the name ``name``;
+    and the name its wrong codes are counted under."""
     if operator_id is None and not under_lock:
         raise ValueError("only the lock's look-alike step has no operator")
-    pending = ConsoleSession(operator_id, name, role, SECOND_FACTOR, 0, under_lock)
+    if not codes_counted_as:
+        raise ValueError("every code step counts its wrong codes under some name")
+    pending = ConsoleSession(
+        operator_id, name, role, SECOND_FACTOR, 0, under_lock, codes_counted_as
+    )
     _replace(_read(), pending, SECOND_FACTOR_SECONDS)
     return pending
 
 
 def pending_operator() -> ConsoleSession | None:
-    """The session of an operator who gave the password and owes the code."""
+    """The session of an operator who gave the password and owes the code (a record from
+    before code counting, which names no count, starts over)."""
     session = _read()
-    return session if session is not None and session.stage == SECOND_FACTOR else None
+    if session is None or session.stage != SECOND_FACTOR or not session.codes_counted_as:
+        return None
+    return session
 
 
 def complete_sign_in(pending: ConsoleSession) -> ConsoleSession:

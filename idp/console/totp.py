@@ -16,10 +16,13 @@ from __future__ import annotations
 import base64
 import hmac
 import time
+from functools import lru_cache
+from typing import NoReturn
 
 import pyotp
 import qrcode
 import qrcode.image.svg
+from flask import current_app
 from sqlalchemy import update
 
 from idp.console.models import Operator
@@ -80,12 +83,34 @@ def _matching_step(secret: str, code: str, now: float) -> int | None:
     return None
 
 
-def accept_code(operator: Operator, code: str, now: float | None = None) -> None:
-    """Accept a code once (records its step; the caller commits); DomainError if the code
-    is wrong, expired or already used."""
+def _well_formed(code: str) -> str:
+    """The code without spaces; DomainError unless it is six ASCII digits."""
     code = "".join(ch for ch in (code or "") if not ch.isspace())
     if len(code) != 6 or not code.isascii() or not code.isdigit():
         raise DomainError(TOTP_INVALID)
+    return code
+
+
+@lru_cache(maxsize=4)
+def _sealed_throwaway(secret_key: str) -> str:
+    """A sealed secret nobody holds, one per ``SECRET_KEY`` (``seal`` reads it)."""
+    return seal(pyotp.random_base32(32), OPERATOR_TOTP)
+
+
+def refuse_code(code: str, now: float | None = None) -> NoReturn:
+    """Refuse a code without looking at any operator's secret (the look-alike code page,
+    or codes while the name's codes are locked), after the work ``accept_code`` does for a
+    wrong code: the same checks against a sealed secret nobody holds."""
+    code = _well_formed(code)
+    secret = unseal(_sealed_throwaway(current_app.config["SECRET_KEY"]), OPERATOR_TOTP)
+    _matching_step(secret or pyotp.random_base32(32), code, time.time() if now is None else now)
+    raise DomainError(TOTP_INVALID)
+
+
+def accept_code(operator: Operator, code: str, now: float | None = None) -> None:
+    """Accept a code once (records its step; the caller commits); DomainError if the code
+    is wrong, expired or already used."""
+    code = _well_formed(code)
     step = _matching_step(secret_of(operator), code, time.time() if now is None else now)
     if step is None:
         raise DomainError(TOTP_INVALID)

@@ -851,11 +851,12 @@ def console_failures(app, name: str) -> int:
 
 def reset_operator(app, name: str, enrolled: bool) -> None:
     from idp.console.models import Operator
-    from idp.console.sign_in_rules import LOCK
+    from idp.console.sign_in_rules import CODE_LOCK, LOCK
     from idp.extensions import db
 
     with app.app_context():
         LOCK.register_success(name)
+        CODE_LOCK.register_success(name)  # each example starts with the codes unlocked
         row = db.session.scalar(db.select(Operator).filter_by(name=name))
         row.last_totp_step = 0
         row.totp_confirmed, row.last_login_at = enrolled, None

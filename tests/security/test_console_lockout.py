@@ -178,3 +178,121 @@ def test_the_console_lock_doubles_and_is_capped_at_fifteen_minutes(app):
             assert LOCK.is_locked("van.hanh")
         assert lengths == [60, 120, 240, 480, 900, 900, 900]
         assert 0 < store().ttl(LOCK.lock_key("van.hanh")) <= 900
+
+
+def _code_page(app, operator: dict, ip: str, password: str | None = None):
+    """A browser at ``ip`` on the code page after ``password`` (default: the right one)."""
+    console = _from(app, ip)
+    resp = console.submit_password(operator["name"], password or operator["password"])
+    assert resp.status_code == 302 and CODE_PAGE in resp.location
+    return console, resp.location
+
+
+def test_wrong_codes_after_the_right_password_lock_the_names_codes_from_every_address(
+    app_factory,
+):
+    """Someone holding the password cannot keep guessing codes by changing address: the
+    5th wrong code locks the name's codes, and then even the right code is refused, with
+    the wrong code's message, until the lock passes."""
+    from idp.console.sign_in_rules import CODE_LOCK
+    from idp.services import store
+
+    app = app_factory(CONSOLE_CODE_LOCKOUT_THRESHOLD=5, CONSOLE_LOCKOUT_THRESHOLD=100)
+    operator = make_operator(app)
+    for i in range(5):
+        console, code_page = _code_page(app, operator, f"203.0.113.{i + 1}")
+        wrong = console.submit_code(code_page, _wrong_code(operator))
+        assert wrong.status_code == 400 and WRONG_CODE in wrong.get_data(as_text=True)
+    with app.app_context():
+        assert CODE_LOCK.is_locked(operator["name"])
+        assert 0 < store().ttl(CODE_LOCK.lock_key(operator["name"])) <= 900
+    lockouts = audit_rows(app, event="console.code_lockout", actor=f"operator:{operator['name']}")
+    assert [row.details["seconds"] for row in lockouts] == [900]
+
+    owner, code_page = _code_page(app, operator, "192.0.2.77")
+    refused = owner.submit_code(code_page, operator["totp"].now())
+    assert refused.status_code == 400 and WRONG_CODE in refused.get_data(as_text=True)
+    assert owner.http.get("/console/").status_code == 302
+    failures = audit_rows(app, event="console.login_failed", actor=f"operator:{operator['name']}")
+    assert failures[-1].details["reason"] == "codes_locked"
+
+    with app.app_context():  # the lock's time passes (the store forgets the key)
+        store().delete(CODE_LOCK.lock_key(operator["name"]))
+    signed_in = owner.submit_code(code_page, operator["totp"].now())
+    assert signed_in.status_code == 302 and signed_in.location == "/console/"
+
+
+def test_wrong_codes_on_the_look_alike_page_never_lock_the_owners_codes(app_factory):
+    """Without the password nobody reaches the name's code count: under the password lock
+    wrong passwords get the look-alike page, and its wrong codes (from many addresses,
+    past the threshold on each page) lock only the look-alike's own count."""
+    from idp.console.sign_in_rules import CODE_LOCK, look_alike_code_count
+
+    app = app_factory(CONSOLE_LOCKOUT_THRESHOLD=3, CONSOLE_CODE_LOCKOUT_THRESHOLD=2)
+    operator = make_operator(app)
+    _lock(app, operator["name"], 3)
+    for i in range(6):
+        password = f"wrong-password-{i % 2}"
+        console, code_page = _code_page(app, operator, f"203.0.113.{i + 1}", password)
+        for _ in range(3):
+            wrong = console.submit_code(code_page, operator["totp"].now())
+            assert wrong.status_code == 400 and WRONG_CODE in wrong.get_data(as_text=True)
+    with app.app_context():
+        assert not CODE_LOCK.is_locked(operator["name"])
+        assert CODE_LOCK.failures(operator["name"]) == 0
+        # Pages opened with one wrong password share their count, as real pages would.
+        counted_as = look_alike_code_count(operator["name"], "wrong-password-0")
+        assert CODE_LOCK.is_locked(counted_as) and CODE_LOCK.failures(counted_as) == 9
+    owner, code_page = _code_page(app, operator, "192.0.2.77")
+    signed_in = owner.submit_code(code_page, operator["totp"].now())
+    assert signed_in.status_code == 302 and signed_in.location == "/console/"
+
+
+def test_a_successful_sign_in_clears_the_code_count(app_factory):
+    from idp.console.sign_in_rules import CODE_LOCK
+
+    app = app_factory(CONSOLE_CODE_LOCKOUT_THRESHOLD=5)
+    operator = make_operator(app)
+    owner, code_page = _code_page(app, operator, "192.0.2.77")
+    for _ in range(4):
+        assert owner.submit_code(code_page, _wrong_code(operator)).status_code == 400
+    with app.app_context():
+        assert CODE_LOCK.failures(operator["name"]) == 4
+    signed_in = owner.submit_code(code_page, operator["totp"].now())
+    assert signed_in.status_code == 302 and signed_in.location == "/console/"
+    with app.app_context():
+        assert CODE_LOCK.failures(operator["name"]) == 0
+    # Four more wrong codes start from nothing: no lock.
+    again, code_page = _code_page(app, operator, "192.0.2.78")
+    for _ in range(4):
+        assert again.submit_code(code_page, _wrong_code(operator)).status_code == 400
+    with app.app_context():
+        assert not CODE_LOCK.is_locked(operator["name"])
+
+
+def test_the_code_lock_doubles_from_fifteen_minutes_to_a_week(app):
+    from idp.console.sign_in_rules import CODE_LOCK
+
+    with app.test_request_context():
+        lengths = []
+        for _ in range(12):
+            for _ in range(4):
+                assert CODE_LOCK.register_failure("van.hanh") is None
+            lengths.append(CODE_LOCK.register_failure("van.hanh"))
+        assert lengths == [900 * 2**k for k in range(10)] + [604800, 604800]
+
+
+def test_a_pending_sign_in_from_before_code_counting_starts_over(app):
+    """A code step stored by the previous version names no code count: it is not used
+    (its codes would be counted nowhere), the browser goes back to the password."""
+    from idp.services import store
+
+    operator = make_operator(app)
+    console, code_page = _code_page(app, operator, "192.0.2.77")
+    cookie = console.http.get_cookie(app.config["CONSOLE_COOKIE_NAME"], path="/console")
+    with app.app_context():
+        record = store().get(f"console:{cookie.value}")
+        assert record.pop("codes_counted_as") == operator["name"]
+        store().set(f"console:{cookie.value}", record, 300)
+    resp = console.http.get(code_page)
+    assert resp.status_code == 302 and resp.location == "/console/login"

@@ -100,6 +100,8 @@ def test_durations_that_cannot_work_are_refused_at_start(name, value):
         ("LOCKOUT_THRESHOLD", -3),
         ("LOGIN_FAILURES_PER_USERNAME_PER_IP", 0),
         ("CONSOLE_LOCKOUT_THRESHOLD", 0),
+        ("CONSOLE_CODE_LOCKOUT_THRESHOLD", 0),
+        ("CONSOLE_CODE_LOCKOUT_THRESHOLD", -1),
         ("CONSOLE_FAILURES_PER_NAME_PER_IP", 0),
     ],
 )

@@ -46,7 +46,9 @@ def login():
         return render_template(
             "console/login.html", next=_next_path(), name=name, problem=exc.problem
         ), _status(exc)
-    begin_second_factor(check.operator_id, check.name, check.role, check.under_lock)
+    begin_second_factor(
+        check.operator_id, check.name, check.role, check.codes_counted_as, check.under_lock
+    )
     # Under the lock every password gets the code page (never the enrolment page, which
     # would tell a right password and show the secret).
     to_code = check.under_lock or check.enrolled
@@ -54,11 +56,13 @@ def login():
 
 
 def _pending() -> tuple[ConsoleSession, Operator | None] | None:
-    """The pending sign-in and its operator (None on the lock's look-alike step)."""
+    """The pending sign-in and its operator (None on the lock's look-alike step, which
+    still reads the operator table once, as the real step does)."""
     pending = pending_operator()
     if pending is None:
         return None
     if pending.operator_id is None:
+        db.session.scalar(db.select(Operator.id).filter_by(name=pending.name))
         return pending, None
     operator = db.session.get(Operator, pending.operator_id)
     return (pending, operator) if operator is not None else None
@@ -66,7 +70,9 @@ def _pending() -> tuple[ConsoleSession, Operator | None] | None:
 
 def _second_factor(template: str, pending: ConsoleSession, operator: Operator | None, **page):
     try:
-        sign_in_rules.check_code(pending.name, operator, request.form.get("otp", ""))
+        sign_in_rules.check_code(
+            pending.name, operator, request.form.get("otp", ""), pending.codes_counted_as
+        )
     except DomainError as exc:
         return render_template(template, next=_next_path(), problem=exc.problem, **page), _status(
             exc
