@@ -240,7 +240,7 @@ def clients_update(client_id: str, pkce_exempt: bool | None) -> None:
         try:
             client = set_pkce_exemption(client_id, pkce_exempt, actor="cli")
         except DomainError as exc:
-            raise click.ClickException(exc.problem.message) from None
+            raise refusal(exc.problem) from None
         click.echo(json.dumps({"client_id": client.client_id, "pkce_exempt": client.pkce_exempt}))
 
 

@@ -28,6 +28,8 @@ SENSITIVE_PARAMETERS = (
     "registration_access_token",
     "client_secret",
     "client_assertion",
+    "assertion",
+    "code_verifier",
     "password",
     "password_confirm",
     "current_password",
@@ -47,14 +49,24 @@ _PATTERN = re.compile(
     + r")=(?P<value>[^&;\s\"'\x1b)]*)",
     re.IGNORECASE,
 )
+# The same names as JSON members ("client_secret": "...") or in a logged dict's repr.
+_MEMBER_PATTERN = re.compile(
+    r"(?P<lead>(?P<q>[\"'])(?:"
+    + "|".join(re.escape(name) for name in sorted(SENSITIVE_PARAMETERS, key=len, reverse=True))
+    + r")(?P=q)\s*:\s*)(?P<v>[\"'])(?:(?!(?P=v))[^\\]|\\.)*(?P=v)",
+    re.IGNORECASE,
+)
 _installed = False
 
 
 def redact(text: str) -> str:
-    """``text`` with the value of every sensitive ``name=value`` replaced."""
-    if "=" not in text:
-        return text
-    return _PATTERN.sub(lambda m: f"{m['lead']}{m['name']}={REDACTED}", text)
+    """``text`` with the value of every sensitive ``name=value``, JSON
+    ``"name": "value"`` or repr ``'name': 'value'`` replaced."""
+    if "=" in text:
+        text = _PATTERN.sub(lambda m: f"{m['lead']}{m['name']}={REDACTED}", text)
+    if ":" in text:
+        text = _MEMBER_PATTERN.sub(lambda m: f"{m['lead']}{m['v']}{REDACTED}{m['v']}", text)
+    return text
 
 
 def _redact_record(record: logging.LogRecord) -> logging.LogRecord:

@@ -21,6 +21,7 @@ from flask import current_app, request
 
 from idp import audit
 from idp.abuse import TooManyRequests
+from idp.accounts.lockout import name_key
 from idp.errors import Problem
 from idp.services import services
 
@@ -68,7 +69,8 @@ def _global_limit() -> ComplaintLimit:
 
 def _id_number_limit(id_number: str) -> ComplaintLimit:
     cap = int(current_app.config["COMPLAINTS_PER_ID_NUMBER_PER_DAY"])
-    return ComplaintLimit("id_number", f"complaint-flood:id:{id_number}", cap, DAY)
+    # Hashed as the lockout's keys are: no identity number is kept in the store in clear.
+    return ComplaintLimit("id_number", f"complaint-flood:id:{name_key(id_number)}", cap, DAY)
 
 
 def _refusal(limit: ComplaintLimit) -> TooManyRequests:

@@ -81,15 +81,17 @@ def work(app_factory, monkeypatch):
     event.remove(engine, "commit", on_commit)
 
 
-def _password_post(app, outbox, oidc_client, username: str, ip: str, counted, on):
-    """The work of one wrong-password POST (the flow set up beforehand is not counted)."""
+def _password_post(
+    app, outbox, oidc_client, username: str, ip: str, counted, on, password: str = "saisai123"
+):
+    """The work of one password POST (the flow set up beforehand is not counted)."""
     browser = Browser(app, outbox)
     browser.http.environ_base["REMOTE_ADDR"] = ip
     password_url = browser.start_login(browser.authorize_url(oidc_client["client_id"])[0])
     page = browser.get(password_url).get_data(as_text=True)
     counted.clear()
     on["now"] = True
-    resp = browser.post_form(password_url, page, {"username": username, "password": "saisai123"})
+    resp = browser.post_form(password_url, page, {"username": username, "password": password})
     on["now"] = False
     return resp.status_code, Counter(counted)
 
@@ -108,3 +110,32 @@ def test_known_and_unknown_user_names_do_the_same_work(work, outbox, citizen, oi
         assert known_work == unknown_work
         assert known_work["argon2.verify"] == 1
         assert not any(name.startswith("sql.UPDATE") for name in known_work)
+
+
+def test_under_the_lock_right_and_wrong_passwords_do_the_same_work(
+    work, outbox, citizen, oidc_client
+):
+    """Under the lock the answer is the OTP step either way, and so is the work: the right
+    password is counted like a wrong one, and the look-alike step's send is audited and
+    spends the typed number's SMS budget as the real one does."""
+    app, counted, on = work
+    for i in range(3):  # LOCKOUT_THRESHOLD wrong passwords start the lock
+        _password_post(
+            app, outbox, oidc_client, citizen["id_number"], f"198.51.100.{i}", counted, on
+        )
+    wrong = _password_post(
+        app, outbox, oidc_client, citizen["id_number"], "203.0.113.1", counted, on
+    )
+    right = _password_post(
+        app,
+        outbox,
+        oidc_client,
+        citizen["id_number"],
+        "203.0.113.2",
+        counted,
+        on,
+        password=citizen["password"],
+    )
+    assert wrong[0] == right[0] == 302
+    assert wrong[1] == right[1]
+    assert right[1]["argon2.verify"] == 1

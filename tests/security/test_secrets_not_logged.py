@@ -68,6 +68,8 @@ SENSITIVE = (
     "token",
     "client_secret",
     "client_assertion",
+    "assertion",
+    "code_verifier",
     "password",
     "otp",
 )
@@ -110,3 +112,17 @@ def test_json_lines_redact_tracebacks_too():
         )
     line = JsonFormatter().format(record)
     assert "S3cretCode" not in line and "code=[redacted]" in line
+
+
+def test_sensitive_members_of_json_bodies_and_dicts_are_redacted(app, caplog):
+    """Registration bodies are JSON, audit details are dicts: the member's value is blanked,
+    whichever quotes it has; other members stay readable."""
+    caplog.set_level(logging.INFO)
+    logging.getLogger("idp.test").info(
+        'body: {"client_secret": "S3cret\\"json", "client_name": "Sở Y tế"}'
+    )
+    logging.getLogger("idp.test").info("details: %s", {"password": "S3cret'repr", "ip": "1.2.3.4"})
+    assert "S3cret" not in caplog.text
+    assert '"client_secret": "[redacted]"' in caplog.text
+    assert "'password': \"[redacted]\"" in caplog.text
+    assert '"client_name": "Sở Y tế"' in caplog.text and "'ip': '1.2.3.4'" in caplog.text

@@ -106,9 +106,13 @@ def test_client_secret_is_stored_only_as_keyed_hash(env):
         assert not client.check_client_secret(created["client_secret"] + "x")
 
 
-def test_pkce_exemption_is_set_at_creation_and_changed_later(env):
+def test_pkce_exemption_is_set_at_creation_and_changed_later(env, monkeypatch):
     """``--pkce-exempt`` on ``clients create`` for a legacy agency; ``clients update``
-    switches it; a public client cannot be exempt; the database migration has the column."""
+    switches it, refusing in the operator's language; a public client cannot be exempt;
+    the database migration has the column."""
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
     run("db", "upgrade")
     base = ("clients", "create", "--name", "Sở cũ", "--redirect-uri", "https://x.example/cb")
     legacy = json.loads(run(*base, "--pkce-exempt").output)["client_id"]
@@ -132,7 +136,7 @@ def test_pkce_exemption_is_set_at_creation_and_changed_later(env):
     assert exempt() == {legacy: False, modern: True}
     assert run("clients", "update", modern).exit_code != 0  # nothing to change
     unknown = run("clients", "update", "no-such-client", "--pkce-exempt")
-    assert unknown.exit_code != 0 and "Không tìm thấy" in unknown.output
+    assert unknown.exit_code != 0 and "was not found" in unknown.output
 
 
 def test_bad_citizen_input_is_a_clear_error(env):

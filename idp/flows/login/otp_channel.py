@@ -33,13 +33,17 @@ def citizen_of(flow: Flow) -> Citizen | None:
     return db.session.get(Citizen, citizen_id) if citizen_id is not None else None
 
 
-def start_under_lock(flow: Flow, citizen: Citizen | None) -> None:
+def start_under_lock(flow: Flow, citizen: Citizen | None, username: str) -> None:
     """Mark the flow's OTP step as the one under the lock (real if ``citizen``)."""
     flow.data["citizen_id"] = citizen.id if citizen is not None else None
     flow.data["under_lock"] = True
     if citizen is None:
-        # A fresh number per flow: nobody's per-phone or per-number SMS budget is spent.
+        # A fresh number per flow, so nobody's per-phone budget is spent; but the typed
+        # user name's per-number budget is, as the real step spends it: were it spared,
+        # a refusal once that budget is used up (recovery can use it up knowing only the
+        # number) would tell a right password from a wrong one.
         flow.data["decoy_phone"] = "+849" + "".join(secrets.choice("0123456789") for _ in range(8))
+        flow.data["decoy_id_number"] = username
 
 
 def _service(flow: Flow) -> OtpService:
@@ -49,11 +53,23 @@ def _service(flow: Flow) -> OtpService:
     return OtpService(real.store, DroppingGateway(), real.policy, current_app.config["SECRET_KEY"])
 
 
+def _read_row_of(id_number: str | None) -> None:
+    db.session.scalar(db.select(Citizen.id).filter_by(id_number=id_number or ""))
+
+
 def send_code(flow: Flow) -> OtpState:
     """Send (or, on the look-alike step, pretend to send) a code; the OTP rules apply."""
     citizen = citizen_of(flow)
     if citizen is None:
-        return send_otp(flow.id, flow.data["decoy_phone"], PURPOSE, service=_service(flow))
+        # The real step reads the citizen's row (its phone) here; so does this one.
+        _read_row_of(flow.data.get("decoy_id_number"))
+        return send_otp(
+            flow.id,
+            flow.data["decoy_phone"],
+            PURPOSE,
+            id_number=flow.data.get("decoy_id_number"),
+            service=_service(flow),
+        )
     return send_otp(flow.id, citizen.phone, PURPOSE, id_number=citizen.id_number)
 
 

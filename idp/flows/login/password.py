@@ -54,18 +54,21 @@ class PasswordCheck:
 
     citizen: Citizen | None
     under_lock: bool = False
+    username: str = ""  # as counted (spaces removed)
 
 
 def _clean_username(raw: str) -> str:
     return "".join(ch for ch in raw if not ch.isspace())[:20]
 
 
-def _count_failure(username: str, citizen: Citizen | None, reason: str) -> None:
+def _count_failure(
+    username: str, citizen: Citizen | None, reason: str, event: str = "login.failed"
+) -> None:
     """The same writes for a known and an unknown user name (see the module docstring)."""
     citizen_id = citizen.id if citizen is not None else None
     seconds = lockout.register_failure(username)
     credential_stuffing.record_failure(username)
-    audit.record("login.failed", citizen_id=citizen_id, reason=reason)
+    audit.record(event, citizen_id=citizen_id, reason=reason)
     if seconds is not None:
         audit.record("login.lockout", citizen_id=citizen_id, seconds=seconds)
 
@@ -93,16 +96,19 @@ def check_password_login(username: str, password: str) -> PasswordCheck:
     if not right:
         _count_failure(username, citizen, "wrong_password" if citizen else "unknown_user")
         if under_lock:
-            return PasswordCheck(None, under_lock=True)
+            return PasswordCheck(None, under_lock=True, username=username)
         raise DomainError(INVALID_CREDENTIALS)
     if not citizen.is_active:
-        audit.record("login.refused_disabled", citizen_id=citizen.id)
         if under_lock:
-            return PasswordCheck(None, under_lock=True)
+            _count_failure(username, citizen, "disabled")
+            return PasswordCheck(None, under_lock=True, username=username)
+        audit.record("login.refused_disabled", citizen_id=citizen.id)
         raise DomainError(ACCOUNT_DISABLED)
     if needs_rehash(citizen.password_hash):
         citizen.password_hash = hash_password(password)
         db.session.commit()
     if under_lock:
-        audit.record("login.password_under_lock", citizen_id=citizen.id)
-    return PasswordCheck(citizen, under_lock=under_lock)
+        # Counted like a wrong one, so that under the lock a right password does the same
+        # work; the completed login forgets the count.
+        _count_failure(username, citizen, "locked", event="login.password_under_lock")
+    return PasswordCheck(citizen, under_lock=under_lock, username=username)

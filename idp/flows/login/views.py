@@ -60,7 +60,7 @@ def choose_method():
     if not isinstance(flow, Flow):
         return flow
     flow.state = states.PASSWORD
-    for name in ("citizen_id", "under_lock", "decoy_phone"):
+    for name in ("citizen_id", "under_lock", "decoy_phone", "decoy_id_number"):
         flow.data.pop(name, None)
     save_flow(flow)
     return redirect(url_for("login.password", flow=flow.id))
@@ -78,7 +78,7 @@ def password():
     try:
         check = check_password_login(username, request.form.get("password", ""))
         if check.under_lock:
-            return _otp_under_lock(flow, check.citizen)
+            return _otp_under_lock(flow, check.citizen, check.username)
         citizen = check.citizen
         with_app = has_authenticator(citizen.id)
         if not with_app:
@@ -100,12 +100,13 @@ def password():
     return redirect(url_for("login.otp", flow=flow.id))
 
 
-def _otp_under_lock(flow: Flow, citizen: Citizen | None):
+def _otp_under_lock(flow: Flow, citizen: Citizen | None, username: str):
     """The SMS OTP step every attempt gets under the user-wide lock (see otp_channel)."""
-    otp_channel.start_under_lock(flow, citizen)
+    otp_channel.start_under_lock(flow, citizen, username)
     otp_channel.send_code(flow)  # TooManyRequests is answered by the password view
-    if citizen is not None:
-        audit.record("otp.sent", citizen_id=citizen.id, purpose="login", under_lock=True)
+    # Recorded for the look-alike too (without a citizen): the same writes either way.
+    citizen_id = citizen.id if citizen is not None else None
+    audit.record("otp.sent", citizen_id=citizen_id, purpose="login", under_lock=True)
     flow.state = states.OTP
     save_flow(flow)
     return redirect(url_for("login.otp", flow=flow.id))
