@@ -30,15 +30,15 @@ DOB_NOT_A_DATE = Problem(
 DOB_IN_FUTURE = Problem("date_of_birth.future", "Ngày sinh không được sau ngày hôm nay.", FIELD)
 DOB_TOO_OLD = Problem(
     "date_of_birth.too_old",
-    f"Ngày sinh không hợp lệ: tuổi tính theo ngày sinh vượt quá {MAX_AGE}. "
+    "Ngày sinh không hợp lệ: tuổi tính theo ngày sinh vượt quá {max_age}. "
     "Vui lòng kiểm tra lại năm sinh.",
     FIELD,
-)
+).format(max_age=MAX_AGE)
 DOB_TOO_YOUNG = Problem(
     "date_of_birth.too_young",
-    f"Công dân phải đủ {MIN_AGE} tuổi (tuổi được cấp thẻ căn cước) mới đăng ký được tài khoản.",
+    "Công dân phải đủ {min_age} tuổi (tuổi được cấp thẻ căn cước) mới đăng ký được tài khoản.",
     FIELD,
-)
+).format(min_age=MIN_AGE)
 
 
 def today_in_vietnam() -> datetime.date:

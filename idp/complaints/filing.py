@@ -36,14 +36,14 @@ DESCRIPTION_REQUIRED = Problem(
 )
 DESCRIPTION_TOO_SHORT = Problem(
     "description.too_short",
-    f"Nội dung khiếu nại cần ít nhất {DESCRIPTION_MIN} ký tự để được xem xét.",
+    "Nội dung khiếu nại cần ít nhất {min_chars} ký tự để được xem xét.",
     "description",
-)
+).format(min_chars=DESCRIPTION_MIN)
 DESCRIPTION_TOO_LONG = Problem(
     "description.too_long",
-    f"Nội dung khiếu nại không được dài quá {DESCRIPTION_MAX} ký tự.",
+    "Nội dung khiếu nại không được dài quá {max_chars} ký tự.",
     "description",
-)
+).format(max_chars=DESCRIPTION_MAX)
 
 T = TypeVar("T")
 

@@ -25,13 +25,14 @@ from idp.errors import DomainError, Problem
 from idp.extensions import db
 from idp.oidc.models import keyed_hash
 
+MIN_LIFETIME_SECONDS = 60
 MAX_LIFETIME_SECONDS = 90 * 86400
 
 LIFETIME_INVALID = Problem(
     "registration_token.lifetime",
-    f"Thời hạn của mã đăng ký phải từ 60 giây đến {MAX_LIFETIME_SECONDS // 86400} ngày.",
+    "Thời hạn của mã đăng ký phải từ {min_seconds} giây đến {max_days} ngày.",
     "expires_in",
-)
+).format(min_seconds=MIN_LIFETIME_SECONDS, max_days=MAX_LIFETIME_SECONDS // 86400)
 
 
 def _now() -> datetime:
@@ -62,7 +63,7 @@ def issue_token(actor: str, expires_in: int | None = None) -> tuple[str, Initial
     """A new single-use initial access token (its value is returned once, never stored)."""
     if expires_in is None:
         expires_in = int(current_app.config["REGISTRATION_TOKEN_SECONDS"])
-    if not 60 <= expires_in <= MAX_LIFETIME_SECONDS:
+    if not MIN_LIFETIME_SECONDS <= expires_in <= MAX_LIFETIME_SECONDS:
         raise DomainError(LIFETIME_INVALID)
     value = secrets.token_urlsafe(32)
     row = InitialAccessToken(

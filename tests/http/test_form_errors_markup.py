@@ -9,6 +9,7 @@ in Chromium (focus, title, look); these check every template cheaply.
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from types import SimpleNamespace
 
@@ -34,6 +35,7 @@ class Elements(HTMLParser):
         self.tags: list[tuple[str, dict[str, str | None]]] = []
         self.title = ""
         self._in_title = False
+        self.html = page
         self.feed(page)
 
     def handle_starttag(self, tag, attrs):
@@ -176,6 +178,9 @@ def test_registration_choice_keeps_ids_unique_with_several_kinds(app, monkeypatc
         ("account.profile", "/account", None),
         ("account.history", "/account/history", None),
         ("account.password", None, "/account"),
+        ("account.phone_request_filed", None, "/account"),
+        ("account.authenticator_codes", None, "/account/authenticator"),
+        ("account.authenticator_new_codes", "/account/authenticator", None),
     ],
 )
 def test_account_tabs_say_which_one_is_open(app, endpoint, current, reached_from):
@@ -183,6 +188,10 @@ def test_account_tabs_say_which_one_is_open(app, endpoint, current, reached_from
         "account.profile": "provider/account/profile.html",
         "account.history": "provider/account/history.html",
         "account.password": "provider/account/password.html",
+        "account.phone_request_filed": "provider/account/phone_request_filed.html",
+        "account.authenticator_codes": "provider/account/recovery_codes.html",
+        # Only on an error: the app's page again, with the problem.
+        "account.authenticator_new_codes": "provider/account/authenticator.html",
     }[endpoint]
     profile = SimpleNamespace(
         full_name="Nguyễn Văn An",
@@ -193,7 +202,17 @@ def test_account_tabs_say_which_one_is_open(app, endpoint, current, reached_from
         carrier=None,
         email=None,
     )
-    page = render(app, template, endpoint=endpoint, profile=profile, history=None)
+    page = render(
+        app,
+        template,
+        endpoint=endpoint,
+        profile=profile,
+        history=None,
+        reference="KN-2026-000001",
+        codes=["ABCDE-23456"],
+        first_time=False,
+        codes_left=10,
+    )
 
     marked = {a["href"]: a.get("aria-current") for tag, a in page.tags if "aria-current" in a}
     expected = {}
@@ -202,3 +221,109 @@ def test_account_tabs_say_which_one_is_open(app, endpoint, current, reached_from
     if reached_from:
         expected[reached_from] = "true"
     assert marked == expected
+
+
+def test_phone_lost_textarea_holds_only_what_was_typed(app):
+    from idp.complaints.filing import DESCRIPTION_TOO_SHORT
+
+    typed = "quá ngắn"
+    page = render(
+        app,
+        "provider/account/phone_lost.html",
+        values={"phone": "0987654321", "description": typed},
+        problem=DESCRIPTION_TOO_SHORT,
+    )
+
+    contents = re.findall(r"<textarea[^>]*>(.*?)</textarea>", page.html, re.S)
+    assert contents == [typed]
+    assert_error_beside(page, "description", DESCRIPTION_TOO_SHORT.code)
+    after = page.html.split("</textarea>", 1)[1]
+    assert 'id="description-error"' in after
+
+
+OTP_PAGES = [
+    ("provider/otp.html", {}),
+    ("provider/account/phone_otp.html", {"which": "old"}),
+]
+
+
+@pytest.mark.parametrize("template,context", OTP_PAGES)
+def test_wrong_otp_sits_beside_the_code_field_with_one_summary(app, template, context):
+    from idp.otp import OTP_WRONG
+
+    problem = OTP_WRONG.format(tries_left=4)
+    page = render(app, template, problem=problem, action="/otp", resend_action="/resend", **context)
+
+    assert_error_beside(page, "otp", problem.code)
+    assert_summary_takes_focus(page)  # by_id: exactly one summary
+    assert page.html.count("Bạn còn 4 lần thử.") == 2  # in the summary and beside the field
+    ids = page.ids()
+    assert len(ids) == len(set(ids)), ids
+
+
+def test_otp_page_without_errors_marks_nothing(app):
+    page = render(app, "provider/otp.html", action="/otp", resend_action="/resend")
+    assert "aria-invalid" not in page.by_id("otp")
+    assert "otp-error" not in page.ids() and "error-summary" not in page.ids()
+
+
+CONSOLE = SimpleNamespace(name="operator", role="operator", can_change=True)
+
+
+def _console_page(app, template: str, **context) -> Elements:
+    from idp.console import labels
+
+    return render(app, template, console=CONSOLE, labels=labels, **context)
+
+
+def test_console_search_error_sits_beside_the_number_field(app):
+    from idp.console.account_locks import SEARCH_INVALID
+
+    page = _console_page(app, "console/citizens.html", q="123", problem=SEARCH_INVALID)
+    assert_error_beside(page, "q", SEARCH_INVALID.code)
+    assert_summary_takes_focus(page)
+
+
+def test_console_token_lifetime_error_sits_beside_the_select(app):
+    from idp.console.views.registration_tokens import LIFETIMES
+    from idp.oidc.registration_tokens import LIFETIME_INVALID
+
+    page = _console_page(
+        app,
+        "console/registration_tokens.html",
+        tokens=[],
+        lifetimes=LIFETIMES,
+        problem=LIFETIME_INVALID,
+    )
+    assert_error_beside(page, "expires_in", LIFETIME_INVALID.code)
+    assert_summary_takes_focus(page)
+
+
+def test_console_complaint_note_error_sits_beside_the_note(app):
+    from datetime import UTC, datetime
+
+    from idp.console.views.complaints import NOTE_REQUIRED
+
+    complaint = SimpleNamespace(
+        reference="KN-2026-000001",
+        status="open",
+        kind="ownership",
+        id_number="066195012345",
+        full_name="Nguyễn Văn An",
+        phone="+84977000111",
+        email=None,
+        created_at=datetime(2026, 1, 2, tzinfo=UTC),
+        description="Nội dung",
+        evidence=[],
+        resolved_at=None,
+    )
+    page = _console_page(
+        app,
+        "console/complaint.html",
+        complaint=complaint,
+        actions=["reject"],
+        note="",
+        problem=NOTE_REQUIRED,
+    )
+    assert_error_beside(page, "note", NOTE_REQUIRED.code)
+    assert_summary_takes_focus(page)
