@@ -6,12 +6,19 @@ the run also measures ``app`` below, a view that answers a constant token respon
 client check, no database, no Redis and no signing, under the same gunicorn settings
 (config/gunicorn.conf.py, its JSON access log included), the same front, the same CPU pin
 and the same load. No provider path built on this stack can be faster than this figure.
+
+The same view can also be measured under other WSGI servers (``CANDIDATES``), each pinned
+to the same CPU with the same load, to see what the server itself costs::
+
+    python -m bench.ceiling --candidates [--front none|nginx] [--seconds 10] [--warmup 2]
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 from flask import Flask, jsonify
@@ -22,6 +29,8 @@ from bench.processes import SERVER_CPU, ChildProcess, free_port, pinned
 
 ROOT = Path(__file__).resolve().parent.parent
 PATH = "/oauth2/token"
+# Servers the ceiling can be measured under; the first is ``idp serve``'s own.
+CANDIDATES = ("gunicorn-gthread", "gunicorn-sync", "granian-wsgi")
 
 app = Flask(__name__)
 
@@ -33,21 +42,53 @@ def constant_token():
     return response
 
 
+def server_argv(server: str, port: int, threads: int) -> tuple[list[str], dict[str, str]]:
+    """The command line and extra environment that serve ``app`` on ``port`` with one
+    worker under ``server`` (one of ``CANDIDATES``); ``threads`` where the server has them.
+
+    Both gunicorn candidates read config/gunicorn.conf.py (its JSON access log included);
+    granian writes its own access log, so every candidate logs each request.
+    """
+    bindir = Path(sys.executable).parent
+    if server in ("gunicorn-gthread", "gunicorn-sync"):
+        argv = [str(bindir / "gunicorn"), "-c", str(ROOT / "config" / "gunicorn.conf.py")]
+        argv += ["--bind", f"127.0.0.1:{port}", "--workers", "1"]
+        if server == "gunicorn-sync":
+            # gunicorn turns a sync worker with more than one thread into gthread.
+            argv += ["--worker-class", "sync", "--threads", "1"]
+            env = {"GUNICORN_THREADS": "1"}
+        else:  # gthread as soon as threads > 1, like ``idp serve``
+            env = {"GUNICORN_THREADS": str(threads)}
+        return [*argv, "bench.ceiling:app"], env
+    if server == "granian-wsgi":
+        argv = [str(bindir / "granian"), "--interface", "wsgi", "--host", "127.0.0.1"]
+        argv += ["--port", str(port), "--workers", "1", "--blocking-threads", str(threads)]
+        argv += ["--no-ws", "--access-log", "bench.ceiling:app"]
+        return argv, {}
+    raise ValueError(f"unknown server {server!r}; one of {', '.join(CANDIDATES)}")
+
+
 def measure_ceiling(
-    workdir: Path, threads: int, front: str, shape: LoadShape, warmup: float
+    workdir: Path,
+    threads: int,
+    front: str,
+    shape: LoadShape,
+    warmup: float,
+    server: str = CANDIDATES[0],
 ) -> LoadResult:
-    """Start ``app`` like the provider (pinned, same gunicorn config), load it, stop it."""
+    """Start ``app`` like the provider (pinned, same gunicorn config), load it, stop it.
+
+    ``server`` picks another of ``CANDIDATES`` for the same pin, front and load.
+    """
     port = free_port()
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    argv = [gunicorn, "-c", str(ROOT / "config" / "gunicorn.conf.py")]
-    argv += ["--bind", f"127.0.0.1:{port}", "--workers", "1", "bench.ceiling:app"]
-    env = {**os.environ, "GUNICORN_THREADS": str(threads)}
-    folder = workdir / "ceiling"
-    folder.mkdir(exist_ok=True)
-    server = ChildProcess("ceiling", pinned(argv, SERVER_CPU), env, folder / "gunicorn.log")
+    argv, extra = server_argv(server, port, threads)
+    env = {**os.environ, **extra}
+    folder = workdir / "ceiling" / server
+    folder.mkdir(parents=True, exist_ok=True)
+    server_process = ChildProcess(server, pinned(argv, SERVER_CPU), env, folder / "server.log")
     nginx = NginxFront(folder, port) if front == "nginx" else None
     try:
-        server.wait_until_serving(f"http://127.0.0.1:{port}{PATH}", method="POST")
+        server_process.wait_until_serving(f"http://127.0.0.1:{port}{PATH}", method="POST")
         if nginx:
             nginx.start(probe=PATH, method="POST")
         base = nginx.base_url if nginx else f"http://127.0.0.1:{port}"
@@ -64,4 +105,55 @@ def measure_ceiling(
     finally:
         if nginx:
             nginx.stop()
-        server.stop()
+        server_process.stop()
+
+
+def candidates_table(results: dict[str, LoadResult | str]) -> str:
+    """A Markdown table of each candidate's ceiling (or why it was not measured)."""
+    lines = ["| server | req/s | p50 ms | p99 ms | errors |", "|---|---:|---:|---:|---:|"]
+    for server, result in results.items():
+        if isinstance(result, str):
+            reason = result.replace("\n", " ").replace("|", "/")
+            lines.append(f"| {server} | not measured: {reason} | | | |")
+        else:
+            lines.append(
+                f"| {server} | {result.ok_per_second:,.0f} | {result.p50_ms:.2f} "
+                f"| {result.p99_ms:.2f} | {result.errors} |"
+            )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.ceiling", description=__doc__)
+    parser.add_argument("--candidates", action="store_true", help="measure every candidate")
+    parser.add_argument("--server", choices=CANDIDATES, action="append", help="measure these")
+    parser.add_argument("--front", choices=("none", "nginx"), default="none")
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--warmup", type=float, default=2)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--wrk-threads", type=int, default=1)
+    parser.add_argument("--server-threads", type=int, default=4)
+    options = parser.parse_args(argv)
+    servers = list(CANDIDATES) if options.candidates else options.server or [CANDIDATES[0]]
+    shape = LoadShape(options.connections, options.wrk_threads, options.seconds)
+    results: dict[str, LoadResult | str] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-ceiling-") as workdir:
+        for server in servers:
+            print(f"measuring {server} (front {options.front}) ...", file=sys.stderr, flush=True)
+            try:
+                results[server] = measure_ceiling(
+                    Path(workdir),
+                    options.server_threads,
+                    options.front,
+                    shape,
+                    options.warmup,
+                    server,
+                )
+            except Exception as exc:  # the other candidates stand without it
+                results[server] = f"{type(exc).__name__}: {exc}"[:200]
+    print(candidates_table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -42,6 +42,9 @@ class RunReport:
     profiles: dict[str, Profile] = field(default_factory=dict)
     profile_problem: str = ""
     ceiling: dict | None = None  # bench.ceiling: an empty Flask view on the same stack
+    # The same view under the other servers of bench.ceiling.CANDIDATES: a dict like
+    # ``ceiling`` per server, or a string saying why it was not measured.
+    ceiling_candidates: dict[str, dict | str] = field(default_factory=dict)
     wall_seconds: float = 0.0
 
     @property
@@ -114,6 +117,22 @@ def table(report: RunReport) -> str:
     return "\n".join(lines)
 
 
+def _candidates_note(report: RunReport) -> str:
+    figures = []
+    for server, c in report.ceiling_candidates.items():
+        if isinstance(c, str):
+            figures.append(f"{server} not measured ({c})")
+        else:
+            figures.append(
+                f"{server} {c['per_second']:,.0f} req/s, p50 {c['p50_ms']:.1f} ms, "
+                f"p99 {c['p99_ms']:.1f} ms, {c['errors']} errors"
+            )
+    return (
+        "- The same ceiling under other servers (`python -m bench.ceiling --candidates`; one "
+        "worker, same front, CPU and load): " + "; ".join(figures) + "."
+    )
+
+
 def _ceiling_note(report: RunReport) -> str:
     c = report.ceiling
     rate = c["per_second"]
@@ -170,6 +189,8 @@ def _notes(report: RunReport) -> list[str]:
         )
     if report.ceiling:
         notes.append(_ceiling_note(report))
+    if report.ceiling_candidates:
+        notes.append(_candidates_note(report))
     notes.append(
         "- CPU · waiting: the share of the timed window the server's worker spent on its CPU, "
         "and runnable but waiting for it (/proc/<pid>/task/*/schedstat, summed over its "
