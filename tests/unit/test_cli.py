@@ -19,6 +19,26 @@ def env(monkeypatch, tmp_path):
     return tmp_path
 
 
+def citizen_argv(id_number: str) -> list[str]:
+    """``idp citizens create`` for the test citizen, with ``id_number``."""
+    return [
+        "citizens",
+        "create",
+        "--id-number",
+        id_number,
+        "--full-name",
+        "Nguyễn Văn An",
+        "--date-of-birth",
+        "1990-05-17",
+        "--gender",
+        "male",
+        "--phone",
+        "0912345678",
+        "--password",
+        "matkhau2026",
+    ]
+
+
 def run(*args):
     result = CliRunner().invoke(main, list(args), catch_exceptions=False)
     return result
@@ -53,39 +73,9 @@ def test_db_upgrade_is_idempotent_then_keys_clients_citizens(env, monkeypatch):
     assert set(created) == {"client_id", "client_secret"}
     assert len(created["client_secret"]) >= 43  # 32 random bytes
 
-    result = run(
-        "citizens",
-        "create",
-        "--id-number",
-        "066090001234",
-        "--full-name",
-        "Nguyễn Văn An",
-        "--date-of-birth",
-        "1990-05-17",
-        "--gender",
-        "male",
-        "--phone",
-        "0912345678",
-        "--password",
-        "matkhau2026",
-    )
+    result = run(*citizen_argv("066090001234"))
     assert result.exit_code == 0, result.output
-    again = run(
-        "citizens",
-        "create",
-        "--id-number",
-        "066090001234",
-        "--full-name",
-        "Nguyễn Văn An",
-        "--date-of-birth",
-        "1990-05-17",
-        "--gender",
-        "male",
-        "--phone",
-        "0912345678",
-        "--password",
-        "matkhau2026",
-    )
+    again = run(*citizen_argv("066090001234"))
     assert again.exit_code != 0 and "đã có tài khoản" in again.output
 
 
@@ -141,22 +131,7 @@ def test_pkce_exemption_is_set_at_creation_and_changed_later(env, monkeypatch):
 
 def test_bad_citizen_input_is_a_clear_error(env):
     run("db", "upgrade")
-    result = run(
-        "citizens",
-        "create",
-        "--id-number",
-        "066190001234",
-        "--full-name",
-        "Nguyễn Văn An",
-        "--date-of-birth",
-        "1990-05-17",
-        "--gender",
-        "male",
-        "--phone",
-        "0912345678",
-        "--password",
-        "matkhau2026",
-    )
+    result = run(*citizen_argv("066190001234"))
     assert result.exit_code != 0
     assert "giới tính" in result.output.lower() or "gender" in result.output.lower()
 
@@ -224,22 +199,8 @@ def test_complaints_list_says_when_there_are_none(env):
     assert open_only.stderr == "no complaints with status open\n"
 
 
-CITIZEN = [
-    "citizens",
-    "create",
-    "--id-number",
-    "066190001234",  # a woman's CCCD for a man: gender mismatch
-    "--full-name",
-    "Nguyễn Văn An",
-    "--date-of-birth",
-    "1990-05-17",
-    "--gender",
-    "male",
-    "--phone",
-    "0912345678",
-    "--password",
-    "matkhau2026",
-]
+# a woman's CCCD for a man: gender mismatch
+CITIZEN = citizen_argv("066190001234")
 
 
 @pytest.mark.parametrize(
