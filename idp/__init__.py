@@ -181,8 +181,9 @@ def _register_blueprints(app: Flask) -> None:
 
 def _init_operations(app: Flask) -> None:
     """Health, metrics, outage pages, rate limits and proxy trust (after every blueprint)."""
-    from idp import database_outage, health, metrics, proxy, rate_limits
+    from idp import audit, database_outage, health, metrics, proxy, rate_limits
 
+    audit.init_app(app)  # audit rows no commit of the request picked up
     app.register_blueprint(health.bp)
     metrics.init_app(app)
     database_outage.init_app(app)

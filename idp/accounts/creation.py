@@ -69,9 +69,14 @@ def create_citizen(
     )
     db.session.add(citizen)
     try:
-        db.session.commit()
+        db.session.flush()  # the id for the audit row; a taken number fails here
     except IntegrityError:
         db.session.rollback()
         raise DomainError(ACCOUNT_EXISTS) from None
     audit.record("citizen.created", citizen_id=citizen.id, actor=actor)
+    try:
+        db.session.commit()  # one commit: the account and its audit row
+    except IntegrityError:
+        db.session.rollback()
+        raise DomainError(ACCOUNT_EXISTS) from None
     return citizen

@@ -112,11 +112,11 @@ def decide():
     if request.form.get("decision") != "approve":
         audit.record("consent.denied", citizen_id=login.citizen_id, client_id=client_id)
         return deny(params)
-    remember_consent(login.citizen_id, client_id, flow.data["scope"])
-    audit.record(
+    audit.record(  # before the commit that remembers the consent: one commit for both
         "consent.granted",
         citizen_id=login.citizen_id,
         client_id=client_id,
         scope=flow.data["scope"],
     )
+    remember_consent(login.citizen_id, client_id, flow.data["scope"])
     return process(params, fresh_login=flow.data["fresh_login"], consented=True)

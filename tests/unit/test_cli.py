@@ -325,3 +325,16 @@ def test_clients_create_follows_the_registration_rules(env, args, reason):
 
     with create_app("test").app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(Client)) == 0
+
+
+def test_cli_commands_write_their_audit_rows(env):
+    """Outside a request ``audit.record`` commits at once: the CLI's events are kept."""
+    import sqlite3
+
+    run("db", "upgrade")
+    assert run("keys", "generate").exit_code == 0
+    assert run(*citizen_argv("066090001234")).exit_code == 0
+    with sqlite3.connect(env / "cli.sqlite3") as conn:
+        rows = conn.execute("SELECT event, actor FROM audit_event ORDER BY id").fetchall()
+    assert ("keys.generated", "cli") in rows
+    assert ("citizen.created", "cli") in rows

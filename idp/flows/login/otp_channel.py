@@ -59,7 +59,14 @@ def _read_row_of(id_number: str | None) -> None:
 
 def send_code(flow: Flow) -> OtpState:
     """Send (or, on the look-alike step, pretend to send) a code; the OTP rules apply."""
-    citizen = citizen_of(flow)
+    citizen_id = flow.data.get("citizen_id")
+    # The row is read from the database even when the session holds it already (the
+    # password step loaded it), so that the real step and the look-alike read alike.
+    citizen = (
+        db.session.get(Citizen, citizen_id, populate_existing=True)
+        if citizen_id is not None
+        else None
+    )
     if citizen is None:
         # The real step reads the citizen's row (its phone) here; so does this one.
         _read_row_of(flow.data.get("decoy_id_number"))
