@@ -67,8 +67,10 @@ class FailureThrottle:
         often."""
         store = services().store
         caps = self._caps()
-        for name, key in self._keys(username).items():
-            if store.get_counter(key) >= caps[name]:
+        keys = self._keys(username)
+        counts = store.get_counters(list(keys.values()))  # one round trip
+        for (name, key), count in zip(keys.items(), counts, strict=True):
+            if count >= caps[name]:
                 minutes = max(1, math.ceil(store.ttl(key) / 60))
                 audit.record(self.audit_event, reason=name, ip=_ip())
                 raise TooManyRequests(self.problem.format(minutes=minutes))
@@ -77,8 +79,7 @@ class FailureThrottle:
         """Count a failed attempt against this IP and this user name from this IP."""
         store = services().store
         window = int(current_app.config[self.window_setting])
-        for key in self._keys(username).values():
-            store.incr(key, window)
+        store.incr_many([(key, window) for key in self._keys(username).values()])
 
 
 CITIZEN_LOGIN = FailureThrottle(

@@ -15,6 +15,8 @@ raises for its evidence files.
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.routing import IntegerConverter
 
@@ -57,7 +59,9 @@ FIELD_LIMITS = {
 _PROTOCOL_PREFIXES = ("/oauth2/", "/.well-known/", "/connect/", "/backchannel")
 # Protocol endpoints a browser is sent to: their errors are pages, not JSON.
 _BROWSER_PROTOCOL_PATHS = ("/oauth2/authorize", "/oauth2/logout")
-_ALLOWED_CONTROLS = frozenset("\t\n\r")
+# C0 (U+0000-U+001F), DEL and C1 (U+007F-U+009F); the second without tab, LF and CR.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROLS_BUT_WHITESPACE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # Characters RFC 6749 §5.2 forbids in an error description, which echoes these addresses:
 # no registered address holds them, so they are refused up front.
 _ADDRESS_PARAMETERS = frozenset({"redirect_uri", "post_logout_redirect_uri"})
@@ -71,8 +75,8 @@ def _is_protocol() -> bool:
 def has_control_characters(value: str, *, allow_whitespace: bool = True) -> bool:
     """True if ``value`` holds a C0/C1 control character (tab and line breaks allowed
     when ``allow_whitespace``, as in a textarea)."""
-    allowed = _ALLOWED_CONTROLS if allow_whitespace else frozenset()
-    return any((ord(ch) < 32 or 127 <= ord(ch) < 160) and ch not in allowed for ch in value)
+    pattern = _CONTROLS_BUT_WHITESPACE if allow_whitespace else _CONTROLS
+    return pattern.search(value) is not None
 
 
 def problem_with(params: list[tuple[str, str]], protocol: bool) -> Problem | None:

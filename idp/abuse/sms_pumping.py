@@ -99,8 +99,9 @@ def _near(limit: SendLimit, count: int) -> bool:
 
 def challenge_needed() -> bool:
     """Whether a send from this client now needs a proof of work (for the forms)."""
-    store = services().store
-    return any(_near(limit, store.get_counter(limit.key)) for limit in _limits(None))
+    limits = _limits(None)
+    counts = services().store.get_counters([limit.key for limit in limits])
+    return any(_near(limit, count) for limit, count in zip(limits, counts, strict=True))
 
 
 def form_challenge() -> Challenge | None:
@@ -126,7 +127,9 @@ def _refusal_for(limit: SendLimit, purpose: str) -> TooManyRequests:
 
 def _check_volume(limits: list[SendLimit], purpose: str) -> None:
     store = services().store
-    counts = {limit.name: store.get_counter(limit.key) for limit in limits}
+    # One store round trip to read every counter, one to add to them all.
+    read = store.get_counters([limit.key for limit in limits])
+    counts = {limit.name: count for limit, count in zip(limits, read, strict=True)}
     for limit in limits:
         if counts[limit.name] >= limit.cap:
             raise _refusal_for(limit, purpose)
@@ -138,9 +141,10 @@ def _check_volume(limits: list[SendLimit], purpose: str) -> None:
             purpose,
             near=near[0].name,
         )
-    for limit in limits:
-        # Counted atomically after the peek: of racing sends, those past the cap are refused.
-        if store.incr(limit.key, limit.window) > limit.cap:
+    # Counted atomically after the peek: of racing sends, those past the cap are refused.
+    added = store.incr_many([(limit.key, limit.window) for limit in limits])
+    for limit, count in zip(limits, added, strict=True):
+        if count > limit.cap:
             raise _refusal_for(limit, purpose)
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Any
 
 #: ``ttl()`` of a key that does not exist (the same number Redis answers).
@@ -85,6 +86,17 @@ class Store(ABC):
     @abstractmethod
     def ping(self) -> None:
         """Check the backing service; raise ``ServiceUnavailable`` if it is down."""
+
+    def get_counters(self, keys: Sequence[str]) -> list[int]:
+        """``get_counter`` of each key, in order; one round trip on a remote backend."""
+        return [self.get_counter(key) for key in keys]
+
+    def incr_many(self, counters: Sequence[tuple[str, int]]) -> list[int]:
+        """``incr`` each ``(key, ttl)``, in order; one round trip on a remote backend.
+
+        Each increment is atomic, as ``incr``'s; the batch as a whole is not a transaction
+        that others' increments wait for."""
+        return [self.incr(key, ttl) for key, ttl in counters]
 
 
 def check_ttl(ttl: int) -> int:

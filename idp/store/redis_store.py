@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -156,3 +156,30 @@ class RedisStore(Store):
     def ping(self) -> None:
         with _guard():
             self._redis.ping()
+
+    def get_counters(self, keys: Sequence[str]) -> list[int]:
+        """``get_counter`` of each key, in order, with one MGET."""
+        if not keys:
+            return []
+        with _guard():
+            raws = self._redis.mget([self._k(key) for key in keys])
+        counts = []
+        for key, raw in zip(keys, raws, strict=True):
+            try:
+                counts.append(0 if raw is None else int(raw))
+            except ValueError:
+                raise TypeError(f"store key {key!r} does not hold a counter") from None
+        return counts
+
+    def incr_many(self, counters: Sequence[tuple[str, int]]) -> list[int]:
+        """``incr`` each ``(key, ttl)``, in order, in one pipelined round trip."""
+        if not counters:
+            return []
+        checked = [(self._k(key), check_ttl(ttl)) for key, ttl in counters]
+        with _guard():
+            pipe = self._redis.pipeline(transaction=True)
+            for key, ttl in checked:
+                pipe.incr(key)
+                pipe.expire(key, ttl, nx=True)
+            answers = pipe.execute()
+        return [int(count) for count in answers[::2]]

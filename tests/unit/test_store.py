@@ -179,6 +179,28 @@ def test_counters_and_values_do_not_mix(store: Store) -> None:
         store.get("c")
 
 
+def test_get_counters_reads_several_in_order(store: Store) -> None:
+    assert store.get_counters([]) == []
+    store.incr("a", 60)
+    store.incr("b", 60)
+    store.incr("b", 60)
+    assert store.get_counters(["b", "missing", "a"]) == [2, 0, 1]
+    store.set("v", {"a": 1}, 60)
+    with pytest.raises(TypeError):
+        store.get_counters(["a", "v"])
+
+
+def test_incr_many_counts_each_with_its_own_ttl(store: Store) -> None:
+    assert store.incr_many([]) == []
+    store.incr("a", 100)
+    assert store.incr_many([("a", 5000), ("b", 100), ("b", 100)]) == [2, 1, 2]
+    assert store.get_counters(["a", "b"]) == [2, 2]
+    assert 90 < store.ttl("a") <= 100  # not extended, as ``incr``
+    assert 90 < store.ttl("b") <= 100
+    with pytest.raises(ValueError):
+        store.incr_many([("c", 0)])
+
+
 # -- sets -------------------------------------------------------------------------------------
 
 
