@@ -309,6 +309,11 @@ def init_app(app: Flask) -> None:
         for limit in NAMED_LIMITS
     }
     limiter = create_limiter(app)
+    # There are no default, application or blueprint limits, so the extension's own check
+    # before every request finds nothing to count; the decorators below check their views.
+    hooks = app.before_request_funcs.get(None, [])
+    if limiter._check_request_limit in hooks:  # absent when the limits are switched off
+        hooks.remove(limiter._check_request_limit)
     app.extensions["idp_limiter"] = limiter
     app.register_error_handler(RateLimitExceeded, _too_many(limiter))
     protocol_limits: dict[str, _EndpointLimits] = {}
