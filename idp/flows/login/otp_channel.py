@@ -94,9 +94,14 @@ def code_state(flow: Flow) -> OtpState | None:
     return _service(flow).state(flow.id)
 
 
-def shown_phone(flow: Flow) -> str | None:
-    """The masked phone the page names; None under the lock (the page names none)."""
+def shown_phone(flow: Flow, state: OtpState | None = None) -> str | None:
+    """The masked phone the page names; None under the lock (the page names none).
+
+    ``state`` (``code_state``'s) names the phone the live code went to, the citizen's:
+    then the citizen's row is not read again."""
     if flow.data.get("under_lock"):
         return None
+    if state is not None and flow.data.get("citizen_id") is not None:
+        return mask_phone(state.phone_e164)
     citizen = citizen_of(flow)
     return mask_phone(citizen.phone) if citizen is not None else None

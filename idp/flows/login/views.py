@@ -113,11 +113,12 @@ def _otp_under_lock(flow: Flow, citizen: Citizen | None, username: str):
 
 
 def _render_otp(flow: Flow, problem=None, status: int = 200, notice=None):
+    state = otp_channel.code_state(flow)
     return render_template(
         "provider/otp.html",
         flow=flow,
-        masked_phone=otp_channel.shown_phone(flow),
-        otp_state=otp_channel.code_state(flow),
+        masked_phone=otp_channel.shown_phone(flow, state),
+        otp_state=state,
         action=url_for("login.otp", flow=flow.id),
         resend_action=url_for("login.resend_otp", flow=flow.id),
         problem=problem,
