@@ -15,6 +15,12 @@ from urllib.parse import urlencode
 
 from flask import Flask, has_request_context, request, session
 from flask_babel import Babel, get_locale, get_translations, gettext
+from jinja2.ext import (  # the wrappers Jinja's i18n extension installs (newstyle)
+    _make_new_gettext,
+    _make_new_ngettext,
+    _make_new_npgettext,
+    _make_new_pgettext,
+)
 
 from idp.settings import ROOT
 
@@ -138,4 +144,15 @@ def switch_language_url(language: str) -> str:
 
 
 def _language_context() -> dict[str, object]:
-    return {"page_lang": str(get_locale() or DEFAULT_LOCALE), "language_url": switch_language_url}
+    # The page's catalog, looked up once per render: Flask-Babel's template callables look
+    # it up again for every string (through the request context, the domain, the locale).
+    # The same Jinja wrappers as Flask-Babel installs, so pages come out byte for byte alike.
+    catalog = get_translations()
+    return {
+        "page_lang": str(get_locale() or DEFAULT_LOCALE),
+        "language_url": switch_language_url,
+        "gettext": _make_new_gettext(catalog.ugettext),
+        "ngettext": _make_new_ngettext(catalog.ungettext),
+        "pgettext": _make_new_pgettext(catalog.upgettext),
+        "npgettext": _make_new_npgettext(catalog.unpgettext),
+    }
