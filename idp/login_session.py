@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from flask import current_app, g, request
 from werkzeug.wrappers import Response
@@ -43,9 +43,9 @@ class LoginSession:
     key: str = ""  # the cookie value; not stored inside the record
 
     def to_record(self) -> dict:
-        data = asdict(self)
-        data.pop("key")
-        return data
+        """The stored record: every field but ``key`` (no deep copy: the store keeps a
+        JSON copy)."""
+        return {name: value for name, value in vars(self).items() if name != "key"}
 
 
 def _ttl() -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, session
@@ -47,6 +47,19 @@ def _key(kind: str, flow_id: str) -> str:
     return f"flow:{kind}:{flow_id}"
 
 
+def _record(flow: Flow) -> dict[str, Any]:
+    # The fields as dataclasses.asdict gives them, without its deep copy: the store
+    # keeps a JSON copy anyway.
+    return {
+        "id": flow.id,
+        "kind": flow.kind,
+        "state": flow.state,
+        "browser": flow.browser,
+        "expires_at": flow.expires_at,
+        "data": flow.data,
+    }
+
+
 def create_flow(kind: str, state: str, data: dict[str, Any] | None = None) -> Flow:
     """Start a flow of ``kind`` in ``state``, bound to this browser."""
     ttl = int(current_app.config["FLOW_SECONDS"])
@@ -58,7 +71,7 @@ def create_flow(kind: str, state: str, data: dict[str, Any] | None = None) -> Fl
         expires_at=int(time.time()) + ttl,
         data=data or {},
     )
-    store().set(_key(kind, flow.id), asdict(flow), ttl)
+    store().set(_key(kind, flow.id), _record(flow), ttl)
     return flow
 
 
@@ -77,7 +90,7 @@ def load_flow(kind: str, flow_id: str | None, *states: str) -> Flow:
 
 def save_flow(flow: Flow) -> None:
     """Store the flow's new state, keeping its original expiry."""
-    if not store().replace(_key(flow.kind, flow.id), asdict(flow)):
+    if not store().replace(_key(flow.kind, flow.id), _record(flow)):
         raise DomainError(FLOW_NOT_FOUND)
 
 
