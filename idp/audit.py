@@ -51,12 +51,16 @@ def record(
     citizen_id: int | None = None,
     client_id: str | None = None,
     actor: str | None = None,
+    if_committed: bool = False,
     **details: Any,
 ) -> None:
     """Record one audit event. Never raises: a failing audit write is logged instead.
 
     In a request the row is written by the caller's next commit, or at the end of the
-    request; outside one it is committed at once."""
+    request; outside one it is committed at once. A row recorded before a rollback is
+    written all the same (a refused attempt stays audited), unless ``if_committed``: the
+    event is the change the caller is about to commit, and without that commit it did not
+    happen."""
     clean = {k: v for k, v in details.items() if k not in _SECRET_KEYS}
     row = AuditEvent(
         at=datetime.now(UTC),
@@ -66,6 +70,7 @@ def record(
         actor=actor,
         details=clean,
     )
+    row.if_committed = if_committed  # not a column: read by write_pending
     in_request = has_request_context()
     if in_request:
         row.ip = request.remote_addr
@@ -139,7 +144,7 @@ def write_pending(*, keep_caller_work: bool = True) -> None:
             if state.pending and state.session is session:
                 session.expunge(row)  # added again below, so that rows keep their order
                 unwritten.append(row)
-            else:
+            elif not getattr(row, "if_committed", False):
                 unwritten.append(_copy(row))  # its transaction was rolled back
         session.add_all(unwritten)
         session.commit()
@@ -151,7 +156,7 @@ def write_pending(*, keep_caller_work: bool = True) -> None:
         except Exception:  # pragma: no cover - a dead connection: the retry may still work
             log.debug("rollback before the audit retry failed", exc_info=True)
     try:
-        session.add_all([_copy(row) for row in rows])
+        session.add_all([_copy(row) for row in rows if not getattr(row, "if_committed", False)])
         session.commit()
     except Exception:
         session.rollback()

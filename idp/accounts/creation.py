@@ -73,7 +73,7 @@ def create_citizen(
     except IntegrityError:
         db.session.rollback()
         raise DomainError(ACCOUNT_EXISTS) from None
-    audit.record("citizen.created", citizen_id=citizen.id, actor=actor)
+    audit.record("citizen.created", citizen_id=citizen.id, actor=actor, if_committed=True)
     try:
         db.session.commit()  # one commit: the account and its audit row
     except IntegrityError:

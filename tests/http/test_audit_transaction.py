@@ -100,6 +100,23 @@ def test_rows_recorded_before_a_rollback_survive_it(app, citizen):
         assert all(row.request_id for row in rows)
 
 
+def test_a_row_recorded_if_committed_goes_with_a_rolled_back_change(app, citizen):
+    from idp.models import Citizen
+
+    @app.get("/_t/conditional")
+    def conditional():
+        found = db.session.get(Citizen, citizen["id"])
+        found.full_name = "Never committed"
+        audit.record("test.changed", citizen_id=found.id, if_committed=True)
+        audit.record("test.refused", citizen_id=found.id)
+        db.session.rollback()
+        return "ok"
+
+    assert app.test_client().get("/_t/conditional").status_code == 200
+    assert [e for e in _events(app) if e.startswith("test.")] == ["test.refused"]
+    assert _citizen_name(app, citizen["id"]) == CITIZEN["full_name"]
+
+
 @pytest.mark.parametrize("handled", [True, False])
 def test_rows_survive_an_exception_in_the_view_without_its_work(app_factory, citizen, handled):
     from idp.models import Citizen
