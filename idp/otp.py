@@ -278,15 +278,19 @@ class OtpService:
 
     def state(self, subject: str) -> OtpState | None:
         """The live code's phone, purpose and clocks, or None if there is none."""
-        record = self.store.get(self._record_key(subject))
+        # The record, the tries and the cooldown in one store round trip.
+        (record,), (tries,), (cooldown,) = self.store.read_many(
+            values=[self._record_key(subject)],
+            counters=[self._fails_key(subject)],
+            ttls=[self._cooldown_key(subject)],
+        )
         if record is None:
             return None
         now = self._clock()
         expires_in = math.ceil(float(record["expires_at"]) - now)
         if expires_in <= 0:
             return None
-        resend_in = max(0, self.store.ttl(self._cooldown_key(subject)))
-        tries = self.store.get_counter(self._fails_key(subject))
+        resend_in = max(0, cooldown)
         return OtpState(
             phone_e164=record["phone"],
             purpose=record["purpose"],

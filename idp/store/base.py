@@ -98,6 +98,21 @@ class Store(ABC):
         that others' increments wait for."""
         return [self.incr(key, ttl) for key, ttl in counters]
 
+    def read_many(
+        self,
+        values: Sequence[str] = (),
+        counters: Sequence[str] = (),
+        ttls: Sequence[str] = (),
+    ) -> tuple[list[dict[str, Any] | None], list[int], list[int]]:
+        """``get`` of each of ``values``, ``get_counter`` of each of ``counters`` and
+        ``ttl`` of each of ``ttls``, in order; one round trip on a remote backend (reads
+        only, not one atomic snapshot)."""
+        return (
+            [self.get(key) for key in values],
+            self.get_counters(counters),
+            [self.ttl(key) for key in ttls],
+        )
+
 
 def check_ttl(ttl: int) -> int:
     """Validate a TTL argument: a positive whole number of seconds."""

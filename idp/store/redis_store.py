@@ -47,6 +47,15 @@ def _guard() -> Iterator[None]:
         raise
 
 
+def _seconds(ms: int) -> int:
+    """``ttl()``'s answer from Redis' PTTL."""
+    if ms == -2:
+        return MISSING
+    if ms == -1:
+        return NO_EXPIRY
+    return math.ceil(ms / 1000)
+
+
 class RedisStore(Store):
     """``Store`` over Redis (6.2+ for GETDEL, 7.0+ for ``EXPIRE ... NX``).
 
@@ -129,11 +138,7 @@ class RedisStore(Store):
     def ttl(self, key: str) -> int:
         with _guard():
             ms = self._redis.pttl(self._k(key))
-        if ms == -2:
-            return MISSING
-        if ms == -1:
-            return NO_EXPIRY
-        return math.ceil(ms / 1000)
+        return _seconds(ms)
 
     # -- sets -----------------------------------------------------------------------------
 
@@ -183,3 +188,29 @@ class RedisStore(Store):
                 pipe.expire(key, ttl, nx=True)
             answers = pipe.execute()
         return [int(count) for count in answers[::2]]
+
+    def read_many(
+        self,
+        values: Sequence[str] = (),
+        counters: Sequence[str] = (),
+        ttls: Sequence[str] = (),
+    ) -> tuple[list[dict[str, Any] | None], list[int], list[int]]:
+        """``get``, ``get_counter`` and ``ttl`` of several keys in one pipelined round trip."""
+        if not (values or counters or ttls):
+            return [], [], []
+        with _guard():
+            pipe = self._redis.pipeline(transaction=False)
+            for key in (*values, *counters):
+                pipe.get(self._k(key))
+            for key in ttls:
+                pipe.pttl(self._k(key))
+            answers = pipe.execute()
+        found = [decode(raw, key) for key, raw in zip(values, answers, strict=False)]
+        counts = []
+        for key, raw in zip(counters, answers[len(values) :], strict=False):
+            try:
+                counts.append(0 if raw is None else int(raw))
+            except ValueError:
+                raise TypeError(f"store key {key!r} does not hold a counter") from None
+        seconds = [_seconds(ms) for ms in answers[len(values) + len(counters) :]]
+        return found, counts, seconds

@@ -13,6 +13,7 @@ import redis
 
 from idp.errors import ServiceUnavailable
 from idp.store import MemoryStore, Store, create_store
+from idp.store.base import MISSING
 from idp.store.redis_store import RedisStore
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -199,6 +200,22 @@ def test_incr_many_counts_each_with_its_own_ttl(store: Store) -> None:
     assert 90 < store.ttl("b") <= 100
     with pytest.raises(ValueError):
         store.incr_many([("c", 0)])
+
+
+def test_read_many_reads_values_counters_and_ttls(store: Store) -> None:
+    assert store.read_many() == ([], [], [])
+    store.set("v", {"a": 1}, 100)
+    store.incr("c", 50)
+    values, counters, ttls = store.read_many(
+        values=["v", "missing"], counters=["c", "none"], ttls=["v", "c", "gone"]
+    )
+    assert values == [{"a": 1}, None]
+    assert counters == [1, 0]
+    assert 90 < ttls[0] <= 100 and 40 < ttls[1] <= 50 and ttls[2] == MISSING
+    with pytest.raises(TypeError):
+        store.read_many(counters=["v"])
+    with pytest.raises(TypeError):
+        store.read_many(values=["c"])
 
 
 # -- sets -------------------------------------------------------------------------------------
