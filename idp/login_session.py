@@ -90,9 +90,13 @@ def start_login(citizen_id: int, amr: list[str], acr: str) -> LoginSession:
         key=secrets.token_urlsafe(32),
     )
     ttl = _ttl()
-    store().set(f"login:{session.key}", session.to_record(), ttl)
-    store().set(f"sid:{session.sid}", {"key": session.key, "citizen_id": citizen_id}, ttl)
-    store().set_add(f"citizen-logins:{citizen_id}", session.key, ttl)
+    store().write_many(  # one store round trip
+        sets=[
+            (f"login:{session.key}", session.to_record(), ttl),
+            (f"sid:{session.sid}", {"key": session.key, "citizen_id": citizen_id}, ttl),
+        ],
+        set_adds=[(f"citizen-logins:{citizen_id}", session.key, ttl)],
+    )
     g.login_session = session
     g.set_login_cookie = session.key
     flow_cookie.renew(session.key)

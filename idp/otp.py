@@ -187,9 +187,12 @@ class OtpService:
                 "sent_at": now,
                 "expires_at": now + policy.ttl,
             }
-            # The new record replaces the old one: the previous code stops working.
-            self.store.set(self._record_key(subject), record, policy.ttl)
-            self.store.delete(self._fails_key(subject))
+            # The new record replaces the old one: the previous code stops working, and
+            # its tries are forgotten (one store round trip).
+            self.store.write_many(
+                sets=[(self._record_key(subject), record, policy.ttl)],
+                deletes=[self._fails_key(subject)],
+            )
         except (DomainError, ServiceUnavailable):
             # Nothing was sent: do not make the citizen wait for a code that never came.
             self._forget_cooldown(cooldown_key)

@@ -113,6 +113,21 @@ class Store(ABC):
             [self.ttl(key) for key in ttls],
         )
 
+    def write_many(
+        self,
+        sets: Sequence[tuple[str, dict[str, Any], int]] = (),
+        set_adds: Sequence[tuple[str, str, int]] = (),
+        deletes: Sequence[str] = (),
+    ) -> None:
+        """``set`` each ``(key, value, ttl)``, ``set_add`` each ``(key, member, ttl)``,
+        then ``delete`` the ``deletes``; one round trip on a remote backend."""
+        for key, value, ttl in sets:
+            self.set(key, value, ttl)
+        for key, member, ttl in set_adds:
+            self.set_add(key, member, ttl)
+        if deletes:
+            self.delete(*deletes)
+
 
 def check_ttl(ttl: int) -> int:
     """Validate a TTL argument: a positive whole number of seconds."""

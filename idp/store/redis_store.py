@@ -214,3 +214,25 @@ class RedisStore(Store):
                 raise TypeError(f"store key {key!r} does not hold a counter") from None
         seconds = [_seconds(ms) for ms in answers[len(values) + len(counters) :]]
         return found, counts, seconds
+
+    def write_many(
+        self,
+        sets: Sequence[tuple[str, dict[str, Any], int]] = (),
+        set_adds: Sequence[tuple[str, str, int]] = (),
+        deletes: Sequence[str] = (),
+    ) -> None:
+        """``set``s, ``set_add``s, then ``delete``s, in one MULTI/EXEC round trip."""
+        encoded = [(self._k(key), encode(value), check_ttl(ttl)) for key, value, ttl in sets]
+        added = [(self._k(key), str(member), check_ttl(ttl)) for key, member, ttl in set_adds]
+        if not (encoded or added or deletes):
+            return
+        with _guard():
+            pipe = self._redis.pipeline(transaction=True)
+            for key, raw, ttl in encoded:
+                pipe.set(key, raw, ex=ttl)
+            for key, member, ttl in added:
+                pipe.sadd(key, member)
+                pipe.expire(key, ttl)
+            if deletes:
+                pipe.delete(*(self._k(key) for key in deletes))
+            pipe.execute()

@@ -218,6 +218,23 @@ def test_read_many_reads_values_counters_and_ttls(store: Store) -> None:
         store.read_many(values=["c"])
 
 
+def test_write_many_sets_adds_and_deletes(store: Store) -> None:
+    store.write_many()
+    store.set("old", {"x": 1}, 60)
+    store.incr("count", 60)
+    store.write_many(
+        sets=[("a", {"n": 1}, 100), ("b", {"n": 2}, 50)],
+        set_adds=[("s", "m1", 100), ("s", "m2", 100)],
+        deletes=["old", "count", "missing"],
+    )
+    assert store.get("a") == {"n": 1} and store.get("b") == {"n": 2}
+    assert 40 < store.ttl("b") <= 50
+    assert store.set_members("s") == {"m1", "m2"}
+    assert store.get("old") is None and store.get_counter("count") == 0
+    with pytest.raises(ValueError):
+        store.write_many(sets=[("c", {}, 0)])
+
+
 # -- sets -------------------------------------------------------------------------------------
 
 
