@@ -17,6 +17,7 @@ from typing import Any
 from flask import Flask, Response, g, has_request_context, request
 from sqlalchemy import JSON, DateTime, Integer, String, event
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from idp import metrics
@@ -149,18 +150,27 @@ def write_pending(*, keep_caller_work: bool = True) -> None:
         session.add_all(unwritten)
         session.commit()
         return
-    except Exception:
-        log.warning("audit rows not written with the request's work; retrying alone")
+    except Exception as exc:
         try:
             session.rollback()
-        except Exception:  # pragma: no cover - a dead connection: the retry may still work
+        except Exception:  # pragma: no cover - a dead connection
             log.debug("rollback before the audit retry failed", exc_info=True)
+        if isinstance(exc, OperationalError | InterfaceError):
+            # The database cannot be reached: a retry would only delay the 503 page. The
+            # events are in the log (record() logged each one).
+            log.error("audit write failed (database unavailable) for %s", _events(rows))
+            return
+        log.warning("audit rows not written with the request's work; retrying alone")
     try:
         session.add_all([_copy(row) for row in rows if not getattr(row, "if_committed", False)])
         session.commit()
     except Exception:
         session.rollback()
-        log.exception("audit write failed for %s", ", ".join(row.event for row in rows))
+        log.exception("audit write failed for %s", _events(rows))
+
+
+def _events(rows: list[AuditEvent]) -> str:
+    return ", ".join(row.event for row in rows)
 
 
 def _after_request(response: Response) -> Response:
