@@ -31,6 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PATH = "/oauth2/token"
 # Servers the ceiling can be measured under; the first is ``idp serve``'s own.
 CANDIDATES = ("gunicorn-gthread", "gunicorn-sync", "granian-wsgi")
+# The server `idp serve` runs in production, one of CANDIDATES.
+PRODUCTION_SERVER = CANDIDATES[0]
 
 app = Flask(__name__)
 

@@ -1,5 +1,6 @@
-"""The provider under test: production settings, gunicorn with one worker pinned to CPU 0,
-behind nginx as production deploys it (``--front none``: gunicorn alone)."""
+"""The provider under test: production settings, its server with one worker pinned to CPU 0,
+reached directly and behind nginx as production deploys it (``--front`` picks either or
+both: with both, one provider answers on two addresses)."""
 
 from __future__ import annotations
 
@@ -64,7 +65,7 @@ class ProviderUnderTest:
         self.threads = threads
         self.port = free_port()
         self.direct_url = f"http://127.0.0.1:{self.port}"
-        self.front = NginxFront(workdir, self.port) if front == "nginx" else None
+        self.front = NginxFront(workdir, self.port) if front in ("nginx", "both") else None
         self.base_url = self.front.base_url if self.front else self.direct_url
         self.redis_prefix = f"bench:{secrets.token_hex(4)}:"
         self.env = self._environment(sms, sms_token, database)
@@ -137,6 +138,18 @@ class ProviderUnderTest:
         if len(workers) != self.workers:
             raise RuntimeError(f"expected {self.workers} gunicorn worker(s), found {workers}")
         return workers + (self.front.worker_pids() if self.front else [])
+
+    def url_for(self, front: str) -> str:
+        """Where the load goes for ``front``: nginx's address, or the server's own."""
+        return self.front.base_url if front == "nginx" else self.direct_url
+
+    def pids_for(self, front: str) -> list[int]:
+        """The processes whose CPU the provider spends on ``front``: its workers, plus
+        nginx's worker when nginx is in front."""
+        pids = self.worker_pids()
+        if front == "nginx" or self.front is None:
+            return pids
+        return [pid for pid in pids if pid not in self.front.worker_pids()]
 
     def stop(self) -> None:
         if self.front is not None:
