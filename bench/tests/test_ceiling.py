@@ -54,12 +54,19 @@ def test_the_candidates_table_has_a_row_per_server_even_when_one_failed():
     )
 
 
-def test_bench_run_notes_each_other_candidate_under_the_table():
+def test_bench_run_notes_every_candidate_on_each_front_under_the_tables():
     report = RunReport("2026-01-02T03:04:05Z", {}, {})
-    report.ceiling_candidates = {
-        "gunicorn-sync": {"per_second": 2531.4, "p50_ms": 5.89, "p99_ms": 10.4, "errors": 0},
-        "granian-wsgi": "RuntimeError: did not start",
+    report.ceilings = {
+        "none": {
+            "gunicorn-sync": {"per_second": 2531.4, "p50_ms": 5.89, "p99_ms": 10.4, "errors": 0},
+            "granian-wsgi": "RuntimeError: did not start",
+        },
+        "nginx": {
+            "gunicorn-sync": {"per_second": 1400.2, "p50_ms": 9.0, "p99_ms": 15.0, "errors": 0}
+        },
     }
-    note = next(n for n in _notes(report) if "other servers" in n)
-    assert "gunicorn-sync 2,531 req/s, p50 5.9 ms, p99 10.4 ms, 0 errors" in note
-    assert "granian-wsgi not measured (RuntimeError: did not start)" in note
+    note = next(n for n in _notes(report) if "Ceiling of each server" in n)
+    direct, nginx = note.split(" — ")
+    assert "directly: gunicorn-sync 2,531 req/s, p50 5.9 ms, p99 10.4 ms, 0 errors" in direct
+    assert "granian-wsgi" in direct and "not measured (RuntimeError: did not start)" in direct
+    assert nginx.startswith("behind nginx: gunicorn-sync 1,400 req/s")
