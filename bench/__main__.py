@@ -17,7 +17,7 @@ def parse_options(argv: list[str] | None = None) -> tuple[Options, argparse.Name
     d = Options()
     parser = argparse.ArgumentParser(
         prog="bench/run",
-        description="The provider (gunicorn, PostgreSQL, Redis) against node-oidc-provider, "
+        description="The provider (granian, PostgreSQL, Redis) against node-oidc-provider, "
         "both pinned to CPU 0, load from wrk pinned to CPU 1.",
     )
     parser.add_argument("--seconds", type=float, default=d.seconds, help="per path")
@@ -35,19 +35,19 @@ def parse_options(argv: list[str] | None = None) -> tuple[Options, argparse.Name
         "--provider-workers",
         type=int,
         default=d.provider_workers,
-        help="gunicorn workers, all on the one server CPU (the comparison uses 1)",
+        help="granian workers, all on the one server CPU (the comparison uses 1)",
     )
     parser.add_argument(
         "--provider-threads",
         type=int,
         default=d.provider_threads,
-        help="threads per gunicorn worker (1: sync worker, no keep-alive; more: gthread)",
+        help="blocking threads per granian worker (GRANIAN_BLOCKING_THREADS)",
     )
     parser.add_argument(
         "--front",
         choices=["nginx", "none"],
         default=d.front,
-        help="nginx in front of gunicorn as in production (config/nginx.conf), or none",
+        help="nginx in front of granian as in production (config/nginx.conf), or none",
     )
     parser.add_argument(
         "--nice",

@@ -147,9 +147,10 @@ def _ceiling_note(report: RunReport) -> str:
     return (
         f"- Ceiling of the stack (`bench/ceiling.py`): a Flask view answering a constant "
         f"token response, with no client check, database, Redis or signing, under the same "
-        f"gunicorn settings, front and CPU: {rate:,.0f} req/s, p50 {c['p50_ms']:.1f} ms"
+        f"server (granian, `idp serve`'s settings), front and CPU: {rate:,.0f} req/s, "
+        f"p50 {c['p50_ms']:.1f} ms"
         + (f" ({'; '.join(compared)})" if compared else "")
-        + ". No path built on Flask and gunicorn can be faster on this core."
+        + ". No path built on Flask and granian can be faster on this core."
     )
 
 
@@ -212,8 +213,8 @@ def _machine(report: RunReport) -> str:
             f"{m['kernel']}; load average {m['load_before']} before the run, "
             f"{m.get('load_after', '?')} after.",
             f"- Software: {m['versions']}.",
-            f"- Servers: the provider with IDP_ENV=production under gunicorn "
-            f"({_workers(o)}) on PostgreSQL and Redis, "
+            f"- Servers: the provider with IDP_ENV=production under granian (`idp serve`, "
+            f"{_workers(o)}) on PostgreSQL and Redis, "
             f"{_front(o)}; the anchor is node-oidc-provider, one process, in-memory adapter.",
             f"- Load: wrk, {o['connections']} connections, {o['threads']} thread(s), "
             f"{o['seconds']:g} s per path after a {o['warmup']:g} s warm-up, pinned to CPU 1; "
@@ -224,9 +225,7 @@ def _machine(report: RunReport) -> str:
 
 def _workers(o: dict) -> str:
     workers, threads = o.get("provider_workers", 1), o.get("provider_threads", 1)
-    if threads > 1:
-        return f"{workers} gthread worker(s) of {threads} threads"
-    return f"{workers} sync worker(s)"
+    return f"{workers} WSGI worker(s) of {threads} blocking thread(s)"
 
 
 def _front(o: dict) -> str:
