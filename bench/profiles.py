@@ -116,9 +116,9 @@ def _in_rate_limiter(frames: Frames) -> bool:
 
 
 def _in_access_log(frames: Frames) -> bool:
-    """Writing the JSON access line (``AccessLog._log``; gunicorn's ``access`` before)."""
+    """Writing the JSON access line (``AccessLog.log``; gunicorn's ``access`` before)."""
     return any(
-        function.rsplit(".", 1)[-1] in ("_log", "access")
+        function.rsplit(".", 1)[-1] in ("log", "access")
         and place.endswith(("idp/logging_setup.py", "bench/gunicorn_logger.py"))
         for function, place in frames
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -90,18 +91,18 @@ def configure_logging(json_logs: bool, level: int | str = logging.INFO) -> None:
 class AccessLog:
     """WSGI middleware: one JSON access line per request on stdout (the server's own
     access log is off). Fields: ts, remote, method, path (never the query string), status,
-    bytes, duration_ms (until the body is sent), request_id, user_agent. ``remote`` is read
-    after the app ran, so behind a trusted proxy it is the client's address (idp.proxy)."""
+    bytes, duration_ms, request_id, user_agent. ``remote`` is read after the app ran, so
+    behind a trusted proxy it is the client's address (idp.proxy).
+
+    A response with ``Content-Length`` (every one Flask builds in memory) is logged as soon
+    as the app returns it; a streamed one when the server has sent it (``close``), its
+    bytes counted on the way. Lines go straight to the stream, one write and flush each
+    under a lock: about half the cost of the logging module's path."""
 
     def __init__(self, app: Any, stream: Any = None):
         self.app = app
-        self.logger = logging.getLogger("idp.access")
-        if not self.logger.handlers:
-            handler = logging.StreamHandler(stream or sys.stdout)
-            handler.setFormatter(logging.Formatter("%(message)s"))
-            self.logger.addHandler(handler)
-            self.logger.setLevel(logging.INFO)
-            self.logger.propagate = False
+        self.stream = stream or sys.stdout
+        self.lock = threading.Lock()
 
     def __call__(self, environ: dict, start_response: Any) -> Any:
         started = time.perf_counter()
@@ -114,12 +115,19 @@ class AccessLog:
         try:
             body = self.app(environ, start)
         except BaseException:
-            self._log(environ, ["500", []], None, started)
+            self.log(environ, "500", [], None, started)
             raise
-        return _LoggedBody(body, lambda sent: self._log(environ, response, sent, started))
+        status, headers = response or ("500", [])
+        for name, value in headers:
+            if name.lower() == "content-length" and value.isdigit():
+                sent = 0 if environ.get("REQUEST_METHOD") == "HEAD" else int(value)
+                self.log(environ, status, headers, sent, started)
+                return body
+        return _LoggedBody(body, lambda sent: self.log(environ, status, headers, sent, started))
 
-    def _log(self, environ: dict, response: list, sent: int | None, started: float) -> None:
-        status, headers = response or ["500", []]
+    def log(
+        self, environ: dict, status: str, headers: list, sent: int | None, started: float
+    ) -> None:
         code = status.split(None, 1)[0]
         request_id = environ.get("idp.request_id")
         if request_id is None:
@@ -135,8 +143,11 @@ class AccessLog:
             "request_id": request_id,
             "user_agent": environ.get("HTTP_USER_AGENT"),
         }
+        line = json.dumps(entry, ensure_ascii=False) + "\n"
         try:
-            self.logger.info(json.dumps(entry, ensure_ascii=False))
+            with self.lock:
+                self.stream.write(line)
+                self.stream.flush()
         except Exception:  # a log line must never fail the request
             logging.getLogger(__name__).exception("could not write the access log")
 

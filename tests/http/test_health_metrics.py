@@ -237,7 +237,6 @@ def test_access_log_is_one_json_object_without_query_strings():
         return [b"moved", b" on"]
 
     logged = AccessLog(app, stream=stream)
-    logged.logger.handlers[0].setStream(stream)
     environ = {
         "REMOTE_ADDR": "198.51.100.7",
         "REQUEST_METHOD": "GET",
@@ -247,7 +246,7 @@ def test_access_log_is_one_json_object_without_query_strings():
     }
     body = logged(environ, lambda status, headers, exc_info=None: None)
     assert b"".join(body) == b"moved on"
-    assert stream.getvalue() == ""  # written once the body is sent (close)
+    assert stream.getvalue() == ""  # streamed: written once the body is sent (close)
     body.close()
     entry = json.loads(stream.getvalue().strip())
     assert set(entry) == {
@@ -269,6 +268,22 @@ def test_access_log_is_one_json_object_without_query_strings():
     assert "secret-flow-id" not in stream.getvalue()
 
 
+def test_access_log_writes_a_response_of_known_length_when_the_app_returns_it():
+    stream = io.StringIO()
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Length", "5")])
+        return [b"hello"]
+
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "idp.request_id": "rid-1"}
+    body = AccessLog(app, stream=stream)(environ, lambda *args: None)
+    entry = json.loads(stream.getvalue())
+    assert (entry["status"], entry["bytes"], entry["request_id"]) == (200, 5, "rid-1")
+    assert body == [b"hello"]  # handed to the server as it is
+    AccessLog(app, stream=stream)({**environ, "REQUEST_METHOD": "HEAD"}, lambda *a: None)
+    assert json.loads(stream.getvalue().splitlines()[1])["bytes"] == 0
+
+
 def test_access_log_writes_a_500_line_when_the_app_raises():
     stream = io.StringIO()
 
@@ -276,7 +291,6 @@ def test_access_log_writes_a_500_line_when_the_app_raises():
         raise RuntimeError("boom")
 
     logged = AccessLog(app, stream=stream)
-    logged.logger.handlers[0].setStream(stream)
     with pytest.raises(RuntimeError):
         logged({"REQUEST_METHOD": "GET", "PATH_INFO": "/"}, None)
     assert json.loads(stream.getvalue())["status"] == 500
