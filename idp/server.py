@@ -17,8 +17,9 @@ what production needs:
   also how long an idle keep-alive connection stays open (gunicorn's keepalive was 5 s).
 - ``GRANIAN_BACKLOG``: pending connections the kernel holds, 1024.
 
-The access log is ours (``idp.logging_setup.AccessLog``, in the WSGI entry points), so granian's is
-off; granian's own lines are JSON (``config/granian-logging.json``). SIGHUP replaces the
+The WSGI entry points wrap the app in ``served``: our access log
+(``idp.logging_setup.AccessLog``; granian's is off) and ``ProcessEnvironmentFilter``.
+granian's own lines are JSON (``config/granian-logging.json``). SIGHUP replaces the
 workers one by one (``kill -HUP <pid of idp serve>``).
 
 ``PROMETHEUS_MULTIPROC_DIR`` is emptied here, before the server starts: values of a
@@ -33,7 +34,9 @@ import multiprocessing
 import os
 import sys
 from collections.abc import Mapping
+from typing import Any
 
+from idp.logging_setup import AccessLog
 from idp.settings import ROOT, SettingsError
 
 #: Defaults for granian's own variables (an operator's value wins).
@@ -118,3 +121,53 @@ def exec_server(argv: list[str], env: dict[str, str]) -> None:
     """Replace this process with the server (its pid is the one to signal)."""
     clear_metrics_folder(env)
     os.execve(argv[0], argv, env)  # noqa: S606 - replaces this process
+
+
+# Keys a WSGI server sets from the request (PEP 3333, CGI): never taken for the process's.
+_REQUEST_KEYS = frozenset(
+    (
+        "REQUEST_METHOD",
+        "SCRIPT_NAME",
+        "PATH_INFO",
+        "QUERY_STRING",
+        "CONTENT_TYPE",
+        "CONTENT_LENGTH",
+        "SERVER_NAME",
+        "SERVER_PORT",
+        "SERVER_PROTOCOL",
+        "SERVER_SOFTWARE",
+        "REMOTE_ADDR",
+        "REMOTE_PORT",
+        "GATEWAY_INTERFACE",
+        "RAW_URI",
+    )
+)
+
+
+class ProcessEnvironmentFilter:
+    """WSGI middleware: take the server process's environment back out of each request.
+
+    granian 2.8 starts every request's WSGI environ from a copy of ``os.environ``, so
+    ``SECRET_KEY``, ``DATABASE_URL`` and the rest sit in ``request.environ``, and a process
+    variable named ``HTTP_*`` reads as a header the client never sent (``HTTP_X_REQUEST_ID``
+    would become every request's id). Each such key whose value is still the process's is
+    removed before the app sees the request (a header that happens to carry the same value
+    goes with it; the request keys of PEP 3333 are left alone).
+    """
+
+    def __init__(self, app: Any, environ: Mapping[str, str] | None = None):
+        self.app = app
+        process = os.environ if environ is None else environ
+        self.process = tuple((k, v) for k, v in process.items() if k not in _REQUEST_KEYS)
+
+    def __call__(self, environ: dict, start_response: Any) -> Any:
+        for key, value in self.process:
+            if environ.get(key) == value:
+                del environ[key]
+        return self.app(environ, start_response)
+
+
+def served(app: Any) -> Any:
+    """``app`` as the server runs it (``idp.wsgi``, ``idp.portal.wsgi``): without the process
+    environment in its requests, with the JSON access log."""
+    return ProcessEnvironmentFilter(AccessLog(app))

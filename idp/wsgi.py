@@ -1,6 +1,6 @@
 """WSGI entry point for the server (granian, ``idp.server``): ``idp.wsgi:app``."""
 
 from idp import create_app
-from idp.logging_setup import AccessLog
+from idp.server import served
 
-app = AccessLog(create_app())
+app = served(create_app())

@@ -159,7 +159,11 @@ def test_forwarded_headers_are_ignored_from_an_untrusted_peer(provider):
 
 
 def test_forwarded_headers_are_believed_from_a_trusted_proxy(tmp_path):
-    server = serve(tmp_path, workers=1, TRUSTED_PROXIES="127.0.0.1")
+    # HTTP_X_REQUEST_ID in the server's environment: granian copies the process
+    # environment into each request, idp.server.served takes it back out.
+    server = serve(
+        tmp_path, workers=1, TRUSTED_PROXIES="127.0.0.1", HTTP_X_REQUEST_ID="leaked-from-env"
+    )
     try:
         requests.get(
             server.url + "/healthz",
@@ -169,6 +173,9 @@ def test_forwarded_headers_are_believed_from_a_trusted_proxy(tmp_path):
         time.sleep(0.3)
         entry = next(e for e in server.access_lines() if e["request_id"] == "req-trusted")
         assert entry["remote"] == "203.0.113.9"
+        requests.get(server.url + "/healthz", timeout=5)
+        time.sleep(0.3)
+        assert server.access_lines()[-1]["request_id"] not in (None, "leaked-from-env")
     finally:
         server.stop()
 

@@ -8,7 +8,13 @@ import sys
 import pytest
 
 from idp.portal.serve import THREADS_WITHOUT_REDIS, server_command
-from idp.server import DEFAULTS, clear_metrics_folder, default_workers, granian_command
+from idp.server import (
+    DEFAULTS,
+    ProcessEnvironmentFilter,
+    clear_metrics_folder,
+    default_workers,
+    granian_command,
+)
 from idp.settings import SettingsError
 
 
@@ -62,3 +68,14 @@ def test_the_metrics_folder_is_emptied_at_start(tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
     clear_metrics_folder({"PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "new")})
     assert (tmp_path / "new").is_dir()
+
+
+def test_the_process_environment_is_taken_out_of_each_request():
+    process = {"SECRET_KEY": "s3cret", "HTTP_X_REQUEST_ID": "leaked", "REMOTE_ADDR": "1.2.3.4"}
+    seen = []
+    app = ProcessEnvironmentFilter(lambda environ, start: seen.append(dict(environ)), process)
+    # What granian 2.8 hands over: the process environment, then the request's keys.
+    app({**process, "REMOTE_ADDR": "1.2.3.4", "PATH_INFO": "/"}, None)
+    app({**process, "HTTP_X_REQUEST_ID": "from-client", "REMOTE_ADDR": "5.6.7.8"}, None)
+    assert seen[0] == {"REMOTE_ADDR": "1.2.3.4", "PATH_INFO": "/"}  # a request key stays
+    assert seen[1] == {"HTTP_X_REQUEST_ID": "from-client", "REMOTE_ADDR": "5.6.7.8"}
