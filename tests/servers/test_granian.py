@@ -226,6 +226,20 @@ def test_a_gunicorn_variable_is_refused_at_start(tmp_path):
     assert done.returncode != 0 and "GRANIAN_WORKERS" in done.stderr
 
 
+def test_production_refusals_run_before_the_server_starts(tmp_path):
+    env = provider_env(tmp_path, IDP_ENV="production", DATABASE_URL="", REDIS_URL="")
+    done = subprocess.run(
+        [IDP, "serve", "--port", str(free_port())],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0 and "refusing to start in production" in done.stderr
+    assert "granian" not in done.stderr.lower()
+
+
 # -- reload and shutdown, with requests in flight -------------------------------------------
 
 
