@@ -35,20 +35,20 @@ def parse_options(argv: list[str] | None = None) -> tuple[Options, argparse.Name
         "--provider-workers",
         type=int,
         default=d.provider_workers,
-        help="server workers, all on the one server CPU (the comparison uses 1)",
+        help="granian workers, all on the one server CPU (the comparison uses 1)",
     )
     parser.add_argument(
         "--provider-threads",
         type=int,
         default=d.provider_threads,
-        help="threads per server worker",
+        help="blocking threads per granian worker (GRANIAN_BLOCKING_THREADS)",
     )
     parser.add_argument(
         "--front",
         choices=["both", "none", "nginx"],
         default=d.front,
-        help="the provider's server alone (none), behind nginx as in production "
-        "(config/nginx.conf), or every path on both (the default)",
+        help="granian alone (none), behind nginx as in production (config/nginx.conf), "
+        "or every path on both (the default)",
     )
     parser.add_argument(
         "--nice",

@@ -249,8 +249,8 @@ def _machine(report: RunReport) -> str:
             f"{m['kernel']}; load average {m['load_before']} before the run, "
             f"{m.get('load_after', '?')} after.",
             f"- Software: {m['versions']}.",
-            f"- Servers: the provider with IDP_ENV=production under {PRODUCTION_SERVER} "
-            f"({_workers(o)}) on PostgreSQL and Redis, "
+            f"- Servers: the provider with IDP_ENV=production under granian (`idp serve`, "
+            f"{_workers(o)}) on PostgreSQL and Redis, "
             f"{_front(o)}; the anchor is node-oidc-provider, one process, in-memory adapter, "
             f"reached directly.",
             f"- Load: wrk, {o['connections']} connections, {o['threads']} thread(s), "
@@ -262,9 +262,7 @@ def _machine(report: RunReport) -> str:
 
 def _workers(o: dict) -> str:
     workers, threads = o.get("provider_workers", 1), o.get("provider_threads", 1)
-    if threads > 1:
-        return f"{workers} gthread worker(s) of {threads} threads"
-    return f"{workers} sync worker(s)"
+    return f"{workers} WSGI worker(s) of {threads} blocking thread(s)"
 
 
 def _front(o: dict) -> str:

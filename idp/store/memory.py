@@ -1,7 +1,7 @@
 """In-process store: the embedded default when ``REDIS_URL`` is unset.
 
 Single-process only. The state lives in this process's memory, so it is not shared
-between gunicorn workers or replicas and is lost on restart; production settings refuse
+between server workers or replicas and is lost on restart; production settings refuse
 to start without Redis. Within one process it is thread-safe (one lock guards everything)
 and has exactly the semantics of ``RedisStore``.
 """

@@ -138,7 +138,7 @@ def test_login_started_on_one_replica_finishes_on_the_other(cluster: Cluster):
     )
     assert info.status_code == 401
 
-    # B's gunicorn workers report the login together (PROMETHEUS_MULTIPROC_DIR).
+    # B's granian workers report the login together (PROMETHEUS_MULTIPROC_DIR).
     metrics = requests.get(cluster.b.url + "/metrics").text
     assert re.search(r'^idp_logins_total\{result="success"\} [1-9]', metrics, re.M)
 
