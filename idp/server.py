@@ -5,7 +5,8 @@ run the same server with the same guarantees). Every setting is granian's own
 ``GRANIAN_*`` environment variable; we only give defaults where granian's differ from
 what production needs:
 
-- ``GRANIAN_WORKERS``: worker processes, 2 × CPUs + 1 (``--workers`` overrides);
+- ``GRANIAN_WORKERS``: worker processes, one per CPU (``--workers`` overrides): each
+  is one Python interpreter, and its threads cover the waits on PostgreSQL and Redis;
   ``GRANIAN_BLOCKING_THREADS``: Python threads per worker that run requests, 4.
 - ``GRANIAN_WORKERS_KILL_TIMEOUT``: on SIGTERM (and when a worker is replaced) a worker
   finishes its requests for up to 20 s, then is killed.
@@ -60,7 +61,8 @@ LOG_CONFIG = ROOT / "config" / "granian-logging.json"
 
 
 def default_workers() -> int:
-    return multiprocessing.cpu_count() * 2 + 1
+    """One worker process per CPU (granian warns about more workers than cores)."""
+    return multiprocessing.cpu_count()
 
 
 def granian_command(
