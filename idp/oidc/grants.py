@@ -84,6 +84,7 @@ class CodeGrant(AuthorizationCodeGrant):
         if record is None or record.client_id != client.client_id:
             return None
         g.auth_context = {"auth_time": record.auth_time, "acr": record.acr, "amr": record.amr}
+        g.code_record = record  # what the access token carries (access_tokens._context)
         return record
 
     def delete_authorization_code(self, authorization_code) -> None:
