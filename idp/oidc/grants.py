@@ -21,9 +21,9 @@ from flask import current_app, g
 from joserfc import jwt
 
 from idp.accounts.models import Citizen
-from idp.extensions import db
 from idp.oidc.claims import allowed_claim, subject_for, user_claims
 from idp.oidc.codes import AuthorizationCode, CodeReused, hash_code, redeem_code, save_code
+from idp.oidc.reads import autocommit_get
 from idp.oidc.tokens import revoke_tokens_from_code
 from idp.services import services
 
@@ -91,7 +91,8 @@ class CodeGrant(AuthorizationCodeGrant):
         """Nothing to do: ``redeem_code`` already removed it atomically."""
 
     def authenticate_user(self, authorization_code: AuthorizationCode) -> Citizen | None:
-        citizen = db.session.get(Citizen, authorization_code.citizen_id)
+        # Read in autocommit: without a refresh token the exchange writes nothing at all.
+        citizen = autocommit_get(Citizen, authorization_code.citizen_id)
         return citizen if citizen is not None and citizen.is_active else None
 
 
