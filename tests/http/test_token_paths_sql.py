@@ -102,3 +102,38 @@ def test_a_code_exchange_without_refresh_token_opens_no_transaction(app, browser
     resp = redeem(browser.http, client, code, req["verifier"])
     assert resp.status_code == 200 and "refresh_token" not in resp.get_json()
     assert sql.transactions == []
+
+
+@pytest.mark.parametrize("token_format", ["opaque", "jwt"])
+def test_a_token_check_is_one_store_call(app, browser, citizen, token_format):
+    """Introspection reads the token and every marker that can revoke it in one store
+    call (``get_linked`` for an opaque token, ``get_many`` for a JWT) and no other value
+    (the rate limiter's one call is its own: test_client_rate_limits.py)."""
+    from idp.services import services
+
+    metadata = {"access_token_format": "jwt"} if token_format == "jwt" else {}
+    client = make_client(app, trusted=True, extra_metadata=metadata)
+    access = tokens_for(browser, citizen, client)["access_token"]
+    assert introspect(browser.http, client, access)["active"] is True
+    with app.app_context():
+        store = services().store
+    calls: list[str] = []
+    names = ("get", "get_many", "get_linked", "set", "add", "pop", "delete", "replace")
+    originals = {name: getattr(store, name) for name in names}
+
+    def counting(name):
+        def call(*args, **kwargs):
+            calls.append(name)
+            return originals[name](*args, **kwargs)
+
+        return call
+
+    for name in names:
+        setattr(store, name, counting(name))
+    try:
+        # A back end's request: no browser cookies (a login session cookie is read).
+        assert introspect(app.test_client(), client, access)["active"] is True
+    finally:
+        for name in names:
+            delattr(store, name)
+    assert calls == ["get_many" if token_format == "jwt" else "get_linked"]
