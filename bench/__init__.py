@@ -1,1 +1,1 @@
-"""Benchmark suite: the provider under gunicorn against node-oidc-provider (``bench/run``)."""
+"""Benchmark suite: the provider under granian against node-oidc-provider (``bench/run``)."""

@@ -17,8 +17,8 @@ def parse_options(argv: list[str] | None = None) -> tuple[Options, argparse.Name
     d = Options()
     parser = argparse.ArgumentParser(
         prog="bench/run",
-        description="The provider (gunicorn, PostgreSQL, Redis) against node-oidc-provider, "
-        "both pinned to CPU 0, load from wrk pinned to CPU 1.",
+        description="The provider (production server, PostgreSQL, Redis) against "
+        "node-oidc-provider, both pinned to CPU 0, load from wrk pinned to CPU 1.",
     )
     parser.add_argument("--seconds", type=float, default=d.seconds, help="per path")
     parser.add_argument("--warmup", type=float, default=d.warmup, help="before each path")
@@ -35,19 +35,20 @@ def parse_options(argv: list[str] | None = None) -> tuple[Options, argparse.Name
         "--provider-workers",
         type=int,
         default=d.provider_workers,
-        help="gunicorn workers, all on the one server CPU (the comparison uses 1)",
+        help="granian workers, all on the one server CPU (the comparison uses 1)",
     )
     parser.add_argument(
         "--provider-threads",
         type=int,
         default=d.provider_threads,
-        help="threads per gunicorn worker (1: sync worker, no keep-alive; more: gthread)",
+        help="blocking threads per granian worker (GRANIAN_BLOCKING_THREADS)",
     )
     parser.add_argument(
         "--front",
-        choices=["nginx", "none"],
+        choices=["both", "none", "nginx"],
         default=d.front,
-        help="nginx in front of gunicorn as in production (config/nginx.conf), or none",
+        help="granian alone (none), behind nginx as in production (config/nginx.conf), "
+        "or every path on both (the default)",
     )
     parser.add_argument(
         "--nice",
@@ -101,7 +102,8 @@ def main() -> None:
     docs = BENCH_DIR.parent / "docs" / "benchmarks.md" if args.update_docs else None
     path = execute(options, args.results_dir, docs)
     print()
-    print(path.with_suffix(".md").read_text().split("\n\n", 1)[0])
+    blocks = path.with_suffix(".md").read_text().split("\n\n")
+    print("\n\n".join(blocks[: 1 + 2 * len(options.fronts)]))  # targets, then each front
     print(f"\nfull report: {path}")
 
 

@@ -1,11 +1,12 @@
 """The stack's own ceiling: what a Flask view that does nothing reaches on the same core.
 
-The provider's token, introspection and userinfo paths are Flask views behind gunicorn
+The provider's token, introspection and userinfo paths are Flask views behind granian
 (and nginx). To tell the provider's own cost from the cost of the stack it is built on,
 the run also measures ``app`` below, a view that answers a constant token response with no
-client check, no database, no Redis and no signing, under the same gunicorn settings
-(config/gunicorn.conf.py, its JSON access log included), the same front, the same CPU pin
-and the same load. No provider path built on this stack can be faster than this figure.
+client check, no database, no Redis and no signing, under ``idp serve``'s own command line
+(``idp.server.granian_command``, the layers of ``idp.server.served``, the JSON access log
+included), the same front, the same CPU pin and the same load. No provider path built on
+this stack can be faster than this figure.
 
 The same view can also be measured under other WSGI servers (``CANDIDATES``), each pinned
 to the same CPU with the same load, to see what the server itself costs::
@@ -26,11 +27,15 @@ from flask import Flask, jsonify
 from bench.front import NginxFront
 from bench.load import LoadResult, LoadShape, http_request, run_wrk
 from bench.processes import SERVER_CPU, ChildProcess, free_port, pinned
+from idp.server import granian_command, served
 
 ROOT = Path(__file__).resolve().parent.parent
 PATH = "/oauth2/token"
-# Servers the ceiling can be measured under; the first is ``idp serve``'s own.
-CANDIDATES = ("gunicorn-gthread", "gunicorn-sync", "granian-wsgi")
+# Servers the ceiling can be measured under; the first is ``idp serve``'s own. The gunicorn
+# ones run what ``idp serve`` ran before (bench/gunicorn.conf.py, gunicorn from the bench extra).
+CANDIDATES = ("granian-wsgi", "gunicorn-gthread", "gunicorn-sync")
+# The server `idp serve` runs in production, one of CANDIDATES.
+PRODUCTION_SERVER = CANDIDATES[0]
 
 app = Flask(__name__)
 
@@ -42,16 +47,21 @@ def constant_token():
     return response
 
 
+#: ``app`` wrapped as ``idp.wsgi`` wraps the provider (access log, environment filter).
+logged_app = served(app)
+
+
 def server_argv(server: str, port: int, threads: int) -> tuple[list[str], dict[str, str]]:
     """The command line and extra environment that serve ``app`` on ``port`` with one
     worker under ``server`` (one of ``CANDIDATES``); ``threads`` where the server has them.
 
-    Both gunicorn candidates read config/gunicorn.conf.py (its JSON access log included);
-    granian writes its own access log, so every candidate logs each request.
+    granian runs ``idp serve``'s command line (``granian_command``) on ``logged_app``, the
+    app in the provider's access log; both gunicorn candidates read bench/gunicorn.conf.py,
+    whose logger writes the same JSON line. Every candidate logs each request.
     """
     bindir = Path(sys.executable).parent
     if server in ("gunicorn-gthread", "gunicorn-sync"):
-        argv = [str(bindir / "gunicorn"), "-c", str(ROOT / "config" / "gunicorn.conf.py")]
+        argv = [str(bindir / "gunicorn"), "-c", str(ROOT / "bench" / "gunicorn.conf.py")]
         argv += ["--bind", f"127.0.0.1:{port}", "--workers", "1"]
         if server == "gunicorn-sync":
             # gunicorn turns a sync worker with more than one thread into gthread.
@@ -61,10 +71,11 @@ def server_argv(server: str, port: int, threads: int) -> tuple[list[str], dict[s
             env = {"GUNICORN_THREADS": str(threads)}
         return [*argv, "bench.ceiling:app"], env
     if server == "granian-wsgi":
-        argv = [str(bindir / "granian"), "--interface", "wsgi", "--host", "127.0.0.1"]
-        argv += ["--port", str(port), "--workers", "1", "--blocking-threads", str(threads)]
-        argv += ["--no-ws", "--access-log", "bench.ceiling:app"]
-        return argv, {}
+        base = {k: v for k, v in os.environ.items() if not k.startswith("GUNICORN_")}
+        argv, env = granian_command(
+            "bench.ceiling:logged_app", "127.0.0.1", port, 1, threads, environ=base
+        )
+        return argv, {k: v for k, v in env.items() if os.environ.get(k) != v}
     raise ValueError(f"unknown server {server!r}; one of {', '.join(CANDIDATES)}")
 
 
@@ -76,7 +87,7 @@ def measure_ceiling(
     warmup: float,
     server: str = CANDIDATES[0],
 ) -> LoadResult:
-    """Start ``app`` like the provider (pinned, same gunicorn config), load it, stop it.
+    """Start ``app`` like the provider (pinned, ``idp serve``'s server), load it, stop it.
 
     ``server`` picks another of ``CANDIDATES`` for the same pin, front and load.
     """

@@ -1,10 +1,10 @@
 """nginx in front of the provider, as production deploys it (config/nginx.conf).
 
 The bench runs the same front as production, minus TLS (the anchor speaks plain HTTP too):
-keep-alive connections to gunicorn's threads, the two public documents (discovery, JWKS)
-cached by nginx for as long as the provider's ``Cache-Control`` allows and revalidated
-with its ``ETag``, every other path passed through. nginx runs one worker pinned to the
-provider's CPU, so its work is paid from the same core.
+keep-alive connections to the provider's server (granian), the two public documents
+(discovery, JWKS) cached by nginx for as long as the provider's ``Cache-Control`` allows
+and revalidated with its ``ETag``, every other path passed through. nginx runs one worker
+pinned to the provider's CPU, so its work is paid from the same core.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def _between(text: str, begin: str, end: str) -> str:
 
 
 class NginxFront:
-    """nginx (one worker, pinned) proxying to the provider's gunicorn on ``upstream_port``."""
+    """nginx (one worker, pinned) proxying to the provider's granian on ``upstream_port``."""
 
     name = "nginx"
 

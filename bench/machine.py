@@ -70,7 +70,7 @@ def facts() -> dict:
     versions = ", ".join(
         [
             f"Python {platform.python_version()}",
-            f"gunicorn {_package('gunicorn')}",
+            f"granian {_package('granian')}",
             f"Flask {_package('flask')}",
             f"Authlib {_package('authlib')}",
             f"Node.js {_command_version(['node', '--version'])}",

@@ -66,7 +66,7 @@ class ChildProcess:
         return "\n".join(text[-lines:])
 
     def stop(self, grace: float = 10) -> None:
-        """SIGTERM this process (gunicorn then stops its workers), SIGKILL after ``grace``."""
+        """SIGTERM this process (granian then stops its workers), SIGKILL after ``grace``."""
         if self.popen.poll() is None:
             os.kill(self.popen.pid, signal.SIGTERM)
             try:
@@ -78,7 +78,7 @@ class ChildProcess:
 
 
 def children_of(pid: int) -> list[int]:
-    """The direct children of ``pid`` (e.g. gunicorn's workers)."""
+    """The direct children of ``pid`` (e.g. granian's workers)."""
     found = []
     for task in Path(f"/proc/{pid}/task").iterdir():
         text = (task / "children").read_text().split()

@@ -1,13 +1,15 @@
 """Where the provider's time goes on a path: py-spy samples of its worker, summarised.
 
-py-spy samples the gunicorn worker from the generator's CPU while load runs. A threaded
-worker (production's) is sampled on its CPU only: while one thread waits on PostgreSQL or
-Redis another runs, so the waits cost no throughput and the profile shows where the CPU
-goes. A sync worker is sampled with ``--idle``, since its waits are what bound it. A
-sample belongs to a request when the gunicorn worker's ``handle`` is on its stack; the
-rest is the worker waiting for the next connection. Each sample is charged to the package
-of its innermost Python frame (time in C extensions lands on the Python frame that called
-them).
+py-spy samples the server's worker (granian, ``idp serve``) from the generator's CPU while
+load runs. A worker of several threads (production's) is sampled on its CPU only: while one
+thread waits on PostgreSQL or Redis another runs, so the waits cost no throughput and the
+profile shows where the CPU goes. A worker of one thread is sampled with ``--idle``, since
+its waits are what bound it. A sample belongs to a request when granian's WSGI runner (or
+the provider's access log sending the body; gunicorn's ``handle`` in older recordings) is
+on its stack; the rest is the worker waiting for the next request. HTTP parsing and
+sending happen in granian's Rust code, outside Python: py-spy does not see them. Each
+sample is charged to the package of its innermost Python frame (time in C extensions lands
+on the Python frame that called them).
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from bench.processes import GENERATOR_CPU, pinned
 FRAME = re.compile(r"^(?P<function>.*) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$")
 REPO = str(Path(__file__).resolve().parent.parent) + "/"
 STDLIB_MARK = "/lib/python3."
-REQUEST_FRAME = "handle"
+# (function, package) pairs whose presence on a stack marks a sample as inside a request.
+REQUEST_FRAMES = {("handle", "gunicorn"), ("_runner", "granian"), ("__iter__", "idp")}
 LIMITER = ("flask_limiter", "limits")
 
 
@@ -112,6 +115,15 @@ def _in_rate_limiter(frames: Frames) -> bool:
     return not any(_package(place) in ("idp", "authlib", "flask") for _, place in beneath)
 
 
+def _in_access_log(frames: Frames) -> bool:
+    """Writing the JSON access line (``AccessLog.log``; gunicorn's ``access`` before)."""
+    return any(
+        function.rsplit(".", 1)[-1] in ("log", "access")
+        and place.endswith(("idp/logging_setup.py", "bench/gunicorn_logger.py"))
+        for function, place in frames
+    )
+
+
 # What a sample was spent on; the first rule that matches its stack wins.
 COSTS: list[tuple[str, Callable[[Frames], bool]]] = [
     ("argon2id password hashing", lambda f: _within(f, "argon2")),
@@ -124,7 +136,8 @@ COSTS: list[tuple[str, Callable[[Frames], bool]]] = [
     ("Redis round trips (flows, codes, sessions)", lambda f: _innermost_in(f, "redis")),
     ("SMS gateway (HTTP)", lambda f: _calls(f, "send") and _within(f, "requests")),
     ("JWS signing (RSA)", lambda f: _calls(f, "sign", "sign_compact")),
-    ("access log (JSON)", lambda f: _calls(f, "access") and _within(f, "idp")),
+    ("access log (JSON)", lambda f: _in_access_log(f)),
+    ("granian: WSGI environ and response (Python side)", lambda f: _innermost_in(f, "granian")),
     ("gunicorn: accept, parse, send, close", lambda f: _innermost_in(f, "gunicorn")),
     ("Jinja2 templates", lambda f: _within(f, "jinja2")),
     ("everything else (Flask, Werkzeug, Authlib, app code)", lambda f: True),
@@ -160,7 +173,10 @@ def summarise(raw: str, limit: int = 8) -> Profile:
         count = int(count_text)
         samples += count
         frames = _frames(stack)
-        if not any(function.rsplit(".", 1)[-1] == REQUEST_FRAME for function, _ in frames):
+        if not any(
+            (function.rsplit(".", 1)[-1], _package(place)) in REQUEST_FRAMES
+            for function, place in frames
+        ):
             continue
         in_requests += count
         function, place = frames[-1]

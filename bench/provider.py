@@ -1,5 +1,6 @@
-"""The provider under test: production settings, gunicorn with one worker pinned to CPU 0,
-behind nginx as production deploys it (``--front none``: gunicorn alone)."""
+"""The provider under test: production settings, ``idp serve`` (granian) with one worker
+pinned to CPU 0, reached directly and behind nginx as production deploys it (``--front``
+picks either or both: with both, one provider answers on two addresses)."""
 
 from __future__ import annotations
 
@@ -64,7 +65,7 @@ class ProviderUnderTest:
         self.threads = threads
         self.port = free_port()
         self.direct_url = f"http://127.0.0.1:{self.port}"
-        self.front = NginxFront(workdir, self.port) if front == "nginx" else None
+        self.front = NginxFront(workdir, self.port) if front in ("nginx", "both") else None
         self.base_url = self.front.base_url if self.front else self.direct_url
         self.redis_prefix = f"bench:{secrets.token_hex(4)}:"
         self.env = self._environment(sms, sms_token, database)
@@ -73,7 +74,7 @@ class ProviderUnderTest:
     def _environment(self, sms: SmsInbox, sms_token: str, database: BenchDatabase) -> dict:
         from idp.settings import DEFAULTS
 
-        env = dict(os.environ)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GUNICORN_")}
         env.update(
             IDP_ENV="production",
             IDP_ISSUER="https://id.dichvucong.bench.invalid",
@@ -97,8 +98,8 @@ class ProviderUnderTest:
             METRICS_ALLOWED_IPS="127.0.0.1",
             # Codes are minted before the load starts; they must outlive the minting.
             AUTH_CODE_SECONDS="600",
-            GUNICORN_WORKERS=str(self.workers),
-            GUNICORN_THREADS=str(self.threads),
+            GRANIAN_WORKERS=str(self.workers),
+            GRANIAN_BLOCKING_THREADS=str(self.threads),
         )
         if self.front:
             env["TRUSTED_PROXIES"] = "127.0.0.1"  # believe nginx's X-Forwarded-For
@@ -119,7 +120,7 @@ class ProviderUnderTest:
         return SeededProvider(**json.loads(done.stdout.strip().splitlines()[-1]))
 
     def start(self) -> None:
-        """gunicorn (config/gunicorn.conf.py), its workers pinned to the server CPU."""
+        """``idp serve`` (granian, idp.server), its workers pinned to the server CPU."""
         idp = str(Path(sys.executable).with_name("idp"))
         argv = [idp, "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         argv += ["--workers", str(self.workers)]
@@ -131,12 +132,24 @@ class ProviderUnderTest:
             self.front.start()
 
     def worker_pids(self) -> list[int]:
-        """The gunicorn workers' pids (the master is the process we started), then nginx's
+        """The granian workers' pids (the main process is the one we started), then nginx's
         worker, whose CPU time is spent for the provider on the same core."""
         workers = children_of(self.process.pid)
         if len(workers) != self.workers:
-            raise RuntimeError(f"expected {self.workers} gunicorn worker(s), found {workers}")
+            raise RuntimeError(f"expected {self.workers} granian worker(s), found {workers}")
         return workers + (self.front.worker_pids() if self.front else [])
+
+    def url_for(self, front: str) -> str:
+        """Where the load goes for ``front``: nginx's address, or the server's own."""
+        return self.front.base_url if front == "nginx" else self.direct_url
+
+    def pids_for(self, front: str) -> list[int]:
+        """The processes whose CPU the provider spends on ``front``: its workers, plus
+        nginx's worker when nginx is in front."""
+        pids = self.worker_pids()
+        if front == "nginx" or self.front is None:
+            return pids
+        return [pid for pid in pids if pid not in self.front.worker_pids()]
 
     def stop(self) -> None:
         if self.front is not None:

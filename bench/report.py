@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.ceiling import PRODUCTION_SERVER
 from bench.logins import LoginResult
 from bench.measurement import Measurement
 from bench.profiles import Profile
@@ -17,12 +18,31 @@ DOCS_END = "<!-- bench:results:end -->"
 
 @dataclass
 class PathRow:
-    """One path on both servers, and the provider worker's memory peak after it."""
+    """One path on both servers (the provider on one front), and the provider worker's
+    memory peak after it."""
 
     label: str
     provider: Measurement
     anchor: Measurement
     provider_hwm_kib: int | None = None
+    front: str = "none"  # "nginx": the provider was reached through nginx
+
+
+# Each target of the speed issue: the least provider/anchor ratio on the production server
+# alone (``front none``), by the rows' labels; logins against the argon2id floor.
+TARGETS = {
+    "GET discovery": 0.6,
+    "GET JWKS": 0.6,
+    "POST token (client_credentials)": 0.5,
+    "POST token (authorization_code)": 0.5,
+    "POST introspection": 0.5,
+    "GET userinfo": 0.5,
+}
+LOGIN_TARGET = 0.7
+FRONT_TITLES = {
+    "none": "The production server alone (`--front none`)",
+    "nginx": "Behind nginx, as production deploys it (`--front nginx`)",
+}
 
 
 @dataclass
@@ -32,19 +52,20 @@ class RunReport:
     started_at: str
     machine: dict
     options: dict
+    fronts: list[str] = field(default_factory=lambda: ["none"])
     rows: list[PathRow] = field(default_factory=list)
-    login: LoginResult | None = None
-    login_problem: str = ""
+    logins: dict[str, LoginResult] = field(default_factory=dict)  # by front
+    login_problems: dict[str, str] = field(default_factory=dict)  # by front
     argon2: dict = field(default_factory=dict)
     service_latency: list[dict] = field(default_factory=list)  # before the paths, at the end
     provider_hwm_kib: int | None = None
     anchor_hwm_kib: int | None = None
     profiles: dict[str, Profile] = field(default_factory=dict)
     profile_problem: str = ""
-    ceiling: dict | None = None  # bench.ceiling: an empty Flask view on the same stack
-    # The same view under the other servers of bench.ceiling.CANDIDATES: a dict like
-    # ``ceiling`` per server, or a string saying why it was not measured.
-    ceiling_candidates: dict[str, dict | str] = field(default_factory=dict)
+    # bench.ceiling: an empty Flask view under each server of bench.ceiling.CANDIDATES, by
+    # front then server: req/s, p50, p99 and errors, or a string saying why it was not
+    # measured.
+    ceilings: dict[str, dict[str, dict | str]] = field(default_factory=dict)
     wall_seconds: float = 0.0
 
     @property
@@ -89,15 +110,15 @@ HEADER = (
 )
 
 
-def _login_line(report: RunReport) -> str:
+def _login_line(report: RunReport, front: str) -> str:
     floor = report.argon2.get("per_second")
     floor_cell = f"argon2id floor {floor:,.1f}/s" if floor else "argon2id floor –"
-    if report.login is None:
-        problem = f"skipped: {report.login_problem}"
+    r = report.logins.get(front)
+    if r is None:
+        problem = f"skipped: {report.login_problems.get(front, 'not measured')}"
         return (
             f"| Full login (logins/s) | {problem} | – | – | – | {floor_cell} | | | | – | – | – | |"
         )
-    r = report.login
     ratio = f"{r.per_second / floor:.3f} of floor" if floor else "–"
     return (
         f"| Full login (logins/s) | {r.per_second:,.1f} | {r.p50_ms:.0f} | {r.p99_ms:.0f} "
@@ -106,50 +127,69 @@ def _login_line(report: RunReport) -> str:
     )
 
 
-def table(report: RunReport) -> str:
-    """The one table: every path on both servers, then logins against the argon2id floor."""
+def table(report: RunReport, front: str | None = None) -> str:
+    """One front's table: every path on both servers, then logins against the floor."""
+    front = front or report.fronts[0]
     lines = [HEADER]
     for row in report.rows:
+        if row.front != front:
+            continue
         cells = [row.label, *_cells(row.provider), *_cells(row.anchor), _ratio(row)]
         cells += [_mib(row.provider_hwm_kib), _cpu(row.provider), _cpu(row.anchor)]
         lines.append("| " + " | ".join(cells) + " |")
-    lines.append(_login_line(report))
+    lines.append(_login_line(report, front))
     return "\n".join(lines)
 
 
-def _candidates_note(report: RunReport) -> str:
-    figures = []
-    for server, c in report.ceiling_candidates.items():
-        if isinstance(c, str):
-            figures.append(f"{server} not measured ({c})")
-        else:
-            figures.append(
-                f"{server} {c['per_second']:,.0f} req/s, p50 {c['p50_ms']:.1f} ms, "
-                f"p99 {c['p99_ms']:.1f} ms, {c['errors']} errors"
-            )
-    return (
-        "- The same ceiling under other servers (`python -m bench.ceiling --candidates`; one "
-        "worker, same front, CPU and load): " + "; ".join(figures) + "."
-    )
+def targets_table(report: RunReport) -> str:
+    """Each target against its figure on the production server alone (or the one front)."""
+    front = "none" if "none" in report.fronts else report.fronts[0]
+    lines = [
+        f"| Target ({FRONT_TITLES[front].split(' (')[0].lower()}) | wanted | measured | met |",
+        "|---|--:|--:|:-:|",
+    ]
+    for row in report.rows:
+        wanted = TARGETS.get(row.label)
+        if row.front != front or wanted is None:
+            continue
+        p, a = row.provider.result, row.anchor.result
+        if p is None or a is None or not a.ok_per_second:
+            lines.append(f"| {row.label} | ≥ {wanted}× anchor | – | – |")
+            continue
+        ratio = p.ok_per_second / a.ok_per_second
+        met = "yes" if ratio >= wanted else "no"
+        lines.append(f"| {row.label} | ≥ {wanted}× anchor | {ratio:.3f}× | {met} |")
+    floor = report.argon2.get("per_second")
+    login = report.logins.get(front)
+    if login is not None and floor:
+        share = login.per_second / floor
+        met = "yes" if share >= LOGIN_TARGET else "no"
+        lines.append(
+            f"| Full logins | ≥ {LOGIN_TARGET} of the argon2id floor | {share:.3f} | {met} |"
+        )
+    return "\n".join(lines)
 
 
 def _ceiling_note(report: RunReport) -> str:
-    c = report.ceiling
-    rate = c["per_second"]
-    compared = []
-    for row in report.rows:
-        if row.label.startswith("POST token (client_credentials)") and row.anchor.result:
-            anchor = row.anchor.result.ok_per_second
-            compared.append(f"{rate / anchor:.2f}× the anchor's client_credentials rate")
-            if row.provider.result:
-                share = row.provider.result.ok_per_second / rate
-                compared.append(f"the provider's client_credentials reaches {share:.0%} of it")
+    parts = []
+    for front, servers in report.ceilings.items():
+        figures = []
+        for server, c in servers.items():
+            name = server + (" (production)" if server == PRODUCTION_SERVER else "")
+            if isinstance(c, str):
+                figures.append(f"{name} not measured ({c})")
+            else:
+                figures.append(
+                    f"{name} {c['per_second']:,.0f} req/s, p50 {c['p50_ms']:.1f} ms, "
+                    f"p99 {c['p99_ms']:.1f} ms, {c['errors']} errors"
+                )
+        where = "directly" if front == "none" else "behind nginx"
+        parts.append(f"{where}: " + "; ".join(figures))
     return (
-        f"- Ceiling of the stack (`bench/ceiling.py`): a Flask view answering a constant "
-        f"token response, with no client check, database, Redis or signing, under the same "
-        f"gunicorn settings, front and CPU: {rate:,.0f} req/s, p50 {c['p50_ms']:.1f} ms"
-        + (f" ({'; '.join(compared)})" if compared else "")
-        + ". No path built on Flask and gunicorn can be faster on this core."
+        "- Ceiling of each server (`bench/ceiling.py`): a Flask view answering a constant "
+        "token response, with no client check, database, Redis or signing, one worker on the "
+        "same CPU under the same load; " + " — ".join(parts) + ". No Flask path served by "
+        "that server can be faster on this core."
     )
 
 
@@ -158,18 +198,17 @@ def _notes(report: RunReport) -> list[str]:
     for row in report.rows:
         for m in (row.provider, row.anchor):
             if m.note:
-                notes.append(f"- ⚠ {row.label}, {m.target}: {m.note}.")
-    if report.login is not None:
-        r = report.login
+                notes.append(f"- ⚠ {row.label}, {m.target} ({row.front}): {m.note}.")
+    for front, r in report.logins.items():
         notes.append(
-            f"- Full login: {report.options['login_workers']} concurrent browsers for "
-            f"{r.seconds:.0f} s after a warm-up; {r.requests_per_login:.0f} HTTP requests to "
-            f"the provider per login (authorize → choice → password → OTP → code → token → "
+            f"- Full login ({front}): {report.options['login_workers']} concurrent browsers "
+            f"for {r.seconds:.0f} s after a warm-up; {r.requests_per_login:.0f} HTTP requests "
+            f"to the provider per login (authorize → choice → password → OTP → code → token → "
             f"userinfo); the provider's worker was on its CPU {r.server_cpu_busy:.0%} of the "
             f"window and waiting for it {r.server_cpu_waiting:.0%}."
         )
         if r.first_error:
-            notes.append(f"- First login error: `{r.first_error}`.")
+            notes.append(f"- First login error ({front}): `{r.first_error}`.")
     if report.argon2:
         a = report.argon2
         notes.append(
@@ -187,10 +226,8 @@ def _notes(report: RunReport) -> list[str]:
             f"- The machine's PostgreSQL and Redis (median round trips from CPU 1, before the "
             f"paths → at the end): {spans}."
         )
-    if report.ceiling:
+    if report.ceilings:
         notes.append(_ceiling_note(report))
-    if report.ceiling_candidates:
-        notes.append(_candidates_note(report))
     notes.append(
         "- CPU · waiting: the share of the timed window the server's worker spent on its CPU, "
         "and runnable but waiting for it (/proc/<pid>/task/*/schedstat, summed over its "
@@ -212,9 +249,10 @@ def _machine(report: RunReport) -> str:
             f"{m['kernel']}; load average {m['load_before']} before the run, "
             f"{m.get('load_after', '?')} after.",
             f"- Software: {m['versions']}.",
-            f"- Servers: the provider with IDP_ENV=production under gunicorn "
-            f"({_workers(o)}) on PostgreSQL and Redis, "
-            f"{_front(o)}; the anchor is node-oidc-provider, one process, in-memory adapter.",
+            f"- Servers: the provider with IDP_ENV=production under granian (`idp serve`, "
+            f"{_workers(o)}) on PostgreSQL and Redis, "
+            f"{_front(o)}; the anchor is node-oidc-provider, one process, in-memory adapter, "
+            f"reached directly.",
             f"- Load: wrk, {o['connections']} connections, {o['threads']} thread(s), "
             f"{o['seconds']:g} s per path after a {o['warmup']:g} s warm-up, pinned to CPU 1; "
             f"servers pinned to CPU 0; scheduling priority of the run: {o['priority']}.",
@@ -224,15 +262,15 @@ def _machine(report: RunReport) -> str:
 
 def _workers(o: dict) -> str:
     workers, threads = o.get("provider_workers", 1), o.get("provider_threads", 1)
-    if threads > 1:
-        return f"{workers} gthread worker(s) of {threads} threads"
-    return f"{workers} sync worker(s)"
+    return f"{workers} WSGI worker(s) of {threads} blocking thread(s)"
 
 
 def _front(o: dict) -> str:
-    if o.get("front", "none") == "nginx":
-        return "behind nginx (config/nginx.conf without TLS, one worker on CPU 0)"
-    return "reached directly (no nginx)"
+    nginx = "behind nginx (config/nginx.conf without TLS, one worker on CPU 0)"
+    front = o.get("front", "none")
+    if front == "both":
+        return f"measured twice on every path: reached directly, and {nginx}"
+    return nginx if front == "nginx" else "reached directly (no nginx)"
 
 
 def _profile_section(report: RunReport) -> str:
@@ -255,14 +293,17 @@ def _profile_section(report: RunReport) -> str:
 
 
 def markdown(report: RunReport) -> str:
-    """The whole report: table, notes, machine, profiles."""
+    """The whole report: targets, a table per front, notes, machine, profiles."""
+    tables = [f"#### {FRONT_TITLES[front]}\n\n{table(report, front)}" for front in report.fronts]
+    profiled = FRONT_TITLES["none" if "none" in report.fronts else report.fronts[0]]
     return "\n\n".join(
         [
-            table(report),
+            targets_table(report),
+            *tables,
             "\n".join(_notes(report)),
             _machine(report),
-            "### Profiles of the provider (py-spy, worker under the same load)\n\n"
-            + _profile_section(report),
+            f"### Profiles of the provider (py-spy, worker under the same load; "
+            f"{profiled.split(' (')[0].lower()})\n\n" + _profile_section(report),
         ]
     )
 

@@ -166,7 +166,7 @@ def _report(login: dict, protocol: dict, logins: int, argon2_ms: float) -> str:
         f"most {1000 / per_login:.1f} logins/s, {argon2_ms / per_login:.2f} of the argon2id "
         f"floor of {1000 / argon2_ms:.1f}/s (before HTTP parsing, nginx and logging).",
         f"- {logins} logins and each protocol request measured; Flask's test client, no HTTP "
-        "server: what a gunicorn thread adds on top is in `bench/run`'s ceiling line.",
+        "server: what granian adds on top is in `bench/run`'s ceiling line.",
     ]
     return "\n".join(lines)
 

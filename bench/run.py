@@ -65,13 +65,18 @@ class Options:
     profile_seconds: float = 4
     provider_workers: int = 1
     provider_threads: int = 4
-    front: str = "nginx"
+    front: str = "both"
     nice: int = -10
     only: tuple[str, ...] = ()
 
     @property
     def shape(self) -> LoadShape:
         return LoadShape(self.connections, self.threads, self.seconds)
+
+    @property
+    def fronts(self) -> tuple[str, ...]:
+        """The fronts measured, the production server alone first (the targets' front)."""
+        return ("none", "nginx") if self.front == "both" else (self.front,)
 
 
 class Bench:
@@ -147,23 +152,29 @@ class Bench:
     def client(self) -> RelyingParty:
         return RelyingParty(self.seeded.client_id, self.seeded.client_secret, REDIRECT_URI)
 
-    def targets(self) -> tuple[Target, Target]:
-        minter = ProviderCodeMinter(
-            self.provider.base_url,
-            self.sms,
-            self.client(),
-            self.seeded.citizens[0],
-            self.seeded.password,
-        )
-        provider = Target(
-            "provider",
-            self.provider.base_url,
-            self.seeded.client_id,
-            self.seeded.client_secret,
-            REDIRECT_URI,
-            minter,
-            self.provider.worker_pids,
-        )
+    def targets(self) -> tuple[list[Target], Target]:
+        """The provider once per front (same server, two addresses), and the anchor."""
+        providers = []
+        for front in self.options.fronts:
+            minter = ProviderCodeMinter(
+                self.provider.url_for(front),
+                self.sms,
+                self.client(),
+                self.seeded.citizens[0],
+                self.seeded.password,
+            )
+            providers.append(
+                Target(
+                    "provider",
+                    self.provider.url_for(front),
+                    self.seeded.client_id,
+                    self.seeded.client_secret,
+                    REDIRECT_URI,
+                    minter,
+                    lambda front=front: self.provider.pids_for(front),
+                    front=front,
+                )
+            )
         anchor = Target(
             "anchor",
             self.anchor.base_url,
@@ -173,14 +184,14 @@ class Bench:
             self.anchor.mint_codes,
             self.anchor.worker_pids,
         )
-        for target in (provider, anchor):
+        for target in (*providers, anchor):
             target.load_metadata()
             prepare_access_token(target)
-        return provider, anchor
+        return providers, anchor
 
-    def logins(self, seconds: float, warmup: float) -> LoginResult:
+    def logins(self, seconds: float, warmup: float, front: str) -> LoginResult:
         return run_logins(
-            self.provider.base_url,
+            self.provider.url_for(front),
             self.sms,
             self.client(),
             self.pool,
@@ -188,7 +199,7 @@ class Bench:
             workers=self.options.login_workers,
             warmup=warmup,
             seconds=seconds,
-            worker_pids=self.provider.worker_pids,
+            worker_pids=lambda: self.provider.pids_for(front),
         )
 
 
@@ -204,21 +215,32 @@ def _scenarios(options: Options) -> list[Scenario]:
     return chosen
 
 
-def measure_paths(bench: Bench, provider: Target, anchor: Target, report: RunReport) -> None:
-    """Every path, provider then anchor, with the worker's memory peak after each."""
+def measure_paths(bench: Bench, providers: list[Target], anchor: Target, report: RunReport) -> None:
+    """Every path on the provider (each front) then the anchor, with the provider
+    worker's memory peak after each; the anchor's figure serves every front's row."""
     o = bench.options
-    hints: dict[str, float | None] = {"provider": None, "anchor": None}
+    hints: dict[tuple[str, str], float | None] = {}
     for scenario in _scenarios(o):
-        row_parts = []
-        for target in (provider, anchor):
-            print(f"  {scenario.label} on the {target.name} ...", flush=True)
-            m = measure(target, scenario, o.shape, o.warmup, hints[target.name])
+        measured = {}
+        for target in (*providers, anchor):
+            where = f"{target.name}" + (
+                f" ({_FRONT_NAMES[target.front]})" if target is not anchor else ""
+            )
+            print(f"  {scenario.label} on the {where} ...", flush=True)
+            key = (target.name, target.front)
+            m = measure(target, scenario, o.shape, o.warmup, hints.get(key))
             if scenario.key == "client_credentials" and m.result is not None:
-                hints[target.name] = m.result.ok_per_second
-            row_parts.append(m)
+                hints[key] = m.result.ok_per_second
+            measured[key] = m
             print(f"    {_one_line(m)}", flush=True)
-        hwm = peak_memory_kib(provider)
-        report.rows.append(PathRow(scenario.label, row_parts[0], row_parts[1], hwm))
+        hwm = peak_memory_kib(providers[0])
+        anchor_m = measured[(anchor.name, anchor.front)]
+        for target in providers:
+            m = measured[(target.name, target.front)]
+            report.rows.append(PathRow(scenario.label, m, anchor_m, hwm, target.front))
+
+
+_FRONT_NAMES = {"none": "its server alone", "nginx": "behind nginx"}
 
 
 def _one_line(m: Measurement) -> str:
@@ -239,13 +261,14 @@ def _profile_requests(target: Target, row: PathRow, scenario: Scenario, seconds:
 
 
 def profile_paths(bench: Bench, provider: Target, report: RunReport) -> None:
-    """py-spy on the provider's worker while each measured path (and logins) runs again."""
+    """py-spy on the provider's worker while each measured path (and logins) runs again,
+    on ``provider``'s front."""
     seconds = bench.options.profile_seconds
-    pid = provider.worker_pids()[0]  # with several workers, the first one's samples
+    pid = bench.provider.worker_pids()[0]  # with several workers, the first one's samples
     idle = bench.options.provider_threads == 1  # see bench.profiles
     by_label = {s.label: s for s in SCENARIOS}
     for row in report.rows:
-        if row.provider.result is None:
+        if row.provider.result is None or row.front != provider.front:
             continue
         scenario = by_label[row.label]
         requests = _profile_requests(provider, row, scenario, seconds + 1)
@@ -254,70 +277,69 @@ def profile_paths(bench: Bench, provider: Target, report: RunReport) -> None:
         recording = Recording(pid, seconds, bench.profile_dir / f"{scenario.key}.txt", idle=idle)
         run_wrk(provider.base_url, requests, LoadShape(bench.options.connections, 1, seconds + 1))
         report.profiles[row.label] = recording.summary()
-    if report.login is not None:
+    if provider.front in report.logins:
         print("  profiling full logins ...", flush=True)
         drain(provider)
         recording = Recording(pid, seconds, bench.profile_dir / "login.txt", idle=idle)
-        bench.logins(seconds + 1, warmup=0)
+        bench.logins(seconds + 1, warmup=0, front=provider.front)
         report.profiles["Full login"] = recording.summary()
+
+
+def measure_ceilings(bench: Bench, report: RunReport) -> None:
+    """The empty Flask view under every candidate server, on each measured front."""
+    o = bench.options
+    for front in o.fronts:
+        figures: dict[str, dict | str] = {}
+        for server in CANDIDATES:
+            print(f"measuring the ceiling under {server} ({_FRONT_NAMES[front]}) ...", flush=True)
+            try:
+                result = measure_ceiling(
+                    bench.workdir / f"front-{front}",
+                    o.provider_threads,
+                    front,
+                    o.shape,
+                    o.warmup,
+                    server,
+                )
+                figures[server] = {
+                    "per_second": result.ok_per_second,
+                    "p50_ms": result.p50_ms,
+                    "p99_ms": result.p99_ms,
+                    "errors": result.errors,
+                }
+            except Exception as exc:  # the figures stand without it
+                reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+                figures[server] = reason[:200]
+                print(f"  not measured: {reason}"[:300], flush=True)
+        report.ceilings[front] = figures
 
 
 def run_phases(bench: Bench, report: RunReport) -> None:
     """Floor, servers, every path, logins, profiles, memory: filling ``report``."""
     options = bench.options
+    report.fronts = list(options.fronts)
     print("measuring the argon2id floor ...", flush=True)
     report.argon2 = bench.argon2_floor()
     print("starting PostgreSQL database, SMS sink, provider and anchor ...", flush=True)
     bench.start(report.argon2["per_second"])
-    provider, anchor = bench.targets()
+    providers, anchor = bench.targets()
     report.service_latency.append(bench.service_latency())
-    print("measuring paths (provider, then anchor) ...", flush=True)
-    measure_paths(bench, provider, anchor, report)
-    print("measuring full logins ...", flush=True)
-    try:
-        report.login = bench.logins(options.login_seconds, options.login_warmup)
-    except Exception as exc:  # reported in the table
-        report.login_problem = f"{type(exc).__name__}: {exc}"[:200]
+    print("measuring paths (provider on each front, then anchor) ...", flush=True)
+    measure_paths(bench, providers, anchor, report)
+    for front in options.fronts:
+        print(f"measuring full logins ({_FRONT_NAMES[front]}) ...", flush=True)
+        try:
+            report.logins[front] = bench.logins(options.login_seconds, options.login_warmup, front)
+        except Exception as exc:  # reported in the table
+            report.login_problems[front] = f"{type(exc).__name__}: {exc}"[:200]
     if options.profile_seconds > 0:
         try:
-            profile_paths(bench, provider, report)
+            profile_paths(bench, providers[0], report)
         except Exception as exc:  # the figures stand without the profiles
             report.profile_problem = f"{type(exc).__name__}: {exc}"[:300]
-    print("measuring the stack's ceiling (an empty Flask view) ...", flush=True)
-    try:
-        result = measure_ceiling(
-            bench.workdir, options.provider_threads, options.front, options.shape, options.warmup
-        )
-        report.ceiling = {
-            "per_second": result.ok_per_second,
-            "p50_ms": result.p50_ms,
-            "p99_ms": result.p99_ms,
-            "errors": result.errors,
-        }
-    except Exception as exc:  # the figures stand without it
-        print(f"  ceiling not measured: {type(exc).__name__}: {exc}"[:300], flush=True)
-    for server in CANDIDATES[1:]:
-        print(f"measuring the ceiling under {server} ...", flush=True)
-        try:
-            result = measure_ceiling(
-                bench.workdir,
-                options.provider_threads,
-                options.front,
-                options.shape,
-                options.warmup,
-                server,
-            )
-            report.ceiling_candidates[server] = {
-                "per_second": result.ok_per_second,
-                "p50_ms": result.p50_ms,
-                "p99_ms": result.p99_ms,
-                "errors": result.errors,
-            }
-        except Exception as exc:  # the figures stand without it
-            reason = " ".join(f"{type(exc).__name__}: {exc}".split())
-            report.ceiling_candidates[server] = reason[:200]
+    measure_ceilings(bench, report)
     report.service_latency.append(bench.service_latency())
-    report.provider_hwm_kib = peak_memory_kib(provider)
+    report.provider_hwm_kib = peak_memory_kib(providers[0])
     report.anchor_hwm_kib = peak_memory_kib(anchor)
 
 

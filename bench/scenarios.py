@@ -53,6 +53,7 @@ class Target:
     mint_codes: Callable[[int], list[PendingCode]]
     worker_pids: Callable[[], list[int]]
     metadata: dict = field(default_factory=dict)
+    front: str = "none"  # "nginx" when the load reaches the server through nginx
     access_token: str | None = None
     code_problem: str | None = None  # why codes could not be had, if they could not
 

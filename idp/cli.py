@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 
 import click
 
@@ -433,22 +432,17 @@ def operators_create(name: str, role: str) -> None:
 @main.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
-@click.option("--workers", default=None, type=int)
+@click.option("--workers", default=None, type=int, help="Overrides GRANIAN_WORKERS.")
 def serve(host: str, port: int, workers: int | None) -> None:
-    """Run the provider under gunicorn (config/gunicorn.conf.py)."""
-    _app()  # fail fast, with the reason, on bad settings
-    argv = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "-c",
-        str(ROOT / "config" / "gunicorn.conf.py"),
-        "-b",
-        f"{host}:{port}",
-    ]
-    if workers:
-        argv += ["-w", str(workers)]
-    os.execv(sys.executable, [*argv, "idp.wsgi:app"])  # noqa: S606 - replaces this process
+    """Run the provider under granian (idp.server); SIGHUP replaces the workers."""
+    from idp.server import exec_server, granian_command
+
+    _app()  # fail fast, with the reason, on bad settings (production refusals included)
+    try:
+        argv, env = granian_command("idp.wsgi:app", host, port, workers)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    exec_server(argv, env)
 
 
 @main.command("portal")
@@ -456,14 +450,15 @@ def serve(host: str, port: int, workers: int | None) -> None:
 @click.option("--port", default=5001, type=int)
 @click.option("--workers", default=None, type=int, help="Ignored without REDIS_URL.")
 def portal(host: str, port: int, workers: int | None) -> None:
-    """Run the provincial portal (RP) under gunicorn; PORTAL_* variables configure it."""
-    from idp.portal.serve import gunicorn_argv
+    """Run the provincial portal (RP) under granian; PORTAL_* variables configure it."""
+    from idp.portal.serve import server_command
+    from idp.server import exec_server
 
     try:
-        argv = gunicorn_argv(host, port, workers)
+        argv, env = server_command(host, port, workers)
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
-    os.execv(sys.executable, argv)  # noqa: S606 - replaces this process
+    exec_server(argv, env)
 
 
 @main.command("demo")

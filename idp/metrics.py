@@ -5,9 +5,11 @@ them through ``observe_audit_event``, which ``idp.audit.record`` calls, so a new
 event needs no metrics code to be counted. Requests are counted by endpoint and status
 and timed by endpoint (the endpoint name, never the raw path, keeps label sets small).
 
-Under gunicorn each worker is a process: with ``PROMETHEUS_MULTIPROC_DIR`` set
-(config/gunicorn.conf.py clears it at start and marks dead workers), ``/metrics`` adds
-up every worker's values. ``METRICS_ALLOWED_IPS`` restricts who may read ``/metrics``.
+Under granian each worker is a process: with ``PROMETHEUS_MULTIPROC_DIR`` set
+(``idp.server`` empties it when the server starts), ``/metrics`` adds up every worker's
+values, those of workers that were replaced included (counters and histograms only: a
+gauge would need its dead workers' files removed). ``METRICS_ALLOWED_IPS`` restricts who
+may read ``/metrics``.
 """
 
 from __future__ import annotations

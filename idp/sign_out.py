@@ -4,8 +4,9 @@ Ending a login session always means three things together:
 
 1. the session leaves the store, so its cookie and ``sid`` no longer work
    (``idp.login_session``);
-2. the access and refresh tokens issued in it (``Token.sid``, inherited by rotated refresh
-   tokens) are revoked: a refresh grant answers ``invalid_grant``, introspection
+2. the access and refresh tokens issued in it are revoked (refresh rows by ``Token.sid``,
+   inherited by rotated refresh tokens; access tokens by the session's marker in the
+   store, ``idp.oidc.access_tokens``): a refresh grant answers ``invalid_grant``, introspection
    ``active: false`` and userinfo 401;
 3. every agency that received tokens in it and registered a ``backchannel_logout_uri``
    gets a logout token (OpenID Connect Back-Channel Logout 1.0, ``idp.oidc.backchannel``).
@@ -29,23 +30,25 @@ from flask import current_app, has_request_context
 from idp import audit
 from idp.extensions import db
 from idp.login_session import LoginSession, end_login, sessions_of
+from idp.oidc.access_tokens import group_key, revoke_group
 from idp.oidc.backchannel import send_backchannel_logouts
 from idp.oidc.models import Token
+from idp.oidc.tokens import revoke_rows
 
 
 def _revoke_live(*conditions) -> list[Token]:
-    """Revoke the tokens matching ``conditions`` that still work (the caller commits)."""
-    live = (Token.access_token_revoked_at == 0) | (
-        Token.refresh_token_hash.is_not(None) & (Token.refresh_token_revoked_at == 0)
-    )
-    rows = db.session.scalars(db.select(Token).where(live, *conditions)).all()
-    for row in rows:
-        row.revoke()
-    return list(rows)
+    """Revoke the refresh tokens matching ``conditions`` that still work, with the access
+    token issued alongside each (the caller commits)."""
+    live = Token.refresh_token_hash.is_not(None) & (Token.refresh_token_revoked_at == 0)
+    rows = list(db.session.scalars(db.select(Token).where(live, *conditions)).all())
+    revoke_rows(rows)
+    return rows
 
 
 def revoke_tokens_of(citizen_id: int) -> int:
-    """Revoke every live access and refresh token of the citizen (the caller commits)."""
+    """Revoke every access and refresh token of the citizen (the caller commits); returns
+    how many refresh tokens were revoked. Access tokens: one marker for the citizen."""
+    revoke_group(group_key("citizen", citizen_id))
     return len(_revoke_live(Token.citizen_id == citizen_id))
 
 
@@ -62,6 +65,8 @@ def end_sessions(sessions: list[LoginSession], reason: str, **details: object) -
     with context:
         for session in sessions:
             end_login(session)
+    for session in sessions:
+        revoke_group(group_key("sid", session.sid))
     # One query for all of them; a sid is random, the citizen check only belts and braces.
     revoked = Counter(
         row.sid

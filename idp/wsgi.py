@@ -1,5 +1,6 @@
-"""WSGI entry point for gunicorn: ``idp.wsgi:app``."""
+"""WSGI entry point for the server (granian, ``idp.server``): ``idp.wsgi:app``."""
 
 from idp import create_app
+from idp.server import served
 
-app = create_app()
+app = served(create_app())

@@ -156,7 +156,12 @@ def process(params: dict[str, str], fresh_login: bool = False, consented: bool =
     )
     if response.status_code in (301, 302, 303) and "code=" in response.location:
         add_client(login, client.client_id)
-        audit.record("authorization.code_issued", citizen_id=citizen.id, client_id=client.client_id)
+        audit.record(
+            "authorization.code_issued",
+            citizen_id=citizen.id,
+            client_id=client.client_id,
+            scope=grant.request.scope,  # the connected-agencies page shows what was shared
+        )
     return response
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from idp.extensions import db
 from idp.oidc.models import Client
+from idp.oidc.reads import autocommit_scalar
 
 _caches: weakref.WeakSet[ClientCache] = weakref.WeakSet()
 
@@ -62,7 +63,10 @@ class ClientCache:
 
 
 def _load(client_id: str) -> Client | None:
-    return db.session.scalar(db.select(Client).filter_by(client_id=client_id))
+    """Read the client in autocommit (no transaction for the request to end) and attach
+    it to the request's session without another query."""
+    client = autocommit_scalar(db.select(Client).filter_by(client_id=client_id))
+    return None if client is None else db.session.merge(client, load=False)
 
 
 def cached_client(client_id: str) -> Client | None:

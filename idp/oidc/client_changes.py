@@ -17,6 +17,7 @@ from sqlalchemy import update
 from idp import audit
 from idp.errors import DomainError, Problem
 from idp.extensions import db
+from idp.oidc.access_tokens import group_key, revoke_group
 from idp.oidc.models import Client, Token
 from idp.oidc.registration_tokens import revoke_registration_access
 from idp.oidc.registry import PUBLIC_CLIENT_NEEDS_PKCE, new_client_secret
@@ -64,15 +65,15 @@ def find_client(client_id: str) -> Client:
 
 
 def revoke_client_tokens(client_id: str) -> None:
-    """Revoke every live token of the client (the caller commits)."""
-    now = int(time.time())
-    for column in (Token.access_token_revoked_at, Token.refresh_token_revoked_at):
-        db.session.execute(
-            update(Token)
-            .where(Token.client_id == client_id, column == 0)
-            .values({column: now})
-            .execution_options(synchronize_session=False)
-        )
+    """Revoke every live token of the client: its refresh rows (the caller commits) and,
+    by the client's marker in the store, its access tokens."""
+    revoke_group(group_key("client", client_id))
+    db.session.execute(
+        update(Token)
+        .where(Token.client_id == client_id, Token.refresh_token_revoked_at == 0)
+        .values(refresh_token_revoked_at=int(time.time()))
+        .execution_options(synchronize_session=False)
+    )
 
 
 def change_status(client_id: str, change: StatusChange, actor: str) -> Client:

@@ -21,9 +21,9 @@ from flask import current_app, g
 from joserfc import jwt
 
 from idp.accounts.models import Citizen
-from idp.extensions import db
 from idp.oidc.claims import allowed_claim, subject_for, user_claims
 from idp.oidc.codes import AuthorizationCode, CodeReused, hash_code, redeem_code, save_code
+from idp.oidc.reads import autocommit_get
 from idp.oidc.tokens import revoke_tokens_from_code
 from idp.services import services
 
@@ -84,13 +84,15 @@ class CodeGrant(AuthorizationCodeGrant):
         if record is None or record.client_id != client.client_id:
             return None
         g.auth_context = {"auth_time": record.auth_time, "acr": record.acr, "amr": record.amr}
+        g.code_record = record  # what the access token carries (access_tokens._context)
         return record
 
     def delete_authorization_code(self, authorization_code) -> None:
         """Nothing to do: ``redeem_code`` already removed it atomically."""
 
     def authenticate_user(self, authorization_code: AuthorizationCode) -> Citizen | None:
-        citizen = db.session.get(Citizen, authorization_code.citizen_id)
+        # Read in autocommit: without a refresh token the exchange writes nothing at all.
+        citizen = autocommit_get(Citizen, authorization_code.citizen_id)
         return citizen if citizen is not None and citizen.is_active else None
 
 

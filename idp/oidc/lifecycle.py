@@ -22,9 +22,10 @@ from flask import current_app, g
 
 from idp import audit
 from idp.extensions import db
+from idp.oidc.access_tokens import AccessToken, group_key, revoke_access_token, revoke_group
 from idp.oidc.claims import SUPPORTED_SCOPES, subject_for
 from idp.oidc.models import Token
-from idp.oidc.tokens import find_access_token, find_refresh_token
+from idp.oidc.tokens import commit_token_write, find_access_token, find_refresh_token, revoke_rows
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
 CITIZEN_SCOPES = set(SUPPORTED_SCOPES)
@@ -34,10 +35,9 @@ def revoke_family(family: str | None, reason: str) -> int:
     """Revoke every token of a refresh-token family."""
     if not family:
         return 0
+    revoke_group(group_key("family", family))
     rows = db.session.scalars(db.select(Token).filter_by(family=family)).all()
-    for row in rows:
-        row.revoke()
-    db.session.commit()
+    revoke_rows(list(rows))
     if rows:
         audit.record(
             "token.family_revoked",
@@ -46,6 +46,7 @@ def revoke_family(family: str | None, reason: str) -> int:
             reason=reason,
             count=len(rows),
         )
+    db.session.commit()
     return len(rows)
 
 
@@ -76,8 +77,9 @@ class RotatingRefreshGrant(RefreshTokenGrant):
         return citizen if citizen is not None and citizen.is_active else None
 
     def revoke_old_credential(self, refresh_token: Token) -> None:
-        refresh_token.revoke()
-        db.session.commit()
+        """The old row's revocation and the new row (``save_token``): one commit."""
+        revoke_rows([refresh_token])
+        commit_token_write()
 
 
 class AgencyClientCredentials(ClientCredentialsGrant):
@@ -92,58 +94,61 @@ class AgencyClientCredentials(ClientCredentialsGrant):
             raise InvalidScopeError("Citizen scopes need a citizen: use the code flow.")
 
 
-def _find_any(token_string: str, hint: str | None) -> Token | None:
-    if hint == "refresh_token":
-        return find_refresh_token(token_string) or find_access_token(token_string)
-    return find_access_token(token_string) or find_refresh_token(token_string)
+AnyToken = AccessToken | Token
+
+
+def _looks_like_refresh_token(value: str) -> bool:
+    # generate_refresh_token: 48 random bytes, 64 characters; access tokens are 43 or a JWT.
+    return len(value) == 64 and "." not in value
+
+
+def _find_any(token_string: str, hint: str | None) -> AnyToken | None:
+    """The live access token (store) or the refresh-token row (database) of this value.
+
+    The value's shape says which one it can be, so an access token is never looked for
+    in the database, nor a refresh token in the store (the hint only orders the search).
+    """
+    if _looks_like_refresh_token(token_string):
+        return find_refresh_token(token_string)
+    return find_access_token(token_string)
 
 
 class Introspection(IntrospectionEndpoint):
     CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
 
-    def query_token(self, token_string: str, token_type_hint: str | None) -> Token | None:
-        token = _find_any(token_string, token_type_hint)
-        if token is not None:
-            g.introspected_as = (
-                "refresh_token"
-                if token.refresh_token_hash == _hash(token_string)
-                else "access_token"
-            )
-        return token
+    def query_token(self, token_string: str, token_type_hint: str | None) -> AnyToken | None:
+        return _find_any(token_string, token_type_hint)
 
-    def check_permission(self, token: Token, client, request) -> bool:
+    def check_permission(self, token: AnyToken, client, request) -> bool:
         return token.client_id == client.client_id or bool(
             client.client_metadata.get("resource_server")
         )
 
-    def create_introspection_payload(self, token: Token | None) -> dict:
+    def create_introspection_payload(self, token: AnyToken | None) -> dict:
         if token is None:
             return {"active": False}
-        if g.get("introspected_as") == "refresh_token":
+        if isinstance(token, Token):
             expired = bool(token.refresh_expires_at and token.refresh_expires_at < time.time())
             if token.refresh_token_revoked_at or expired:
                 return {"active": False}
-        elif token.is_expired() or token.is_revoked():
-            return {"active": False}
         return self.introspect_token(token)
 
-    def introspect_token(self, token: Token) -> dict:
-        client = token.get_client()
+    def introspect_token(self, token: AnyToken) -> dict:
         payload = {
             "active": True,
             "client_id": token.client_id,
-            "token_type": "Bearer"
-            if g.get("introspected_as") == "access_token"
-            else "refresh_token",
             "scope": token.scope,
             "iat": token.issued_at,
-            "exp": token.get_expires_at()
-            if g.get("introspected_as") == "access_token"
-            else token.refresh_expires_at,
             "iss": current_app.config["IDP_ISSUER"],
         }
-        if token.citizen is not None:
-            payload["sub"] = subject_for(token.citizen, client)
+        if isinstance(token, AccessToken):
+            payload.update(token_type="Bearer", exp=token.expires_at)
+            if token.subject is not None:
+                payload["sub"] = token.subject
+        else:
+            payload.update(token_type="refresh_token", exp=token.refresh_expires_at)
+            if token.citizen is not None:
+                payload["sub"] = subject_for(token.citizen, token.get_client())
         if token.acr:
             payload.update(acr=token.acr, auth_time=token.auth_time)
         return payload
@@ -152,10 +157,10 @@ class Introspection(IntrospectionEndpoint):
 class Revocation(RevocationEndpoint):
     CLIENT_AUTH_METHODS = [*CLIENT_AUTH_METHODS, "none"]
 
-    def query_token(self, token_string: str, token_type_hint: str | None) -> Token | None:
+    def query_token(self, token_string: str, token_type_hint: str | None) -> AnyToken | None:
         return _find_any(token_string, token_type_hint)
 
-    def authenticate_token(self, request, client) -> Token | None:
+    def authenticate_token(self, request, client) -> AnyToken | None:
         """RFC 7009 §2.2: another client's token is answered like an unknown one (200,
         nothing revoked); Authlib's ``invalid_grant`` told a client which tokens are live."""
         self.check_params(request, client)
@@ -165,13 +170,15 @@ class Revocation(RevocationEndpoint):
             return None
         return token
 
-    def revoke_token(self, token: Token, request) -> None:
-        token.revoke()
-        db.session.commit()
+    def revoke_token(self, token: AnyToken, request) -> None:
+        """RFC 7009 §2.1: revoking either token of a pair revokes both."""
+        if isinstance(token, AccessToken):
+            revoke_access_token(token.token_hash)
+            rows = db.session.scalars(
+                db.select(Token).filter_by(access_token_hash=token.token_hash)
+            ).all()
+        else:
+            rows = [token]
+        revoke_rows(list(rows))
         audit.record("token.revoked", client_id=token.client_id, citizen_id=token.citizen_id)
-
-
-def _hash(value: str) -> str:
-    from idp.oidc.models import keyed_hash
-
-    return keyed_hash(value)
+        db.session.commit()

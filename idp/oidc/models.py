@@ -70,6 +70,12 @@ class Client(db.Model, OAuth2ClientMixin):
 
 
 class Token(db.Model, TokenMixin):
+    """A refresh token (access tokens live in the store: ``idp.oidc.access_tokens``).
+
+    ``access_token_hash`` names the access token issued with it, so that revoking either
+    revokes both (RFC 7009); ``expires_in`` is that access token's lifetime.
+    """
+
     __tablename__ = "oauth_token"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -78,7 +84,7 @@ class Token(db.Model, TokenMixin):
         ForeignKey("citizen.id", ondelete="CASCADE"), index=True
     )
     token_type: Mapped[str] = mapped_column(String(40), default="Bearer")
-    access_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    access_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     refresh_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     scope: Mapped[str] = mapped_column(Text, default="")
     issued_at: Mapped[int] = mapped_column(Integer, default=lambda: int(time.time()))
@@ -112,10 +118,10 @@ class Token(db.Model, TokenMixin):
         return self.issued_at + self.expires_in
 
     def is_revoked(self) -> bool:
-        return bool(self.access_token_revoked_at)
+        return bool(self.refresh_token_revoked_at)
 
     def is_expired(self) -> bool:
-        return self.get_expires_at() < time.time()
+        return self.refresh_expires_at < time.time()
 
     def get_user(self) -> Citizen | None:
         return self.citizen

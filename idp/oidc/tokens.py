@@ -1,9 +1,7 @@
-"""Issued tokens: saving them (hashed), finding them by value, revoking them."""
+"""Issued tokens: access tokens go to the store (``access_tokens``), refresh tokens are
+rows of ``oauth_token`` (hashed), found by value and revoked with their access tokens."""
 
 from __future__ import annotations
-
-import secrets
-import time
 
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from flask import current_app, g
@@ -11,54 +9,59 @@ from sqlalchemy import text
 
 from idp import audit, metrics
 from idp.extensions import db
+from idp.oidc.access_tokens import (
+    AccessToken,
+    check_access_token,
+    group_key,
+    revoke_access_token,
+    revoke_group,
+    save_access_token,
+)
 from idp.oidc.models import Token, keyed_hash
 
 
-def save_token(token: dict, request) -> Token:
-    """Authlib's ``save_token``: store hashes of the new tokens with their context."""
-    code = request.authorization_code
-    citizen = request.user
-    row = Token(
-        client_id=request.client.client_id,
-        citizen_id=citizen.id if citizen is not None else None,
-        token_type=token.get("token_type", "Bearer"),
-        access_token_hash=keyed_hash(token["access_token"]),
-        scope=token.get("scope", ""),
-        issued_at=int(time.time()),
-        expires_in=int(token.get("expires_in", 0)),
-    )
+def save_token(token: dict, request) -> Token | None:
+    """Authlib's ``save_token``: the access token's record in the store (opaque tokens
+    only) and, with a refresh token, its row. A refresh grant's new row is committed with
+    the old one's revocation (``RotatingRefreshGrant.revoke_old_credential``)."""
+    context: AccessToken = g.access_token_context
+    access_hash = save_access_token(token["access_token"], context)
+    row = None
     if token.get("refresh_token"):
-        row.refresh_token_hash = keyed_hash(token["refresh_token"])
+        row = Token(
+            client_id=context.client_id,
+            citizen_id=context.citizen_id,
+            token_type=token.get("token_type", "Bearer"),
+            access_token_hash=access_hash,
+            refresh_token_hash=keyed_hash(token["refresh_token"]),
+            scope=context.scope,
+            issued_at=context.issued_at,
+            expires_in=context.get_expires_in(),
+            sid=context.sid,
+            code_hash=context.code_hash,
+            family=context.family,
+            auth_time=context.auth_time,
+            acr=context.acr,
+            amr=" ".join(context.amr),
+            userinfo_claims=context.userinfo_claims,
+        )
         row.refresh_expires_at = row.issued_at + int(current_app.config["REFRESH_TOKEN_SECONDS"])
-    if code is not None:
-        row.sid = code.sid
-        row.code_hash = code.code_hash
-        row.auth_time = code.auth_time
-        row.acr = code.acr
-        row.amr = " ".join(code.amr)
-        row.userinfo_claims = sorted((code.claims or {}).get("userinfo") or {}) or None
-    parent = g.get("token_family")
-    if parent is not None:
-        # A rotated refresh token inherits its family and the original authentication.
-        row.family, row.sid, row.code_hash = parent.family, parent.sid, parent.code_hash
-        row.auth_time, row.acr, row.amr = parent.auth_time, parent.acr, parent.amr
-        row.userinfo_claims = parent.userinfo_claims
-    elif row.refresh_token_hash:
-        row.family = secrets.token_urlsafe(16)
-    db.session.add(row)
-    commit_token_write()
+        db.session.add(row)
+        if g.get("token_family") is None:
+            commit_token_write()
     metrics.token_issued(request.payload.grant_type)
     return row
 
 
 def commit_token_write() -> None:
-    """Commit a transaction that only issues or rotates tokens.
+    """Commit a transaction that only issues or rotates refresh tokens.
 
     With ``TOKEN_SYNCHRONOUS_COMMIT`` false (the default) PostgreSQL acknowledges it before
     its WAL reaches the disk (``SET LOCAL synchronous_commit = off``, this transaction
     only). A database crash can then forget the last fraction of a second of issued
-    tokens, never half of one: the client's next call gets ``invalid_token`` and it asks
-    again. Accounts, consents, complaints and audit rows keep the fully durable commit.
+    tokens, never half of one: the client's next call gets ``invalid_grant`` and it signs
+    the citizen in again. Accounts, consents, complaints and audit rows keep the fully
+    durable commit.
     """
     if (
         not current_app.config["TOKEN_SYNCHRONOUS_COMMIT"]
@@ -68,31 +71,39 @@ def commit_token_write() -> None:
     db.session.commit()
 
 
-def find_access_token(value: str) -> Token | None:
-    if not value or len(value) > 4096:
-        return None
-    return db.session.scalar(db.select(Token).filter_by(access_token_hash=keyed_hash(value)))
+def find_access_token(value: str) -> AccessToken | None:
+    """The live access token with this value (store only), or None."""
+    return check_access_token(value)
 
 
 def find_refresh_token(value: str) -> Token | None:
+    """The refresh-token row with this value (revoked or not), or None."""
     if not value or len(value) > 4096:
         return None
     return db.session.scalar(db.select(Token).filter_by(refresh_token_hash=keyed_hash(value)))
 
 
-def revoke_tokens_from_code(code_hash: str) -> int:
-    """RFC 6749 §4.1.2: a code used twice revokes what the first use issued."""
-    rows = db.session.scalars(db.select(Token).filter_by(code_hash=code_hash)).all()
+def revoke_rows(rows: list[Token]) -> None:
+    """Revoke refresh-token rows and the access token issued with each (the caller
+    commits)."""
     for row in rows:
         row.revoke()
+        revoke_access_token(row.access_token_hash)
+
+
+def revoke_tokens_from_code(code_hash: str) -> int:
+    """RFC 6749 §4.1.2: a code used twice revokes what the first use issued."""
+    revoke_group(group_key("code", code_hash))
+    rows = db.session.scalars(db.select(Token).filter_by(code_hash=code_hash)).all()
+    revoke_rows(list(rows))
+    client_id = rows[0].client_id if rows else None
+    audit.record("token.revoked_code_reuse", client_id=client_id, count=len(rows))
     db.session.commit()
-    if rows:
-        audit.record("token.revoked_code_reuse", client_id=rows[0].client_id, count=len(rows))
     return len(rows)
 
 
 class OpaqueBearerValidator(BearerTokenValidator):
-    """RFC 6750 bearer tokens: looked up by keyed hash; expired or revoked ones fail."""
+    """RFC 6750 bearer tokens of either format; expired or revoked ones fail."""
 
-    def authenticate_token(self, token_string: str) -> Token | None:
+    def authenticate_token(self, token_string: str) -> AccessToken | None:
         return find_access_token(token_string)

@@ -1,4 +1,4 @@
-"""``idp portal``: the portal under gunicorn (``config/gunicorn.conf.py``), like ``idp serve``.
+"""``idp portal``: the portal under granian (``idp.server``), like ``idp serve``.
 
 Without ``REDIS_URL`` the portal's sessions live in one process's memory, so it then runs
 one worker with threads instead of several workers that could not see each other's
@@ -7,28 +7,18 @@ sessions.
 
 from __future__ import annotations
 
-import sys
-
 from idp.portal.settings import load_portal_settings
-from idp.settings import ROOT
+from idp.server import granian_command
 
 THREADS_WITHOUT_REDIS = 8
 
 
-def gunicorn_argv(host: str, port: int, workers: int | None) -> list[str]:
-    """The gunicorn command line for the portal; raises ``SettingsError`` on bad settings."""
+def server_command(host: str, port: int, workers: int | None) -> tuple[list[str], dict]:
+    """The server's argv and environment for the portal; raises ``SettingsError`` on bad
+    settings."""
     settings = load_portal_settings()
-    argv = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "-c",
-        str(ROOT / "config" / "gunicorn.conf.py"),
-        "-b",
-        f"{host}:{port}",
-    ]
     if not settings["REDIS_URL"]:
-        argv += ["-w", "1", "--threads", str(THREADS_WITHOUT_REDIS)]
-    elif workers:
-        argv += ["-w", str(workers)]
-    return [*argv, "idp.portal.wsgi:app"]
+        return granian_command(
+            "idp.portal.wsgi:app", host, port, workers=1, threads=THREADS_WITHOUT_REDIS
+        )
+    return granian_command("idp.portal.wsgi:app", host, port, workers=workers)

@@ -84,6 +84,18 @@ class Store(ABC):
         """The members of the set (empty if the set is missing or expired)."""
 
     @abstractmethod
+    def get_many(self, keys: Sequence[str]) -> list[dict[str, Any] | None]:
+        """The values under ``keys`` in one round trip (None for a missing one)."""
+
+    @abstractmethod
+    def get_linked(self, key: str, field: str) -> tuple[dict[str, Any] | None, list]:
+        """The value under ``key`` and, in the same round trip, the values under the keys
+        it lists in ``value[field]`` (a list of key names, in order; None where missing).
+
+        ``(None, [])`` when ``key`` is missing; ``(value, [])`` when it lists no keys.
+        """
+
+    @abstractmethod
     def ping(self) -> None:
         """Check the backing service; raise ``ServiceUnavailable`` if it is down."""
 

@@ -1,7 +1,7 @@
 """In-process store: the embedded default when ``REDIS_URL`` is unset.
 
 Single-process only. The state lives in this process's memory, so it is not shared
-between gunicorn workers or replicas and is lost on restart; production settings refuse
+between server workers or replicas and is lost on restart; production settings refuse
 to start without Redis. Within one process it is thread-safe (one lock guards everything)
 and has exactly the semantics of ``RedisStore``.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -171,6 +171,22 @@ class MemoryStore(Store):
             if not isinstance(entry.value, set):
                 raise TypeError(f"store key {key!r} does not hold a set")
             return set(entry.value)
+
+    # -- several at once --------------------------------------------------------------------
+
+    def get_many(self, keys: Sequence[str]) -> list[dict[str, Any] | None]:
+        with self._lock:
+            raws = [self._text(self._live(key), key) for key in keys]
+        return [decode(raw, key) for raw, key in zip(raws, keys, strict=True)]
+
+    def get_linked(self, key: str, field: str) -> tuple[dict[str, Any] | None, list]:
+        with self._lock:
+            value = decode(self._text(self._live(key), key), key)
+            linked = value.get(field) if value is not None else None
+            if not isinstance(linked, list):
+                return value, []
+            raws = [self._text(self._live(str(k)), str(k)) for k in linked]
+        return value, [decode(raw) for raw in raws]
 
     def ping(self) -> None:
         return None

@@ -56,6 +56,23 @@ def _seconds(ms: int) -> int:
     return math.ceil(ms / 1000)
 
 
+# ``get_linked``: the value and the keys it lists, read atomically in one round trip. The
+# linked keys are not declared in KEYS (they are known only once the value is read), which
+# standalone and replicated Redis allow; Redis Cluster would need them in one hash slot.
+_GET_LINKED = """
+local raw = redis.call('GET', KEYS[1])
+if not raw then return {} end
+local out = {raw}
+local ok, value = pcall(cjson.decode, raw)
+if ok and type(value) == 'table' and type(value[ARGV[2]]) == 'table' then
+  for _, name in ipairs(value[ARGV[2]]) do
+    out[#out + 1] = redis.call('GET', ARGV[1] .. tostring(name))
+  end
+end
+return out
+"""
+
+
 class RedisStore(Store):
     """``Store`` over Redis (6.2+ for GETDEL, 7.0+ for ``EXPIRE ... NX``).
 
@@ -73,6 +90,7 @@ class RedisStore(Store):
             retry=Retry(ExponentialBackoff(cap=0.1, base=0.01), retries=1),
             health_check_interval=30,
         )
+        self._get_linked = self._redis.register_script(_GET_LINKED)
 
     def _k(self, key: str) -> str:
         return self.prefix + key
@@ -157,6 +175,27 @@ class RedisStore(Store):
     def set_members(self, key: str) -> set[str]:
         with _guard():
             return set(self._redis.smembers(self._k(key)))
+
+    # -- several at once --------------------------------------------------------------------
+
+    def get_many(self, keys: Sequence[str]) -> list[dict[str, Any] | None]:
+        if not keys:
+            return []
+        with _guard():
+            raws = self._redis.mget([self._k(key) for key in keys])
+        return [decode(raw, key) for raw, key in zip(raws, keys, strict=True)]
+
+    def get_linked(self, key: str, field: str) -> tuple[dict[str, Any] | None, list]:
+        with _guard():
+            raws = self._get_linked(keys=[self._k(key)], args=[self.prefix, field])
+        if not raws:
+            return None, []
+        value = decode(raws[0], key)
+        linked = value.get(field) if value is not None else None
+        count = len(linked) if isinstance(linked, list) else 0
+        # A Lua false (a missing key) comes back as None; pad in case the list was empty.
+        rest = [decode(raw) if raw else None for raw in raws[1:]]
+        return value, (rest + [None] * count)[:count]
 
     def ping(self) -> None:
         with _guard():

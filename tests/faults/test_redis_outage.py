@@ -94,3 +94,38 @@ def test_redis_outage_mid_registration_creates_no_account(app, outbox, private_r
     resp = browser.register(NEWCOMER, NEWCOMER_E164)
     assert resp.status_code == 302 and resp.location == "/register/done"
     assert len(citizens_with(app, NEWCOMER["id_number"])) == 1
+
+
+def test_redis_outage_makes_token_checks_answer_503_never_valid(app, private_redis):
+    """Access tokens and their revocations live in the store: while it is down a token
+    check cannot tell a revoked token from a live one, so it answers 503 (RFC 6749
+    ``temporarily_unavailable``, ``Retry-After``), never 200 and never 500. The Redis
+    that comes back empty has lost the opaque token's record: the token is gone (401)."""
+    from idp.oidc.registry import create_client
+
+    with app.app_context():
+        client_id, secret = create_client(
+            name="Cơ quan thử nghiệm",
+            redirect_uris=[],
+            extra_metadata={"grant_types": ["client_credentials"]},
+        )
+    http = app.test_client()
+    auth = (client_id, secret)
+    resp = http.post("/oauth2/token", data={"grant_type": "client_credentials"}, auth=auth)
+    access = resp.get_json()["access_token"]
+    bearer = {"Authorization": f"Bearer {access}"}
+
+    private_redis.stop()
+    for resp in (
+        http.get("/oauth2/userinfo", headers=bearer),
+        http.post("/oauth2/introspect", data={"token": access}, auth=auth),
+        http.post("/oauth2/token", data={"grant_type": "client_credentials"}, auth=auth),
+    ):
+        assert resp.status_code == 503
+        assert resp.get_json()["error"] == "temporarily_unavailable"
+        assert resp.headers["Retry-After"]
+
+    private_redis.start()
+    assert http.post("/oauth2/introspect", data={"token": access}, auth=auth).get_json() == {
+        "active": False
+    }

@@ -8,14 +8,13 @@ import logging
 import os
 import subprocess
 import sys
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from prometheus_client import REGISTRY
 
 from idp.errors import ServiceUnavailable
-from idp.logging_setup import GunicornJsonLogger, json_handler
+from idp.logging_setup import AccessLog, json_handler
 from idp.services import services
 from tests.conftest import query_of
 from tests.http.driver import Browser
@@ -187,7 +186,7 @@ def test_metrics_can_be_restricted_to_some_addresses(app_factory):
     assert opened.get("/metrics").status_code == 200
 
 
-def test_gunicorn_workers_add_up_in_multiprocess_mode(tmp_path):
+def test_server_workers_add_up_in_multiprocess_mode(tmp_path):
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path), "IDP_ENV": "test"}
     count = "from idp import metrics; metrics.count('login_success'); metrics.count('lockout')"
     for _ in range(2):  # two "workers", each its own process
@@ -230,21 +229,14 @@ def test_json_log_lines_carry_the_request_id(app):
     assert "request_id" not in third
 
 
-def test_gunicorn_access_log_is_one_json_object_without_query_strings():
-    from gunicorn.config import Config
-
-    cfg = Config()
-    cfg.set("accesslog", "-")
-    logger = GunicornJsonLogger(cfg)
+def test_access_log_is_one_json_object_without_query_strings():
     stream = io.StringIO()
-    for handler in logger.access_log.handlers:
-        handler.setStream(stream)
 
-    class Response:
-        status = "302 FOUND"
-        headers = [("X-Request-Id", "abc123"), ("Content-Type", "text/html")]
-        sent = 0
+    def app(environ, start_response):
+        start_response("302 FOUND", [("X-Request-Id", "abc123"), ("Location", "/")])
+        return [b"moved", b" on"]
 
+    logged = AccessLog(app, stream=stream)
     environ = {
         "REMOTE_ADDR": "198.51.100.7",
         "REQUEST_METHOD": "GET",
@@ -252,11 +244,53 @@ def test_gunicorn_access_log_is_one_json_object_without_query_strings():
         "QUERY_STRING": "flow=secret-flow-id",
         "HTTP_USER_AGENT": "Mozilla/5.0",
     }
-    logger.access(Response(), None, environ, timedelta(milliseconds=12))
+    body = logged(environ, lambda status, headers, exc_info=None: None)
+    assert b"".join(body) == b"moved on"
+    assert stream.getvalue() == ""  # streamed: written once the body is sent (close)
+    body.close()
     entry = json.loads(stream.getvalue().strip())
-    assert entry["status"] == 302
+    assert set(entry) == {
+        "ts",
+        "remote",
+        "method",
+        "path",
+        "status",
+        "bytes",
+        "duration_ms",
+        "request_id",
+        "user_agent",
+    }
+    assert entry["status"] == 302 and entry["bytes"] == 8
     assert entry["remote"] == "198.51.100.7"
     assert entry["path"] == '/login"x'
     assert entry["request_id"] == "abc123"
-    assert entry["duration_ms"] == pytest.approx(12.0)
+    assert entry["user_agent"] == "Mozilla/5.0" and entry["duration_ms"] >= 0
     assert "secret-flow-id" not in stream.getvalue()
+
+
+def test_access_log_writes_a_response_of_known_length_when_the_app_returns_it():
+    stream = io.StringIO()
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Length", "5")])
+        return [b"hello"]
+
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "idp.request_id": "rid-1"}
+    body = AccessLog(app, stream=stream)(environ, lambda *args: None)
+    entry = json.loads(stream.getvalue())
+    assert (entry["status"], entry["bytes"], entry["request_id"]) == (200, 5, "rid-1")
+    assert body == [b"hello"]  # handed to the server as it is
+    AccessLog(app, stream=stream)({**environ, "REQUEST_METHOD": "HEAD"}, lambda *a: None)
+    assert json.loads(stream.getvalue().splitlines()[1])["bytes"] == 0
+
+
+def test_access_log_writes_a_500_line_when_the_app_raises():
+    stream = io.StringIO()
+
+    def app(environ, start_response):
+        raise RuntimeError("boom")
+
+    logged = AccessLog(app, stream=stream)
+    with pytest.raises(RuntimeError):
+        logged({"REQUEST_METHOD": "GET", "PATH_INFO": "/"}, None)
+    assert json.loads(stream.getvalue())["status"] == 500

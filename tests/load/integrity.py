@@ -60,6 +60,7 @@ import psycopg
 import requests
 from sqlalchemy.engine import make_url
 
+from idp.server import DEFAULTS as SERVER_DEFAULTS
 from idp.settings import DEFAULTS
 from tests.replicas.cluster import (
     ROOT,
@@ -1071,9 +1072,9 @@ def run(
             replica = Replica(name, env, workdir / f"replica-{name}.log", workers=workers)
             replicas.append(replica.start())
         result = _load(plan, (replicas[0], replicas[1]), client, workdir, concurrency, seed, log)
-        threads = env.get("GUNICORN_THREADS", "4")  # config/gunicorn.conf.py's default
+        threads = env.get("GRANIAN_BLOCKING_THREADS", SERVER_DEFAULTS["GRANIAN_BLOCKING_THREADS"])
         result.figures["replica workers"] = (
-            f"2 replicas × {workers} gunicorn workers × {threads} threads"
+            f"2 replicas × {workers} granian workers × {threads} threads"
         )
         result.violations += _log_problems(replicas)
         conninfo = make_url(database.url).set(drivername="postgresql").render_as_string(False)
@@ -1202,7 +1203,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--registrations", type=int, default=300)
     parser.add_argument("--logins", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per replica")
+    parser.add_argument("--workers", type=int, default=2, help="granian workers per replica")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument(
         "--database-url",

@@ -1,4 +1,4 @@
-"""Two provider replicas as real OS processes (``idp serve``: gunicorn) on 127.0.0.1.
+"""Two provider replicas as real OS processes (``idp serve``: granian) on 127.0.0.1.
 
 They share one PostgreSQL database (created empty for the run, migrated with
 ``idp db upgrade``, dropped after), one Redis (under a random key prefix), one signing-key
@@ -66,7 +66,7 @@ class TemporaryDatabase:
 
 @dataclass
 class Replica:
-    """One ``idp serve`` process (gunicorn master and its workers, one process group)."""
+    """One ``idp serve`` process (granian's main process and its workers, one process group)."""
 
     name: str
     env: dict[str, str]
@@ -157,5 +157,6 @@ def replica_env(database_url: str, redis_url: str, workdir: Path) -> dict[str, s
         # Every test poses as its own client behind the load balancer (X-Forwarded-For).
         "TRUSTED_PROXIES": "127.0.0.1",
         "RATE_LIMIT_LOGIN_PASSWORD": "4/hour",
-        "GUNICORN_TIMEOUT": "30",
+        # The replicas run the code under test (this checkout), whatever is installed.
+        "PYTHONPATH": str(ROOT),
     }

@@ -138,7 +138,7 @@ def test_login_started_on_one_replica_finishes_on_the_other(cluster: Cluster):
     )
     assert info.status_code == 401
 
-    # B's gunicorn workers report the login together (PROMETHEUS_MULTIPROC_DIR).
+    # B's granian workers report the login together (PROMETHEUS_MULTIPROC_DIR).
     metrics = requests.get(cluster.b.url + "/metrics").text
     assert re.search(r'^idp_logins_total\{result="success"\} [1-9]', metrics, re.M)
 
@@ -176,3 +176,40 @@ def test_rate_limits_are_counted_across_replicas(cluster: Cluster):
     other = Citizen()
     password_path, _ = other.to_password_step(cluster.b, cluster.client["client_id"])
     assert other.post_form(cluster.b, password_path, wrong).status_code == 400
+
+
+def _sign_in_for_tokens(cluster: Cluster, citizen: dict, replica: Replica) -> dict:
+    """The whole code flow on ``replica``; the token response."""
+    browser = Citizen()
+    otp_path, request = browser.to_otp_step(replica, cluster.client["client_id"], citizen)
+    resp = browser.post_form(replica, otp_path, {"otp": cluster.last_otp(citizen["phone_e164"])})
+    assert resp.status_code == 302, resp.text[:500]
+    callback = browser.get(replica, path_of(resp.headers["Location"])).headers["Location"]
+    code = parse_qs(urlsplit(callback).query)["code"][0]
+    token_request = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT_URI,
+        "code_verifier": request["verifier"],
+    }
+    auth = (cluster.client["client_id"], cluster.client["client_secret"])
+    resp = requests.post(replica.url + "/oauth2/token", data=token_request, auth=auth)
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
+def test_a_revocation_on_one_replica_is_seen_at_once_by_the_other(cluster: Cluster):
+    tokens = _sign_in_for_tokens(cluster, cluster.citizens[1], cluster.a)
+    auth = (cluster.client["client_id"], cluster.client["client_secret"])
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert requests.get(cluster.b.url + "/oauth2/userinfo", headers=bearer).status_code == 200
+    # RFC 7009 on B: revoking the refresh token revokes its access token too, on A as well.
+    resp = requests.post(
+        cluster.b.url + "/oauth2/revoke", data={"token": tokens["refresh_token"]}, auth=auth
+    )
+    assert resp.status_code == 200
+    assert requests.get(cluster.a.url + "/oauth2/userinfo", headers=bearer).status_code == 401
+    resp = requests.post(
+        cluster.a.url + "/oauth2/introspect", data={"token": tokens["access_token"]}, auth=auth
+    )
+    assert resp.json() == {"active": False}

@@ -242,6 +242,14 @@ def test_compose_has_the_production_services():
     assert SERVICES["migrate"]["restart"] == "no"
 
 
+def test_compose_lets_requests_in_flight_finish_before_docker_kills_the_server():
+    from idp.server import DEFAULTS
+
+    kill_timeout = int(DEFAULTS["GRANIAN_WORKERS_KILL_TIMEOUT"])
+    for name in (*REPLICAS, "portal"):
+        assert int(SERVICES[name]["stop_grace_period"].rstrip("s")) > kill_timeout
+
+
 def test_compose_starts_services_in_order_of_health():
     def conditions(name):
         return {dep: spec["condition"] for dep, spec in SERVICES[name]["depends_on"].items()}

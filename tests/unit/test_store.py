@@ -262,6 +262,40 @@ def test_emptied_set_disappears(store: Store) -> None:
     assert store.ttl("s") == -2
 
 
+# -- several at once (one round trip) ---------------------------------------------------------
+
+
+def test_get_many_in_order_with_missing_as_none(store: Store) -> None:
+    store.set("a", {"n": 1}, 60)
+    store.set("c", {"n": 3}, 60)
+    assert store.get_many(["a", "b", "c"]) == [{"n": 1}, None, {"n": 3}]
+    assert store.get_many([]) == []
+
+
+def test_get_many_skips_expired(backend: Backend) -> None:
+    backend.store.set("short", {"n": 1}, 1)
+    backend.store.set("long", {"n": 2}, 60)
+    backend.advance(1.2)
+    assert backend.store.get_many(["short", "long"]) == [None, {"n": 2}]
+
+
+def test_get_linked_reads_the_value_and_the_keys_it_names(store: Store) -> None:
+    store.set("rec", {"x": 1, "links": ["m1", "m2", "m3"]}, 60)
+    store.set("m1", {"t": 10}, 60)
+    store.set("m3", {"t": 30}, 60)
+    value, linked = store.get_linked("rec", "links")
+    assert value == {"x": 1, "links": ["m1", "m2", "m3"]}
+    assert linked == [{"t": 10}, None, {"t": 30}]
+
+
+def test_get_linked_missing_or_without_links(store: Store) -> None:
+    assert store.get_linked("nothing", "links") == (None, [])
+    store.set("plain", {"x": 1}, 60)
+    assert store.get_linked("plain", "links") == ({"x": 1}, [])
+    store.set("empty", {"links": []}, 60)
+    assert store.get_linked("empty", "links") == ({"links": []}, [])
+
+
 def test_ping(store: Store) -> None:
     store.ping()
 

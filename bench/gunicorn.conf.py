@@ -1,4 +1,6 @@
-"""gunicorn settings for ``idp serve`` (overridable with GUNICORN_* environment variables)."""
+"""gunicorn settings of the ceiling's gunicorn candidates (bench/ceiling.py): what
+``idp serve`` ran before granian replaced it, kept so the comparison stays the same
+(overridable with GUNICORN_* environment variables)."""
 
 import glob
 import multiprocessing
@@ -14,8 +16,8 @@ keepalive = 5
 # X-Forwarded-Proto is believed only from the load balancer's addresses (TRUSTED_PROXIES,
 # the same list idp.proxy uses for X-Forwarded-For); empty trusts nobody.
 forwarded_allow_ips = os.environ.get("TRUSTED_PROXIES", "")
-# One JSON object per request (idp.logging_setup.GunicornJsonLogger); errors as JSON too.
-logger_class = "idp.logging_setup.GunicornJsonLogger"
+# One JSON object per request (bench.gunicorn_logger.GunicornJsonLogger); errors as JSON too.
+logger_class = "bench.gunicorn_logger.GunicornJsonLogger"
 accesslog = "-"
 errorlog = "-"
 preload_app = False
