@@ -3,7 +3,7 @@
 Run in the provider's environment and pinned to the provider's CPU:
 ``taskset -c 0 python -m bench.argon2_floor --seconds 5`` prints
 ``{"per_second", "ms_each", "time_cost", "memory_cost", "parallelism"}``, measured with the
-provider's own hasher (idp.accounts.password_policy) and the parameters its settings give.
+provider's own hasher (idp.citizens.password_policy) and the parameters its settings give.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import time
 
 def measure(seconds: float) -> dict:
     """Verify one password against its hash for ``seconds``; returns the rate."""
-    from idp.accounts.password_policy import configure_hasher, hash_password, verify_password
+    from idp.citizens.password_policy import configure_hasher, hash_password, verify_password
     from idp.settings import load_settings
 
     settings = load_settings()

@@ -31,8 +31,8 @@ def citizen_details(index: int) -> dict[str, str]:
 def seed(citizens: int, redirect_uri: str) -> dict:
     """Create tables, keys, the client and ``citizens`` accounts; returns what the run needs."""
     from idp import create_app
-    from idp.accounts import creation
-    from idp.accounts.password_policy import hash_password
+    from idp.citizens import creation
+    from idp.citizens.password_policy import hash_password
     from idp.extensions import db
     from idp.oidc.registry import create_client
     from idp.services import services

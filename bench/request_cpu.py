@@ -84,7 +84,7 @@ def _argon2_ms() -> float:
 
 def measure(logins: int, calls: int) -> str:
     """Run the steps in-process and return the report as Markdown."""
-    from idp.accounts.creation import create_citizen
+    from idp.citizens.creation import create_citizen
     from idp.extensions import db
     from idp.oidc.registry import create_client
     from tests.conftest import CITIZEN, Outbox, query_of

@@ -85,7 +85,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _init_services(app: Flask) -> None:
-    from idp.accounts.password_policy import configure_hasher
+    from idp.citizens.password_policy import configure_hasher
     from idp.oidc.keys import KeyStore
     from idp.otp import OtpPolicy, OtpService
     from idp.services import Services

@@ -275,7 +275,7 @@ def citizens_create(**opts) -> None:
     Errors are in Vietnamese when LC_ALL / LC_MESSAGES / LANG starts with "vi", else English.
     """
     app = _app()
-    from idp.accounts.creation import create_citizen
+    from idp.citizens.creation import create_citizen
     from idp.errors import DomainError
 
     with app.app_context():

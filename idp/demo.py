@@ -63,7 +63,7 @@ def seed_demo_data(app, portal_base: str = "http://127.0.0.1:5001") -> str:
     so no secret is ever written to disk.
     """
     from idp import audit
-    from idp.accounts.creation import account_exists, create_citizen
+    from idp.citizens.creation import account_exists, create_citizen
     from idp.extensions import db
     from idp.oidc.models import Client
     from idp.oidc.registry import create_client, new_client_secret

@@ -1,8 +1,8 @@
 """Every database model, imported in one place so metadata and migrations see them all."""
 
 from idp.account.models import AuthenticatorApp, RecoveryCode
-from idp.accounts.models import Citizen
 from idp.audit import AuditEvent
+from idp.citizens.models import Citizen
 from idp.complaints.models import Complaint, ComplaintEvidence
 from idp.console.models import Operator
 from idp.oidc.models import Client, Consent, Token

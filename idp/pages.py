@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from idp.accounts.models import Citizen
+from idp.citizens.models import Citizen
 from idp.extensions import db
 from idp.login_session import current_login
 

@@ -62,7 +62,7 @@ DEFAULTS: dict[str, Any] = {
     "OTP_MAX_ATTEMPTS": 5,
     "OTP_RESEND_COOLDOWN_SECONDS": 60,
     "OTP_MAX_SENDS_PER_HOUR": 5,
-    # User-wide lock (idp/accounts/lockout.py): wrong passwords from every address within
+    # User-wide lock (idp/citizens/lockout.py): wrong passwords from every address within
     # LOCKOUT_WINDOW_SECONDS; the lock doubles from BASE up to MAX (Keycloak's default
     # maximum wait, 15 minutes); locks are remembered for doubling over RESET.
     "LOCKOUT_THRESHOLD": 10,

@@ -22,10 +22,25 @@ ICON = "favicon.ico"
 
 # (path, size, mtime) -> fingerprint: recomputed only when the file changes.
 _fingerprints: dict[tuple[str, int, int], str] = {}
+# (static folder, filename) -> fingerprint, outside debug mode: a deployment replaces the
+# files and restarts the process, so a page need not stat each file it links to.
+_settled: dict[tuple[str, str], str] = {}
 
 
 def fingerprint(filename: str) -> str | None:
     """The fingerprint of ``filename`` under the app's static folder; None if missing."""
+    if current_app.debug:
+        return _fingerprint_now(filename)
+    key = (current_app.static_folder or "", filename)
+    found = _settled.get(key)
+    if found is None:
+        found = _fingerprint_now(filename)
+        if found is not None:  # only files that exist: names from requests stay out
+            _settled[key] = found
+    return found
+
+
+def _fingerprint_now(filename: str) -> str | None:
     folder = Path(current_app.static_folder or "")
     path = (folder / filename).resolve()
     if folder.resolve() not in path.parents or not path.is_file():

@@ -145,7 +145,7 @@ class Outbox:
 
 @pytest.fixture
 def citizen(app):
-    from idp.accounts.creation import create_citizen
+    from idp.citizens.creation import create_citizen
 
     with app.app_context():
         c = create_citizen(**CITIZEN, actor="test")
@@ -154,7 +154,7 @@ def citizen(app):
 
 def create_other_citizen(app, **changes) -> dict:
     """``OTHER_CITIZEN`` (with ``changes``) as an account; its details as ``citizen`` gives."""
-    from idp.accounts.creation import create_citizen
+    from idp.citizens.creation import create_citizen
 
     details = {**OTHER_CITIZEN, **changes}
     with app.app_context():

@@ -21,7 +21,7 @@ from flask import current_app, request
 
 from idp import audit
 from idp.abuse import TooManyRequests
-from idp.accounts.lockout import name_key
+from idp.citizens.lockout import name_key
 from idp.errors import Problem
 from idp.services import services
 

@@ -8,7 +8,7 @@ Two counters of failed attempts in the shared store, over a window of
 ``<window setting>`` seconds: per client IP and per normalised user name *from that IP*,
 the latter counted for user names that have no account too. Both are keyed by the client
 address, so an attacker who knows someone's user name throttles only his own addresses;
-the owner elsewhere is not refused (the user-wide count is ``idp.accounts.lockout``,
+the owner elsewhere is not refused (the user-wide count is ``idp.citizens.lockout``,
 which never refuses the right password + second factor). The refusal is one message and
 one status whether or not the account exists, and it is given before the password is
 looked at.
@@ -23,7 +23,7 @@ from flask import current_app, has_request_context, request
 
 from idp import audit
 from idp.abuse import TooManyRequests
-from idp.accounts.lockout import name_key
+from idp.citizens.lockout import name_key
 from idp.errors import Problem
 from idp.services import services
 

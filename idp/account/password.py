@@ -17,9 +17,9 @@ from flask import current_app
 
 from idp import audit
 from idp.account.sessions import end_other_sessions
-from idp.accounts import lockout
-from idp.accounts.models import Citizen
-from idp.accounts.password_policy import check_password, hash_password, verify_password
+from idp.citizens import lockout
+from idp.citizens.models import Citizen
+from idp.citizens.password_policy import check_password, hash_password, verify_password
 from idp.errors import DomainError, Problem
 from idp.extensions import db
 from idp.login_session import LoginSession, current_login

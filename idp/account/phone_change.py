@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from idp import audit
 from idp.abuse.sms_pumping import send_otp
-from idp.accounts.creation import phone_used_by_another
-from idp.accounts.models import Citizen
-from idp.accounts.phone import mask_phone, normalize_phone
+from idp.citizens.creation import phone_used_by_another
+from idp.citizens.models import Citizen
+from idp.citizens.phone import mask_phone, normalize_phone
 from idp.complaints.filing import ComplaintForm, file_complaint, normalize_description
 from idp.complaints.models import PHONE_CHANGE, Complaint
 from idp.errors import DomainError, Problem

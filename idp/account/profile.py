@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from idp import audit
-from idp.accounts.email import normalize_email
-from idp.accounts.identity_number import mask_identity_number
-from idp.accounts.models import Citizen
-from idp.accounts.phone import carrier_of, mask_phone
+from idp.citizens.email import normalize_email
+from idp.citizens.identity_number import mask_identity_number
+from idp.citizens.models import Citizen
+from idp.citizens.phone import carrier_of, mask_phone
 from idp.extensions import db
 
 

@@ -30,8 +30,8 @@ from sqlalchemy import delete, update
 from idp import audit
 from idp.account import recovery_codes
 from idp.account.models import AuthenticatorApp, RecoveryCode
-from idp.accounts.identity_number import mask_identity_number
-from idp.accounts.models import Citizen
+from idp.citizens.identity_number import mask_identity_number
+from idp.citizens.models import Citizen
 from idp.errors import DomainError, Problem
 from idp.extensions import db
 from idp.sealed_secrets import CITIZEN_TOTP, seal, unseal

@@ -15,12 +15,12 @@ from typing import TypeVar
 from werkzeug.datastructures import MultiDict
 
 from idp import audit
-from idp.accounts.birth_date import today_in_vietnam
-from idp.accounts.email import normalize_email
-from idp.accounts.identity_number import validate_identity_number
-from idp.accounts.models import Citizen
-from idp.accounts.names import normalize_full_name
-from idp.accounts.phone import normalize_phone
+from idp.citizens.birth_date import today_in_vietnam
+from idp.citizens.email import normalize_email
+from idp.citizens.identity_number import validate_identity_number
+from idp.citizens.models import Citizen
+from idp.citizens.names import normalize_full_name
+from idp.citizens.phone import normalize_phone
 from idp.complaints.evidence import EvidenceFile
 from idp.complaints.models import OWNERSHIP, Complaint, ComplaintEvidence
 from idp.errors import DomainError, Problem

@@ -20,9 +20,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from idp import audit
-from idp.accounts.creation import phone_used_by_another
-from idp.accounts.models import Citizen
-from idp.accounts.phone import mask_phone
+from idp.citizens.creation import phone_used_by_another
+from idp.citizens.models import Citizen
+from idp.citizens.phone import mask_phone
 from idp.complaints.listing import find_complaint
 from idp.complaints.models import (
     ACCOUNT_LOCKED,

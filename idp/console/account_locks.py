@@ -8,7 +8,7 @@ locked account cannot sign in ("Tài khoản đang bị khóa").
 from __future__ import annotations
 
 from idp import audit
-from idp.accounts.models import Citizen
+from idp.citizens.models import Citizen
 from idp.errors import DomainError, Problem
 from idp.extensions import db
 from idp.sign_out import end_citizen_sessions, revoke_tokens_of

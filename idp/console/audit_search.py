@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy import func
 
-from idp.accounts.models import Citizen
 from idp.audit import AuditEvent
+from idp.citizens.models import Citizen
 from idp.errors import DomainError, Problem
 from idp.extensions import db
 

@@ -6,7 +6,7 @@ import re
 import secrets
 
 from idp import audit
-from idp.accounts.password_policy import hash_password
+from idp.citizens.password_policy import hash_password
 from idp.console import totp
 from idp.console.models import ROLES, Operator
 from idp.errors import DomainError, Problem

@@ -1,7 +1,7 @@
 """The console's sign-in rules: name + password, then an authenticator-app code.
 
 The citizens' throttle and user-wide lock (``idp.abuse.credential_stuffing``,
-``idp.accounts.lockout``) with the console's own store keys and settings:
+``idp.citizens.lockout``) with the console's own store keys and settings:
 
 - failures per client IP (``CONSOLE_FAILURES_PER_IP``) and per (operator name, IP)
   (``CONSOLE_FAILURES_PER_NAME_PER_IP``) are refused (429) before the password is
@@ -38,8 +38,8 @@ from flask import current_app
 
 from idp import audit
 from idp.abuse.credential_stuffing import LOGIN_THROTTLED, FailureThrottle
-from idp.accounts.lockout import UserWideLock
-from idp.accounts.password_policy import dummy_verify, verify_password
+from idp.citizens.lockout import UserWideLock
+from idp.citizens.password_policy import dummy_verify, verify_password
 from idp.console import totp
 from idp.console.models import Operator
 from idp.errors import DomainError, Problem

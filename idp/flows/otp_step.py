@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from flask import redirect, render_template, request, url_for
 
 from idp import audit
-from idp.accounts.phone import mask_phone
+from idp.citizens.phone import mask_phone
 from idp.errors import DomainError, Problem
 from idp.flows.flow import Flow, save_flow
 from idp.flows.steps import FlowSteps, Page

@@ -110,7 +110,7 @@ class AccessToken(TokenMixin):
 
     def get_user(self):
         """The citizen (read in autocommit), or None for client_credentials."""
-        from idp.accounts.models import Citizen
+        from idp.citizens.models import Citizen
         from idp.oidc.reads import autocommit_get
 
         if self.citizen_id is None:

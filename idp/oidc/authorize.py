@@ -19,7 +19,7 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 from werkzeug.wrappers import Response
 
 from idp import audit
-from idp.accounts.models import Citizen
+from idp.citizens.models import Citizen
 from idp.errors import DomainError
 from idp.extensions import csrf, db
 from idp.flows.flow import finish_flow, load_flow

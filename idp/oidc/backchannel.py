@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from idp import audit
-from idp.accounts.models import Citizen
+from idp.citizens.models import Citizen
 from idp.extensions import db
 from idp.login_session import LoginSession
 from idp.oidc.claims import subject_for

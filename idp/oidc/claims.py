@@ -10,7 +10,7 @@ from typing import Any
 from authlib.oauth2.rfc6749 import scope_to_list
 from flask import current_app
 
-from idp.accounts.models import Citizen
+from idp.citizens.models import Citizen
 
 # Scope -> the standard claims it releases (OIDC Core §5.4, plus ``citizen_id``).
 SCOPE_CLAIMS: dict[str, list[str]] = {

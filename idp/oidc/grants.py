@@ -20,7 +20,7 @@ from authlib.oidc.core.util import create_half_hash
 from flask import current_app, g
 from joserfc import jwt
 
-from idp.accounts.models import Citizen
+from idp.citizens.models import Citizen
 from idp.oidc.claims import allowed_claim, subject_for, user_claims
 from idp.oidc.codes import AuthorizationCode, CodeReused, hash_code, redeem_code, save_code
 from idp.oidc.reads import autocommit_get

@@ -24,7 +24,7 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
-from idp.accounts.models import Citizen
+from idp.citizens.models import Citizen
 from idp.error_pages import CSRF_PROBLEM
 from idp.extensions import csrf, db
 from idp.login_session import LoginSession, current_login

@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from idp.accounts.models import Citizen
+from idp.citizens.models import Citizen
 from idp.extensions import db
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from authlib.integrations.base_client import OAuthError
 from flask import current_app, session
 
-from idp.accounts.identity_number import mask_identity_number
+from idp.citizens.identity_number import mask_identity_number
 from idp.errors import DomainError, Problem
 from idp.portal.callback import SignIn
 from idp.portal.services import portal

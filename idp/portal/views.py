@@ -24,7 +24,7 @@ from flask import (
     url_for,
 )
 
-from idp.accounts.phone import mask_phone
+from idp.citizens.phone import mask_phone
 from idp.errors import DomainError, Problem
 from idp.i18n import page_locale
 from idp.portal.backchannel import receive_logout_token

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from idp.accounts.phone import mask_phone
+from idp.citizens.phone import mask_phone
 from idp.services import services
 
 bp = Blueprint("dev_sms", __name__)

@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from sqlalchemy.dialects import postgresql, sqlite
 
 from idp import audit
-from idp.accounts.identity_number import validate_identity_number
-from idp.accounts.phone import normalize_phone
+from idp.citizens.identity_number import validate_identity_number
+from idp.citizens.phone import normalize_phone
 from idp.errors import DomainError, Problem
 from idp.extensions import db
 from idp.subscribers.models import Subscriber

@@ -1,7 +1,7 @@
 """citizen lockout counters move to the store (user-wide lock, atomic counts)
 
 The wrong-password count, the number of locks and the lock's end are kept in the store
-(``idp.accounts.lockout``), counted atomically and alike for user names without an
+(``idp.citizens.lockout``), counted atomically and alike for user names without an
 account, so the three columns go. Downgrade brings them back empty (no lock).
 
 Revision ID: 3c5e7a9b1d20

@@ -1,7 +1,7 @@
 """operator lockout counters move to the store (the citizens' user-wide lock, atomic counts)
 
 Failed console sign-ins and the operator's lock are kept in the store by operator name
-(``idp.console.sign_in_rules``, the citizens' ``idp.accounts.lockout`` rule), counted
+(``idp.console.sign_in_rules``, the citizens' ``idp.citizens.lockout`` rule), counted
 atomically and alike for names without an operator, so the two columns go. Downgrade
 brings them back empty (no lock).
 

@@ -129,7 +129,7 @@ class LiveProvider:
 
     def create_citizen(self, **fields) -> dict:
         """Create a citizen account directly (as ``idp citizens create`` would)."""
-        from idp.accounts.creation import create_citizen
+        from idp.citizens.creation import create_citizen
 
         with self.app.app_context():
             citizen = create_citizen(**fields, actor="test")

@@ -123,7 +123,7 @@ def test_resolve_a_complaint_by_locking_the_disputed_account(page, provider):
     page.get_by_role("button", name="Tìm kiếm").click()
     expect(page.locator("#audit-total")).to_contain_text("1 sự kiện")
     expect(page.get_by_role("cell", name="operator:tran.thi.xu.ly")).to_be_visible()
-    from idp.accounts.models import Citizen
+    from idp.citizens.models import Citizen
     from idp.extensions import db
 
     with provider.app.app_context():

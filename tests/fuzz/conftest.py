@@ -34,7 +34,7 @@ def fuzz_app(request, tmp_path_factory, keys_dir):
     """One provider app for the whole module, with a citizen and a confidential client;
     a module may set ``APP_OVERRIDES`` (settings) for it."""
     from idp import create_app
-    from idp.accounts.creation import create_citizen
+    from idp.citizens.creation import create_citizen
     from idp.extensions import db
     from idp.oidc.registry import create_client
 

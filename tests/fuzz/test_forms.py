@@ -66,7 +66,7 @@ def fields(names: list[str], real: dict[str, list[str]] | None = None):
 
 
 def counts(app) -> tuple[int, int]:
-    from idp.accounts.models import Citizen
+    from idp.citizens.models import Citizen
     from idp.complaints.models import Complaint
     from idp.extensions import db
 
@@ -234,7 +234,7 @@ def test_registration_otp_form(app, data):
     confirm_same=st.booleans(),
 )
 def test_registration_password_form(app, data, confirm_same):
-    from idp.accounts.models import Citizen
+    from idp.citizens.models import Citizen
     from idp.extensions import db
 
     if confirm_same and "password" in data:

@@ -111,7 +111,7 @@ def input_refused(app, resp, url: str, sent: MultiDict, before: dict) -> bool:
 
 def citizens(app) -> dict[int, dict]:
     """Every citizen's columns (but ``updated_at``), by id."""
-    from idp.accounts.models import Citizen
+    from idp.citizens.models import Citizen
     from idp.extensions import db
 
     names = [c.name for c in Citizen.__table__.columns if c.name != "updated_at"]
@@ -126,7 +126,7 @@ def citizens(app) -> dict[int, dict]:
 
 def login_failures(app) -> int:
     """Wrong passwords counted toward the citizen's user-wide lock (kept in the store)."""
-    from idp.accounts import lockout
+    from idp.citizens import lockout
 
     with app.app_context():
         return lockout.failures(app.fuzz["citizen"]["id_number"])
@@ -164,7 +164,7 @@ def in_request(app, fn):
 
 
 def the_citizen(app):
-    from idp.accounts.models import Citizen
+    from idp.citizens.models import Citizen
     from idp.extensions import db
 
     return db.session.get(Citizen, app.fuzz["citizen"]["id"])
@@ -173,8 +173,8 @@ def the_citizen(app):
 def reset_citizen(app) -> None:
     """Active, not locked out, its own phone, password and no e-mail."""
     from idp.account.password import session_failures_key
-    from idp.accounts import lockout
-    from idp.accounts.password_policy import verify_password
+    from idp.citizens import lockout
+    from idp.citizens.password_policy import verify_password
     from idp.extensions import db
     from idp.services import store
 
@@ -284,7 +284,7 @@ def assert_wrong_password_counted(before: dict, after: dict) -> None:
 )
 @example(pairs=[("email", "an.nguyen@vidu.vn")])
 def test_email_form(app, pairs):
-    from idp.accounts.email import normalize_email
+    from idp.citizens.email import normalize_email
     from idp.errors import DomainError
 
     http, page = account(app)
@@ -327,7 +327,7 @@ def test_email_form(app, pairs):
 )
 @example(pairs=[("current_password", "matkhau2027"), ("password", NEW_PASSWORD)])
 def test_password_form(app, pairs):
-    from idp.accounts.password_policy import check_password, verify_password
+    from idp.citizens.password_policy import check_password, verify_password
     from idp.errors import DomainError
     from idp.extensions import db
 
@@ -771,7 +771,7 @@ def test_authenticator_forms(app, action, setting, pairs):
 def console(app):
     """Operators (one signed in as operator, one as auditor; two for the sign-in forms), a
     second citizen to lock, clients and an open complaint."""
-    from idp.accounts.creation import create_citizen
+    from idp.citizens.creation import create_citizen
     from idp.console.models import Operator
     from idp.console.operators import create_operator
     from idp.extensions import db

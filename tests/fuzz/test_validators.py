@@ -8,11 +8,11 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from idp.accounts.birth_date import parse_date_of_birth
-from idp.accounts.email import normalize_email
-from idp.accounts.identity_number import validate_identity_number
-from idp.accounts.names import normalize_full_name
-from idp.accounts.phone import mask_phone, normalize_phone
+from idp.citizens.birth_date import parse_date_of_birth
+from idp.citizens.email import normalize_email
+from idp.citizens.identity_number import validate_identity_number
+from idp.citizens.names import normalize_full_name
+from idp.citizens.phone import mask_phone, normalize_phone
 from idp.errors import DomainError
 
 BOUNDED = settings(max_examples=150, deadline=None)

@@ -110,7 +110,7 @@ def test_the_request_that_changes_the_password_stays_signed_in(app, outbox, citi
 def test_wrong_current_password_is_refused_and_counts_toward_the_lockout(
     account, app, outbox, citizen
 ):
-    from idp.accounts import lockout
+    from idp.citizens import lockout
 
     resp = change(account, "saimatkhau1", NEW_PASSWORD)
     assert resp.status_code == 400
@@ -126,7 +126,7 @@ def test_wrong_current_password_is_refused_and_counts_toward_the_lockout(
 def test_repeated_wrong_current_passwords_stop_this_session_and_lock_the_login(
     account, app, outbox, citizen, oidc_client
 ):
-    from idp.accounts import lockout
+    from idp.citizens import lockout
 
     for _ in range(10):  # LOCKOUT_THRESHOLD
         assert change(account, "saimatkhau1", NEW_PASSWORD).status_code == 400

@@ -23,7 +23,7 @@ def account(app, outbox, citizen) -> AccountBrowser:
 
 
 def phone_of(app, citizen_id: int) -> str:
-    from idp.accounts.models import Citizen
+    from idp.citizens.models import Citizen
     from idp.extensions import db
 
     with app.app_context():

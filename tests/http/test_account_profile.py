@@ -72,7 +72,7 @@ def test_a_post_without_login_changes_nothing_and_returns_to_the_account_page(ap
     page = browser.text(browser.get("/login").location)  # a form, for a CSRF token
     resp = browser.post_form("/account/email", page, {"email": "ke.gian@vidu.vn"})
     assert resp.status_code == 302 and urlsplit(resp.location).path == "/login"
-    from idp.accounts.models import Citizen
+    from idp.citizens.models import Citizen
     from idp.extensions import db
 
     with app.app_context():
@@ -130,8 +130,8 @@ def test_home_has_no_account_link_when_signed_out(app, outbox):
 
 
 def test_change_and_remove_the_email(account, app, citizen):
-    from idp.accounts.models import Citizen
     from idp.audit import AuditEvent
+    from idp.citizens.models import Citizen
     from idp.extensions import db
 
     resp = account.submit("/account", "/account/email", {"email": " An.Nguyen@VIDU.vn "})
@@ -151,7 +151,7 @@ def test_change_and_remove_the_email(account, app, citizen):
 
 
 def test_a_bad_email_is_refused_with_a_message_and_nothing_is_saved(account, app, citizen):
-    from idp.accounts.models import Citizen
+    from idp.citizens.models import Citizen
     from idp.extensions import db
 
     resp = account.submit("/account", "/account/email", {"email": "khong-phai-email"})

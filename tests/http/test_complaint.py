@@ -278,7 +278,7 @@ def test_lock_account_without_an_account_changes_nothing(app, monkeypatch):
 def test_lock_account_frees_the_number_for_the_complainant(
     app, citizen, outbox, oidc_client, monkeypatch
 ):
-    from idp.accounts.models import Citizen
+    from idp.citizens.models import Citizen
     from idp.extensions import db
     from idp.login_session import sessions_of
     from idp.oidc.models import Token
@@ -336,7 +336,7 @@ def test_lock_account_frees_the_number_for_the_complainant(
 
 
 def test_a_phone_change_request_never_locks_the_owners_account(app, citizen):
-    from idp.accounts.models import Citizen
+    from idp.citizens.models import Citizen
     from idp.complaints.filing import ComplaintForm, file_complaint
     from idp.complaints.models import PHONE_CHANGE
     from idp.complaints.resolution import resolve_complaint

@@ -328,7 +328,7 @@ def file_complaint(app, id_number: str) -> str:
 
 
 def test_operator_resolves_complaints_with_the_complaints_service(app, console, citizen):
-    from idp.accounts.models import Citizen
+    from idp.citizens.models import Citizen
     from idp.extensions import db
 
     rejected = file_complaint(app, "066090009999")

@@ -127,7 +127,7 @@ def keyed_hash_in(provider: Provider, value: str) -> str:
 
 
 def test_public_client_with_pkce_and_es256_logs_a_citizen_in(provider, outbox):
-    from idp.accounts.creation import create_citizen
+    from idp.citizens.creation import create_citizen
 
     with provider.app.app_context():
         citizen = create_citizen(**CITIZEN, actor="test")

@@ -114,7 +114,7 @@ def sub_after_login(provider, outbox, client: dict, redirect_uri: str, phone: st
 
 
 def test_pairwise_sub_differs_between_sectors_and_is_stable_within_one(provider, sectors, outbox):
-    from idp.accounts.creation import create_citizen
+    from idp.citizens.creation import create_citizen
     from idp.extensions import db
     from idp.oidc.models import Client
 

@@ -17,7 +17,7 @@ import pytest
 from flask import render_template
 
 from idp.account.password import CURRENT_PASSWORD_WRONG
-from idp.accounts.password_policy import PASSWORD_CONFIRM_MISMATCH, PASSWORD_TOO_SHORT
+from idp.citizens.password_policy import PASSWORD_CONFIRM_MISMATCH, PASSWORD_TOO_SHORT
 from idp.flows.flow import FLOW_NOT_FOUND
 
 FLOW = SimpleNamespace(id="flow-id", data={})
@@ -113,7 +113,7 @@ def test_password_forms_without_errors_have_no_summary_and_a_plain_title(app, te
 
 
 def test_details_form_marks_the_gender_radios_not_the_fieldset(app):
-    from idp.accounts.identity_number import GENDER_INVALID
+    from idp.citizens.identity_number import GENDER_INVALID
 
     page = render(
         app,

@@ -202,7 +202,7 @@ def test_compiled_catalog_matches_the_po_file(tmp_path):
 
 
 def _fixed_number_problems():
-    from idp.accounts.birth_date import DOB_TOO_OLD, DOB_TOO_YOUNG
+    from idp.citizens.birth_date import DOB_TOO_OLD, DOB_TOO_YOUNG
     from idp.complaints.filing import DESCRIPTION_TOO_LONG, DESCRIPTION_TOO_SHORT
     from idp.oidc.registration_tokens import LIFETIME_INVALID
 

@@ -149,7 +149,7 @@ def test_under_the_lock_the_owner_gets_through_with_password_and_sms_otp(
     resp = owner.submit_otp(otp_url, outbox.last_otp(citizen["phone_e164"]))
     assert resp.status_code == 302 and "/oauth2/authorize/resume" in resp.location
     with app.app_context():
-        from idp.accounts import lockout
+        from idp.citizens import lockout
 
         assert not lockout.is_locked(citizen["id_number"])  # a completed login clears it
 
@@ -189,7 +189,7 @@ def test_unknown_user_names_are_locked_and_answered_alike(
 
 
 def test_lock_doubles_and_is_capped_at_fifteen_minutes(app, citizen):
-    from idp.accounts import lockout
+    from idp.citizens import lockout
     from idp.services import store
 
     with app.test_request_context():

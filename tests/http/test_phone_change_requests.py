@@ -48,7 +48,7 @@ def file_request(app, citizen, phone: str = NEW_E164) -> str:
 
 
 def phone_of(app, citizen_id: int) -> str:
-    from idp.accounts.models import Citizen
+    from idp.citizens.models import Citizen
     from idp.extensions import db
 
     with app.app_context():

@@ -73,7 +73,7 @@ def recorded(app_factory, keys_dir, tmp_path):
 
 
 def _citizen(app) -> dict:
-    from idp.accounts.creation import create_citizen
+    from idp.citizens.creation import create_citizen
 
     with app.app_context():
         made = create_citizen(**CITIZEN, actor="test")

@@ -59,8 +59,8 @@ def test_login_page_links_to_recovery(app, citizen, oidc_client):
 def test_reset_ends_old_sessions_and_tokens_and_the_new_password_works(
     app, citizen, outbox, oidc_client, rec
 ):
-    from idp.accounts import lockout
     from idp.audit import AuditEvent
+    from idp.citizens import lockout
     from idp.extensions import db
     from idp.oidc.models import Token
 
@@ -187,7 +187,7 @@ def test_non_match_never_accepts_a_code_even_after_resend(app, citizen, outbox, 
 
 
 def test_a_locked_account_is_not_recovered(app, citizen, outbox, rec):
-    from idp.accounts.models import Citizen
+    from idp.citizens.models import Citizen
     from idp.extensions import db
 
     with app.app_context():
@@ -209,7 +209,7 @@ def test_bad_input_is_reported_per_field(rec, outbox):
 
 
 def test_password_step_cannot_be_skipped(app, citizen, rec):
-    from idp.accounts.models import Citizen
+    from idp.citizens.models import Citizen
     from idp.extensions import db
 
     resp = rec.identify(citizen["id_number"], CITIZEN["phone"])
@@ -222,7 +222,7 @@ def test_password_step_cannot_be_skipped(app, citizen, rec):
     assert resp.status_code == 409
     assert "Bước này chưa thể thực hiện" in resp.get_data(as_text=True)
     with app.app_context():
-        from idp.accounts.password_policy import verify_password
+        from idp.citizens.password_policy import verify_password
 
         assert verify_password(
             db.session.get(Citizen, citizen["id"]).password_hash, CITIZEN["password"]

@@ -41,7 +41,7 @@ def import_registry(app, *rows: tuple[str, str]) -> None:
 
 
 def citizens_with(app, id_number: str) -> list:
-    from idp.accounts.models import Citizen
+    from idp.citizens.models import Citizen
     from idp.extensions import db
 
     with app.app_context():

@@ -13,7 +13,7 @@ import sys
 
 def main(path: str) -> None:
     from idp import create_app
-    from idp.accounts.creation import create_citizen
+    from idp.citizens.creation import create_citizen
 
     app = create_app()
     with app.app_context(), open(path, encoding="utf-8") as lines:

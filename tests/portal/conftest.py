@@ -101,7 +101,7 @@ def portals(provider):
 
 @pytest.fixture
 def citizen(provider) -> dict:
-    from idp.accounts.creation import create_citizen
+    from idp.citizens.creation import create_citizen
 
     with provider.app.app_context():
         created = create_citizen(**CITIZEN, actor="test")

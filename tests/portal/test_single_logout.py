@@ -86,7 +86,7 @@ def test_an_unreachable_portal_is_retried_and_the_failure_audited(
 
 
 def mint_logout_token(provider, portal, sid: str, sub: str) -> str:
-    from idp.accounts.models import Citizen
+    from idp.citizens.models import Citizen
     from idp.extensions import db
     from idp.login_session import LoginSession
     from idp.oidc.backchannel import logout_token

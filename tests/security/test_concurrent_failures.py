@@ -3,7 +3,7 @@
 Real threads post wrong passwords at the same moment, each from its own browser and
 address; afterwards the count equals the number of posts. The citizen's count is the
 store's atomic increment (in-process store, or Redis when ``REDIS_URL`` is set), and so
-is the operator's (the same rule, ``idp.accounts.lockout.UserWideLock``, console keys).
+is the operator's (the same rule, ``idp.citizens.lockout.UserWideLock``, console keys).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def _at_once(posts) -> list[int]:
 
 
 def test_concurrent_wrong_passwords_are_all_counted(app_factory, outbox, citizen, oidc_client):
-    from idp.accounts import lockout
+    from idp.citizens import lockout
 
     app = app_factory(LOCKOUT_THRESHOLD=100)
     posts = []

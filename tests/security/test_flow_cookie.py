@@ -26,7 +26,7 @@ def _attacker_cookie_and_token(app, outbox) -> tuple[str, str]:
 
 
 def _email_of(app, citizen) -> str | None:
-    from idp.accounts.models import Citizen
+    from idp.citizens.models import Citizen
     from idp.extensions import db
 
     with app.app_context():

@@ -231,7 +231,7 @@ def end_session(app, citizen, client_id):
 
 def test_with_private_addresses_refused_no_logout_token_goes_to_loopback(app_factory, rp_server):
     app = app_factory(**STRICT)
-    from idp.accounts.creation import create_citizen
+    from idp.citizens.creation import create_citizen
     from tests.conftest import CITIZEN
 
     with app.app_context():

@@ -28,7 +28,7 @@ def provider(app_factory):
     port = free_port()
     issuer = f"http://127.0.0.1:{port}"
     app = app_factory(IDP_ISSUER=issuer)
-    from idp.accounts.creation import create_citizen
+    from idp.citizens.creation import create_citizen
     from idp.oidc.registry import create_client
 
     with app.app_context():

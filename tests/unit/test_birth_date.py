@@ -7,8 +7,8 @@ import unicodedata
 
 import pytest
 
-from idp.accounts import birth_date
-from idp.accounts.birth_date import age_on, parse_date_of_birth, today_in_vietnam
+from idp.citizens import birth_date
+from idp.citizens.birth_date import age_on, parse_date_of_birth, today_in_vietnam
 from idp.errors import DomainError
 
 D = datetime.date

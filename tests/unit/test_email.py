@@ -6,8 +6,8 @@ import unicodedata
 
 import pytest
 
-from idp.accounts import email
-from idp.accounts.email import normalize_email
+from idp.citizens import email
+from idp.citizens.email import normalize_email
 from idp.errors import DomainError
 
 

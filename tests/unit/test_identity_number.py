@@ -7,8 +7,8 @@ import unicodedata
 
 import pytest
 
-from idp.accounts import identity_number as idn
-from idp.accounts.identity_number import (
+from idp.citizens import identity_number as idn
+from idp.citizens.identity_number import (
     PROVINCE_CODES,
     IdentityNumber,
     mask_identity_number,

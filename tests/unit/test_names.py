@@ -6,8 +6,8 @@ import unicodedata
 
 import pytest
 
-from idp.accounts import names
-from idp.accounts.names import normalize_full_name
+from idp.citizens import names
+from idp.citizens.names import normalize_full_name
 from idp.errors import DomainError
 
 

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from argon2 import PasswordHasher
 
-from idp.accounts import password_policy as pp
-from idp.accounts.password_policy import (
+from idp.citizens import password_policy as pp
+from idp.citizens.password_policy import (
     check_password,
     configure_hasher,
     dummy_verify,

@@ -6,8 +6,8 @@ import unicodedata
 
 import pytest
 
-from idp.accounts import phone
-from idp.accounts.phone import carrier_of, mask_phone, national_format, normalize_phone
+from idp.citizens import phone
+from idp.citizens.phone import carrier_of, mask_phone, national_format, normalize_phone
 from idp.errors import DomainError
 
 

@@ -14,8 +14,8 @@ from datetime import UTC, date, datetime
 from flask import Blueprint, g, redirect, request, url_for
 
 from idp.account.agency_link import agency_to_return_to
-from idp.accounts.birth_date import VIETNAM_TZ
-from idp.accounts.models import Citizen
+from idp.citizens.birth_date import VIETNAM_TZ
+from idp.citizens.models import Citizen
 from idp.extensions import db
 from idp.flows.login.flow import start_login_flow
 from idp.login_session import LoginSession, current_login

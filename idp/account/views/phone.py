@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 
 from idp.account import phone_change
 from idp.account.views import bp, signed_in
-from idp.accounts.phone import mask_phone
+from idp.citizens.phone import mask_phone
 from idp.complaints.filing import normalize_description
 from idp.errors import DomainError, Problem, ServiceUnavailable
 from idp.flows.flow import FLOW_WRONG_STEP, Flow

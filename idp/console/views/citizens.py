@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 
 from idp import audit
-from idp.accounts.models import Citizen
-from idp.accounts.phone import mask_phone
+from idp.citizens.models import Citizen
+from idp.citizens.phone import mask_phone
 from idp.console import account_locks
 from idp.console.session import require_console
 from idp.console.views import bp

@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 
 from idp.abuse import TooManyRequests
 from idp.abuse.complaint_flood import check_submission, count_filing
-from idp.accounts.phone import national_format
+from idp.citizens.phone import national_format
 from idp.complaints.evidence import Upload, check_evidence, megabytes
 from idp.complaints.filing import check_complaint, file_complaint, typed_values
 from idp.errors import DomainError

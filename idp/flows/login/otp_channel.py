@@ -1,7 +1,7 @@
 """The login's SMS OTP step: the real one, or its look-alike under the user-wide lock.
 
 Outside a lock the step always belongs to a citizen whose password was right. Under the
-lock (``idp.accounts.lockout``) every password attempt reaches this step: the right
+lock (``idp.citizens.lockout``) every password attempt reaches this step: the right
 password of an active account gets the real code on the registered phone; anything else
 gets a twin service with the same store, counters and rules whose gateway drops the
 message (as recovery's non-match does), and no code is ever accepted. The page then
@@ -15,8 +15,8 @@ import secrets
 from flask import current_app
 
 from idp.abuse.sms_pumping import send_otp
-from idp.accounts.models import Citizen
-from idp.accounts.phone import mask_phone
+from idp.citizens.models import Citizen
+from idp.citizens.phone import mask_phone
 from idp.errors import DomainError
 from idp.extensions import db
 from idp.flows.flow import Flow

@@ -2,7 +2,7 @@
 
 Wrong credentials get one message whether or not the account exists, and do the same
 work: one argon2id verification (against a dummy hash for an unknown user name), the
-same store increments (``idp.abuse.credential_stuffing``, ``idp.accounts.lockout``) and
+same store increments (``idp.abuse.credential_stuffing``, ``idp.citizens.lockout``) and
 one audit row; no write to the citizen's row on a failure.
 
 While the user name is under the user-wide lock, every attempt answers alike with an SMS
@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 from idp import audit
 from idp.abuse import credential_stuffing
-from idp.accounts import lockout
-from idp.accounts.models import Citizen
-from idp.accounts.password_policy import (
+from idp.citizens import lockout
+from idp.citizens.models import Citizen
+from idp.citizens.password_policy import (
     dummy_verify,
     hash_password,
     needs_rehash,

@@ -8,8 +8,8 @@ from idp import audit
 from idp.abuse import TooManyRequests
 from idp.abuse.sms_pumping import send_otp
 from idp.account.totp import has_authenticator
-from idp.accounts import lockout
-from idp.accounts.models import Citizen
+from idp.citizens import lockout
+from idp.citizens.models import Citizen
 from idp.errors import DomainError
 from idp.extensions import db
 from idp.flows.flow import Flow, finish_flow, load_flow, rebind_flow, save_flow

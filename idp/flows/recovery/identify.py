@@ -10,9 +10,9 @@ import hmac
 
 from werkzeug.datastructures import MultiDict
 
-from idp.accounts.identity_number import normalize_identity_number
-from idp.accounts.models import Citizen
-from idp.accounts.phone import normalize_phone
+from idp.citizens.identity_number import normalize_identity_number
+from idp.citizens.models import Citizen
+from idp.citizens.phone import normalize_phone
 from idp.errors import DomainError, Problem
 from idp.extensions import db
 

@@ -9,9 +9,9 @@ audited.
 from __future__ import annotations
 
 from idp import audit
-from idp.accounts import lockout
-from idp.accounts.models import Citizen
-from idp.accounts.password_policy import check_password, hash_password
+from idp.citizens import lockout
+from idp.citizens.models import Citizen
+from idp.citizens.password_policy import check_password, hash_password
 from idp.errors import DomainError, Problem
 from idp.extensions import db
 from idp.flows.flow import Flow, finish_flow

@@ -13,9 +13,9 @@ from urllib.parse import parse_qs, urlsplit
 from flask import url_for
 
 from idp import audit
-from idp.accounts.creation import ACCOUNT_EXISTS, account_exists, create_citizen
-from idp.accounts.models import Citizen
-from idp.accounts.password_policy import check_password
+from idp.citizens.creation import ACCOUNT_EXISTS, account_exists, create_citizen
+from idp.citizens.models import Citizen
+from idp.citizens.password_policy import check_password
 from idp.errors import DomainError, Problem
 from idp.flows.flow import Flow, create_flow, finish_flow, load_flow
 from idp.flows.login import flow as login_states

@@ -1,6 +1,6 @@
 """Step 4: the registration details, checked all at once so every field's error shows.
 
-Each field goes through its domain rule in ``idp.accounts``; the identity number is
+Each field goes through its domain rule in ``idp.citizens``; the identity number is
 checked against the date of birth and gender only when those two are valid themselves
 (otherwise its own structure is still checked and reported).
 """
@@ -13,11 +13,11 @@ from typing import TypeVar
 
 from werkzeug.datastructures import MultiDict
 
-from idp.accounts.birth_date import parse_date_of_birth
-from idp.accounts.email import normalize_email
-from idp.accounts.identity_number import GENDER_INVALID, GENDERS, validate_identity_number
-from idp.accounts.names import normalize_full_name
-from idp.accounts.phone import normalize_phone
+from idp.citizens.birth_date import parse_date_of_birth
+from idp.citizens.email import normalize_email
+from idp.citizens.identity_number import GENDER_INVALID, GENDERS, validate_identity_number
+from idp.citizens.names import normalize_full_name
+from idp.citizens.phone import normalize_phone
 from idp.errors import DomainError, Problem
 
 FIELDS = ("id_number", "full_name", "date_of_birth", "gender", "phone", "email")

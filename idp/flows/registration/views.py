@@ -11,8 +11,8 @@ from flask.typing import ResponseReturnValue
 
 from idp import audit
 from idp.abuse.sms_pumping import send_otp
-from idp.accounts.creation import ACCOUNT_EXISTS, account_exists
-from idp.accounts.models import Citizen
+from idp.citizens.creation import ACCOUNT_EXISTS, account_exists
+from idp.citizens.models import Citizen
 from idp.error_pages import UNAVAILABLE
 from idp.errors import DomainError, ServiceUnavailable
 from idp.extensions import db

@@ -9,13 +9,13 @@ from __future__ import annotations
 from sqlalchemy.exc import IntegrityError
 
 from idp import audit
-from idp.accounts.birth_date import parse_date_of_birth
-from idp.accounts.email import normalize_email
-from idp.accounts.identity_number import validate_identity_number
-from idp.accounts.models import Citizen
-from idp.accounts.names import normalize_full_name
-from idp.accounts.password_policy import check_password, hash_password
-from idp.accounts.phone import normalize_phone
+from idp.citizens.birth_date import parse_date_of_birth
+from idp.citizens.email import normalize_email
+from idp.citizens.identity_number import validate_identity_number
+from idp.citizens.models import Citizen
+from idp.citizens.names import normalize_full_name
+from idp.citizens.password_policy import check_password, hash_password
+from idp.citizens.phone import normalize_phone
 from idp.errors import DomainError, Problem
 from idp.extensions import db
 
