@@ -67,6 +67,10 @@ def ping_idle_connections(engine: Engine, idle_seconds: float) -> None:
                 cursor.execute("SELECT 1")
             finally:
                 cursor.close()
+            # The ping opened a transaction (the driver is not in autocommit): end it, or
+            # the connection goes out "in transaction" and cannot be switched to
+            # autocommit for the hot paths' reads (idp.oidc.reads).
+            dbapi_connection.rollback()
         except Exception as exc:
             # SQLAlchemy answers DisconnectionError by invalidating this connection and
             # retrying the checkout with a new one.
