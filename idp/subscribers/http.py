@@ -36,11 +36,13 @@ class CarrierApiCheck:
         self.url = url
         self.token = token
         self.timeout = timeout
+        # One session: its TLS connections are kept alive and reused (idp.sms.http).
+        self._session = requests.Session()
 
     def is_registered_to(self, phone_e164: str, id_number: str) -> bool:
         """The API's ``match``; ServiceUnavailable when the answer cannot be trusted."""
         try:
-            response = requests.post(
+            response = self._session.post(
                 self.url,
                 json={"phone": phone_e164, "id_number": id_number},
                 headers={"Authorization": f"Bearer {self.token}"},

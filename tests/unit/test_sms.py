@@ -103,9 +103,16 @@ class FakeSmsApi:
         self.requests: list[dict[str, Any]] = []
         self.status = 202
         self.delay = 0.0
+        self.connections = 0
         api = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as a real gateway offers
+
+            def setup(self) -> None:
+                api.connections += 1
+                super().setup()
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)
@@ -151,6 +158,14 @@ def test_http_posts_json_with_bearer_token(sms_api: FakeSmsApi) -> None:
     assert request["headers"]["Authorization"] == "Bearer s3cret"
     assert request["headers"]["Content-Type"] == "application/json"
     assert request["json"] == {"to": "+84912345678", "text": TEXT}
+
+
+def test_http_reuses_its_connection_to_the_gateway(sms_api: FakeSmsApi) -> None:
+    gateway = HttpGateway(sms_api.url, "s3cret")
+    for _ in range(3):
+        gateway.send("+84912345678", TEXT)
+    assert len(sms_api.requests) == 3
+    assert sms_api.connections == 1  # no new connection (or TLS handshake) per OTP
 
 
 @pytest.mark.parametrize("status", [500, 503, 401, 400, 302])
