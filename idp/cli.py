@@ -193,8 +193,8 @@ def clients_create(**opts) -> None:
     """
     app = _app()
     from idp.errors import DomainError
+    from idp.oidc.clients import create_client
     from idp.oidc.registration import check_client_metadata
-    from idp.oidc.registry import create_client
 
     with app.app_context():
         try:
@@ -233,7 +233,7 @@ def clients_update(client_id: str, pkce_exempt: bool | None) -> None:
         raise click.UsageError("Nothing to change: give --pkce-exempt or --pkce-required.")
     app = _app()
     from idp.errors import DomainError
-    from idp.oidc.client_changes import set_pkce_exemption
+    from idp.oidc.clients import set_pkce_exemption
 
     with app.app_context():
         try:

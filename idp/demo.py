@@ -65,8 +65,8 @@ def seed_demo_data(app, portal_base: str = "http://127.0.0.1:5001") -> str:
     from idp import audit
     from idp.citizens.creation import account_exists, create_citizen
     from idp.extensions import db
+    from idp.oidc.clients import create_client, new_client_secret
     from idp.oidc.models import Client
-    from idp.oidc.registry import create_client, new_client_secret
     from idp.subscribers.csv_import import import_subscribers
 
     portal = _portal_metadata(portal_base)

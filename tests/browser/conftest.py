@@ -145,7 +145,7 @@ class LiveProvider:
 
     def register_client(self, redirect_uri: str, **options) -> dict:
         """Register a trusted confidential client; returns its id and secret."""
-        from idp.oidc.registry import create_client
+        from idp.oidc.clients import create_client
 
         options.setdefault("name", "Cổng thử nghiệm")
         options.setdefault("scope", "openid profile phone")

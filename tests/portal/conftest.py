@@ -50,7 +50,7 @@ def provider(app_factory):
 
 
 def register_portal_client(provider: LiveProvider, base: str, name: str) -> tuple[str, str]:
-    from idp.oidc.registry import create_client
+    from idp.oidc.clients import create_client
 
     with provider.app.app_context():
         return create_client(

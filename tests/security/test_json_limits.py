@@ -152,7 +152,7 @@ def test_a_client_assertion_with_a_deep_payload_is_invalid_client(app, path):
 
 
 def test_a_deep_jwks_uri_document_is_invalid_client(app):
-    from idp.oidc.registry import create_client
+    from idp.oidc.clients import create_client
 
     key = RSAKey.generate_key(2048, private=True)
     with JsonDocuments('{"keys": ' + DEEP + "}") as jwks, app.app_context():
