@@ -20,13 +20,10 @@ def create_portal_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build a portal app from its settings (``idp.portal.settings``) and ``overrides``."""
     from idp import i18n, json_limits, request_id, security_headers, static_files
     from idp.portal import error_pages, presentation
-    from idp.portal.provider_client import ProviderClient
-    from idp.portal.services import PortalServices
-    from idp.portal.session_store import ServerSideSessions
-    from idp.portal.settings import load_portal_settings
-    from idp.portal.views import backchannel_logout
-    from idp.portal.views import bp as portal_bp
-    from idp.store import create_store
+    from idp.portal.settings import client_settings, load_portal_settings
+    from idp.portal.views import make_blueprint
+    from relying_party import create_store, mount
+    from relying_party.routes import backchannel_logout
 
     settings = load_portal_settings(overrides)
     app = Flask(
@@ -48,9 +45,18 @@ def create_portal_app(overrides: dict[str, Any] | None = None) -> Flask:
         JSON_AS_ASCII=False,
     )
     configure_logging(bool(settings["LOG_JSON"]))
+    portal_bp = make_blueprint()
     store = create_store(settings["REDIS_URL"] or None, prefix=settings["PORTAL_REDIS_PREFIX"])
-    app.session_interface = ServerSideSessions(store, int(settings["PORTAL_SESSION_SECONDS"]))
-    app.extensions["portal"] = PortalServices(store=store, provider=ProviderClient(app, settings))
+    party = mount(
+        app,
+        portal_bp,
+        client_settings(settings),
+        store,
+        ui_locales=presentation.page_locale,
+        profile=presentation.citizen_profile,
+        kept_across_sign_in=presentation.KEPT_ACROSS_SIGN_IN,
+    )
+    app.extensions["portal"] = party
     csrf = CSRFProtect(app)
     csrf.exempt(backchannel_logout)  # a server-to-server POST from the provider
     app.register_blueprint(portal_bp)

@@ -12,6 +12,7 @@ import os
 from typing import Any
 
 from idp.settings import SettingsError
+from relying_party import ClientSettings
 
 DEV_PORTAL_SECRET_KEY = "portal-development-secret-key-change-me"
 
@@ -83,3 +84,18 @@ def check_portal_settings(settings: dict[str, Any]) -> None:
                 problems.append(f"{name} must be an https:// URL")
     if problems:
         raise SettingsError("the portal cannot start: " + "; ".join(problems))
+
+
+def client_settings(settings: dict[str, Any]) -> ClientSettings:
+    """The portal's registration at the provider, for ``relying_party.mount``."""
+    return ClientSettings(
+        issuer=settings["PORTAL_ISSUER"],
+        client_id=settings["PORTAL_CLIENT_ID"],
+        client_secret=settings["PORTAL_CLIENT_SECRET"],
+        base_url=settings["PORTAL_BASE_URL"],
+        scope=settings["PORTAL_SCOPE"],
+        acr_values=settings["PORTAL_ACR_VALUES"],
+        http_timeout=int(settings["PORTAL_HTTP_TIMEOUT"]),
+        clock_leeway=int(settings["PORTAL_CLOCK_LEEWAY"]),
+        session_seconds=int(settings["PORTAL_SESSION_SECONDS"]),
+    )

@@ -231,7 +231,7 @@ def test_a_deep_answer_from_the_provider_is_the_provider_being_unreachable():
     """The portal's Authlib client parsed the provider's discovery, JWKS and token answers
     without limits: a deep one raised RecursionError through the portal's pages."""
     from idp.errors import DomainError
-    from idp.portal.provider_client import PROVIDER_UNREACHABLE
+    from relying_party.provider_client import PROVIDER_UNREACHABLE
 
     with JsonDocuments('{"issuer": ' + DEEP + "}") as provider:
         portal = _portal(provider.url.rsplit("/", 1)[0])

@@ -16,7 +16,7 @@ from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
-from idp.store.base import Store
+from relying_party.store import SessionStore as Store
 
 _ID_BYTES = 32
 _MAX_ID_LENGTH = 64

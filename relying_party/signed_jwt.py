@@ -21,7 +21,7 @@ from joserfc.errors import (
 )
 from joserfc.jwk import KeySet
 
-from idp.errors import DomainError, Problem
+from relying_party.errors import Problem, RelyingPartyError
 
 #: ``fetch_jwks(force)``: the provider's JWK Set; ``force`` bypasses any cache.
 JwksFetcher = Callable[[bool], dict[str, Any]]
@@ -29,7 +29,7 @@ JwksFetcher = Callable[[bool], dict[str, Any]]
 MAX_TOKEN_LENGTH = 16384
 
 
-class TokenRejected(DomainError):
+class TokenRejected(RelyingPartyError):
     """A token failed a check; ``reason`` names which (for logs and tests)."""
 
     def __init__(self, problem: Problem, reason: str):
