@@ -452,11 +452,12 @@ def serve(host: str, port: int, workers: int | None) -> None:
 def portal(host: str, port: int, workers: int | None) -> None:
     """Run the provincial portal (RP) under granian; PORTAL_* variables configure it."""
     from idp.portal.serve import server_command
+    from idp.portal.settings import SettingsError as PortalSettingsError
     from idp.server import exec_server
 
     try:
         argv, env = server_command(host, port, workers)
-    except SettingsError as exc:
+    except (SettingsError, PortalSettingsError) as exc:
         raise click.ClickException(str(exc)) from None
     exec_server(argv, env)
 
@@ -469,10 +470,11 @@ def demo(host: str, port: int, portal_port: int) -> None:
     """Provider and portal on the embedded defaults, with demo data; OTPs shown in the log
     and /dev/sms. The issuer and the portal's redirect URIs follow the ports."""
     from idp.demo import run_demo
+    from idp.portal.settings import SettingsError as PortalSettingsError
 
     if port == portal_port:
         raise click.BadParameter("must differ from --port", param_hint="--portal-port")
     try:
         run_demo(host, port, portal_port)
-    except SettingsError as exc:
+    except (SettingsError, PortalSettingsError) as exc:
         raise click.ClickException(str(exc)) from None
