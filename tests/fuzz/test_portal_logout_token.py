@@ -40,7 +40,7 @@ def provider() -> FakeProvider:
 
 @pytest.fixture(scope="module")
 def portal(provider):
-    from idp.portal import create_portal_app
+    from portal import create_portal_app
     from relying_party.session_store import index_session
 
     app = create_portal_app(

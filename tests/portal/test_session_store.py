@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from idp.portal.presentation import describe_sign_in
+from portal.presentation import describe_sign_in
 from relying_party.session_store import end_sessions, index_session
 from relying_party.store import MemoryStore
 

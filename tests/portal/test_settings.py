@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from idp.portal.settings import (
+from portal.settings import (
     SettingsError,
     client_settings,
     load_portal_model,
@@ -77,6 +77,15 @@ def test_overrides_are_checked_like_the_environment():
         load({}, PORTAL_LOG_JSON="maybe")
     with pytest.raises(SettingsError, match="PORTAL_CLOCK_LEEWAY must be a whole number"):
         load({}, PORTAL_CLOCK_LEEWAY=True)
+
+
+def test_the_app_takes_flask_configuration_but_refuses_unknown_portal_names():
+    from portal import create_portal_app
+
+    app = create_portal_app({**BASE, "TESTING": True, "WTF_CSRF_ENABLED": False})
+    assert app.config["TESTING"] is True and app.config["WTF_CSRF_ENABLED"] is False
+    with pytest.raises(SettingsError, match="PORTAL_CLIENTID"):
+        create_portal_app({**BASE, "PORTAL_CLIENTID": "x"})
 
 
 def test_a_toml_file_is_read_and_checked(tmp_path):

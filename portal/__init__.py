@@ -1,8 +1,11 @@
 """The provincial portal (Dak Lak) as an OpenID Connect relying party of the provider.
 
-A Flask application of its own, started by ``idp portal``: it delegates login and
-registration to the national provider, keeps sessions and tokens on the server side,
-and logs out both ways (RP-Initiated and Back-Channel Logout).
+A Flask application of its own, started by ``idp portal``: one configuration of the
+``relying_party`` package, which delegates login and registration to the national
+provider, keeps sessions and tokens on the server side and logs out both ways
+(RP-Initiated and Back-Channel Logout). It imports nothing of the provider (``idp``): the
+pages' plumbing it shares with it is ``webapp``; templates, static files and the
+translations catalog are the repository's folders.
 """
 
 from __future__ import annotations
@@ -12,19 +15,21 @@ from typing import Any
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from idp.logging_setup import configure_logging
-from idp.settings import ROOT
+from webapp import ROOT
+from webapp.logging_setup import configure_logging
 
 
 def create_portal_app(overrides: dict[str, Any] | None = None) -> Flask:
-    """Build a portal app from its settings (``idp.portal.settings``) and ``overrides``."""
-    from idp import i18n, json_limits, request_id, security_headers, static_files
-    from idp.portal import error_pages, presentation
-    from idp.portal.settings import client_settings, load_portal_settings
-    from idp.portal.views import make_blueprint
+    """Build a portal app from its settings (``portal.settings``) and ``overrides``
+    (settings, or Flask's own configuration names such as ``TESTING``)."""
+    from portal import error_pages, presentation
+    from portal.settings import client_settings, load_portal_settings, split_overrides
+    from portal.views import make_blueprint
     from relying_party import create_store, mount
     from relying_party.routes import backchannel_logout
+    from webapp import i18n, json_limits, request_id, security_headers, static_files
 
+    overrides, flask_config = split_overrides(overrides or {})
     settings = load_portal_settings(overrides)
     app = Flask(
         __name__,
@@ -44,6 +49,7 @@ def create_portal_app(overrides: dict[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=1048576,
         JSON_AS_ASCII=False,
     )
+    app.config.update(flask_config)  # e.g. TESTING, WTF_CSRF_ENABLED in tests
     configure_logging(bool(settings["LOG_JSON"]))
     portal_bp = make_blueprint()
     store = create_store(settings["REDIS_URL"] or None, prefix=settings["PORTAL_REDIS_PREFIX"])

@@ -15,7 +15,7 @@ import requests
 from flask import Blueprint, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
-from idp.portal.presentation import current_citizen, mask_phone, page_locale
+from portal.presentation import current_citizen, mask_phone, page_locale
 from relying_party import rp
 from relying_party.routes import logged_out_at_provider
 from relying_party.signed_in import end_local_session, fresh_access_token

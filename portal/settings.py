@@ -154,6 +154,16 @@ def _cookie_name(client_id: str) -> str:
     return "portal_" + hashlib.sha256(client_id.encode()).hexdigest()[:10]
 
 
+def split_overrides(overrides: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``overrides`` as (settings, Flask configuration): a ``PORTAL_*`` or shared name is a
+    setting (checked, an unknown one refused); any other name is Flask's own (``TESTING``)."""
+    settings, flask_config = {}, {}
+    for name, value in overrides.items():
+        mine = name in FIELDS or name.startswith(PREFIX)
+        (settings if mine else flask_config)[name] = value
+    return settings, flask_config
+
+
 def load_portal_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """``load_portal_model`` as the app's config: setting names -> values."""
     return dataclasses.asdict(load_portal_model(overrides))
