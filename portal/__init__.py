@@ -61,6 +61,7 @@ def create_portal_app(overrides: dict[str, Any] | None = None) -> Flask:
         ui_locales=presentation.page_locale,
         profile=presentation.citizen_profile,
         kept_across_sign_in=presentation.KEPT_ACROSS_SIGN_IN,
+        render_problem=error_pages.message_page,
     )
     app.extensions["portal"] = party
     csrf = CSRFProtect(app)

@@ -8,7 +8,6 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-import relying_party.error_pages
 from relying_party import Problem
 
 # The same words as the provider's pages (the shared translations catalog has them).
@@ -33,8 +32,8 @@ def message_page(problem: Problem, status: int, retry_url: str | None = None):
 
 
 def init_app(app: Flask) -> None:
-    """Every error of the portal as its message page."""
-    relying_party.error_pages.init_app(app, message_page)
+    """Every other error of the portal as its message page (the relying party's go
+    through ``message_page``, given to ``relying_party.mount``)."""
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> ResponseReturnValue:

@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Blueprint, Flask
 
+from relying_party import error_pages
 from relying_party.callback import SignIn
 from relying_party.errors import Problem, RelyingPartyError, StoreUnavailable
 from relying_party.provider_client import ProviderClient
@@ -50,12 +51,15 @@ def mount(
     profile: Callable[[SignIn], dict[str, Any]] = basic_profile,
     kept_across_sign_in: tuple[str, ...] = (),
     login_path: str = "/login/national",
+    render_problem: error_pages.Render = error_pages.plain_page,
 ) -> RelyingParty:
     """Make ``app`` a relying party of ``settings.issuer``; call before registering ``bp``.
 
     Sessions move to ``store`` (the cookie holds only an id); the routes are added to
-    ``bp``; ``rp()`` returns what this builds. Exempt ``bp``'s ``backchannel_logout``
-    from any CSRF protection: the provider posts it server to server.
+    ``bp``; ``rp()`` returns what this builds; its errors are shown with
+    ``render_problem(problem, status)`` (the app's error pages hook). Exempt
+    ``relying_party.routes.backchannel_logout`` from any CSRF protection: the provider
+    posts it server to server.
     """
     app.session_interface = ServerSideSessions(store, settings.session_seconds)
     locale = ui_locales or (lambda: None)
@@ -69,4 +73,5 @@ def mount(
     )
     app.extensions[EXTENSION] = party
     add_routes(bp, login_path=login_path, callback_path=settings.callback_path)
+    error_pages.init_app(app, render_problem)
     return party

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from flask import Flask
 from flask.typing import ResponseReturnValue
+from markupsafe import escape
 
 from relying_party.errors import Problem, RelyingPartyError, StoreUnavailable
 from relying_party.provider_client import PROVIDER_MISCONFIGURED, PROVIDER_UNREACHABLE
@@ -38,7 +39,12 @@ def status_of(problem: Problem) -> int:
     return STATUS_OF.get(problem.code, 400)
 
 
-def init_app(app: Flask, render: Render) -> None:
+def plain_page(problem: Problem, status: int) -> ResponseReturnValue:
+    """The default page: the message as escaped text (an app passes its own ``render``)."""
+    return str(escape(problem.message)), status, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+def init_app(app: Flask, render: Render = plain_page) -> None:
     """Show the relying party's errors with ``render(problem, status)``."""
 
     @app.errorhandler(RelyingPartyError)
