@@ -10,6 +10,7 @@ re-fetches at most every few seconds, and turning network failures into a Proble
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -19,7 +20,9 @@ from typing import Any
 import requests
 from authlib.integrations.flask_client import OAuth
 from authlib.integrations.requests_client import OAuth2Session
+from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from flask import Flask, session
+from joserfc.jwk import import_key
 
 from relying_party import json_limits
 from relying_party.errors import Problem, RelyingPartyError
@@ -57,6 +60,32 @@ class BoundedJsonSession(OAuth2Session):
         return response
 
 
+def session_class(settings: ClientSettings) -> type[BoundedJsonSession]:
+    """The client session class for ``settings``: with ``private_key_jwt``, one that signs a
+    client assertion with the private key (Authlib's ``PrivateKeyJWT``, ``aud`` = the
+    token endpoint) for every token request."""
+    if settings.token_endpoint_auth_method != "private_key_jwt":
+        return BoundedJsonSession
+    alg = settings.private_key_alg
+
+    class PrivateKeyJwtSession(BoundedJsonSession):
+        def __init__(self, *args: Any, **kwargs: Any):
+            super().__init__(*args, **kwargs)
+            self.register_client_auth_method(PrivateKeyJWT(alg=alg))
+
+    return PrivateKeyJwtSession
+
+
+def signing_key(settings: ClientSettings) -> Any:
+    """``private_key`` (a JWK as JSON text, or a PEM) as a key object Authlib signs with."""
+    text = settings.private_key.strip()
+    if text.startswith("{"):
+        return import_key(json.loads(text))
+    alg = settings.private_key_alg
+    key_type = "EC" if alg.startswith("ES") else "OKP" if alg == "EdDSA" else "RSA"
+    return import_key(text, key_type)
+
+
 class ProviderClient:
     """One app's client of the provider (``relying_party.services.rp().provider``)."""
 
@@ -74,7 +103,7 @@ class ProviderClient:
         self.oauth_app = self.oauth.register(
             "provider",
             client_id=self.client_id,
-            client_secret=settings.client_secret,
+            client_secret=signing_key(settings) if settings.private_key else settings.client_secret,
             server_metadata_url=f"{self.issuer}/.well-known/openid-configuration",
             client_kwargs={
                 "scope": settings.scope,
@@ -83,7 +112,7 @@ class ProviderClient:
                 "default_timeout": settings.http_timeout,
             },
         )
-        self.oauth_app.client_cls = BoundedJsonSession
+        self.oauth_app.client_cls = session_class(settings)
         self._lock = threading.Lock()
         self._refetched_at = float("-inf")
 

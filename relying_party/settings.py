@@ -1,4 +1,5 @@
-"""The relying party's client registration: what the provider knows this client by.
+"""The relying party's client registration: what the provider knows this client by
+(client_secret_basic, client_secret_post or private_key_jwt).
 
 One frozen value, built by the mounting application (from its own settings file or
 environment) and handed to ``relying_party.mount``.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt")
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class ClientSettings:
 
     issuer: str
     client_id: str
+    #: Empty with ``private_key_jwt``.
     client_secret: str
     #: The application's own base URL; the routes below are under it.
     base_url: str
@@ -28,12 +30,18 @@ class ClientSettings:
     session_seconds: int = 28800
     callback_path: str = "/callback"
     post_logout_path: str = "/"
+    #: For ``private_key_jwt`` (RFC 7523 §2.2): the private key, a PEM or a JWK as JSON
+    #: text (its public half registered at the provider), and its signing algorithm.
+    private_key: str = ""
+    private_key_alg: str = "RS256"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "issuer", self.issuer.rstrip("/"))
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
         if self.token_endpoint_auth_method not in AUTH_METHODS:
             raise ValueError(f"token_endpoint_auth_method must be one of {AUTH_METHODS}")
+        if (self.token_endpoint_auth_method == "private_key_jwt") != bool(self.private_key):
+            raise ValueError("private_key is for token_endpoint_auth_method private_key_jwt")
 
     @property
     def redirect_uri(self) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import importlib.abc
+import json
 import sys
 import threading
 import time
@@ -31,6 +32,7 @@ from werkzeug.serving import make_server  # noqa: E402
 
 CLIENT_ID, SECRET = "agency-1", "agency-secret"
 KEY = RSAKey.generate_key(2048, private=True, parameters={"kid": "k1"})
+CLIENT_KEY = RSAKey.generate_key(2048, private=True, parameters={"kid": "client-1"})
 requests_seen: dict[str, dict] = {}
 
 
@@ -55,11 +57,25 @@ def fake_provider(issuer: str) -> Flask:
     def jwks():
         return jsonify(keys=[KEY.as_dict(private=False)])
 
+    def client_authenticated() -> bool:
+        """client_secret_basic, or private_key_jwt (RFC 7523 §3) with the client's key."""
+        assertion = request.form.get("client_assertion")
+        if assertion is None:
+            basic = base64.b64encode(f"{CLIENT_ID}:{SECRET}".encode()).decode()
+            return request.headers.get("Authorization") == f"Basic {basic}"
+        claims = jwt.decode(assertion, CLIENT_KEY, algorithms=["RS256"]).claims
+        return (
+            request.form.get("client_assertion_type")
+            == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+            and claims["iss"] == claims["sub"] == CLIENT_ID
+            and claims["aud"] == f"{issuer}/token"
+            and claims["exp"] > time.time()
+        )
+
     @app.post("/token")
     def token():
-        expected = "Basic " + base64.b64encode(f"{CLIENT_ID}:{SECRET}".encode()).decode()
         saved = requests_seen.pop(request.form.get("code", ""), None)
-        if request.headers.get("Authorization") != expected or saved is None:
+        if not client_authenticated() or saved is None:
             return jsonify(error="invalid_grant"), 400
         verifier = request.form.get("code_verifier", "").encode()
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier).digest()).rstrip(b"=")
@@ -98,8 +114,9 @@ def serve_fake_provider() -> str:
     return issuer
 
 
-def agency_app(issuer: str) -> Flask:
-    """An agency's own app: Flask, a blueprint with home and login, the relying party."""
+def agency_app(issuer: str, private_key_jwt: bool = False) -> Flask:
+    """An agency's own app: Flask, a blueprint with home and login, the relying party
+    (authenticated by its secret, or by a private key JWT)."""
     from relying_party import ClientSettings, MemoryStore, mount
     from relying_party.signed_in import current_citizen
 
@@ -108,6 +125,15 @@ def agency_app(issuer: str) -> Flask:
     bp.add_url_rule("/", "home", lambda: (current_citizen() or {}).get("name", "anonymous"))
     bp.add_url_rule("/login", "login", lambda: "login page")
     settings = ClientSettings(issuer, CLIENT_ID, SECRET, base_url="http://agency.example")
+    if private_key_jwt:
+        settings = ClientSettings(
+            issuer,
+            CLIENT_ID,
+            "",
+            base_url="http://agency.example",
+            token_endpoint_auth_method="private_key_jwt",
+            private_key=json.dumps(CLIENT_KEY.as_dict(private=True)),
+        )
     mount(app, bp, settings, MemoryStore())
     app.register_blueprint(bp)
     return app
@@ -132,7 +158,10 @@ def portal_app(issuer: str) -> Flask:
 
 def main(kind: str) -> None:
     issuer = serve_fake_provider()
-    app = portal_app(issuer) if kind == "portal" else agency_app(issuer)
+    if kind == "portal":
+        app = portal_app(issuer)
+    else:
+        app = agency_app(issuer, private_key_jwt=kind == "agency-private-key-jwt")
     browser = app.test_client()
     start = browser.get("/login/national?next=/")
     assert start.status_code == 302, start.status_code

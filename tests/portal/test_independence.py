@@ -34,5 +34,9 @@ def test_an_agency_app_mounts_the_relying_party_with_flask_and_authlib_only():
     assert run_round("agency") == "OK"
 
 
+def test_an_agency_app_may_authenticate_with_a_private_key_jwt():
+    assert run_round("agency-private-key-jwt") == "OK"
+
+
 def test_the_portal_signs_a_citizen_in_without_the_provider_package():
     assert run_round("portal") == "OK flask_wtf portal webapp"
