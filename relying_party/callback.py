@@ -1,4 +1,4 @@
-"""The authorization response at the portal's redirect URI, checked step by step.
+"""The authorization response at the relying party's redirect URI, checked step by step.
 
 1. ``state`` must name a request this browser started (RFC 6749 §10.12); it works once.
 2. ``iss`` must be the provider's issuer; a missing ``iss`` is refused when the provider

@@ -30,7 +30,7 @@ ID_TOKEN_REJECTED = Problem(
 
 @dataclass(frozen=True)
 class ExpectedIdToken:
-    """What this ID token must say, from the portal's settings and its saved request."""
+    """What this ID token must say, from the client's settings and its saved request."""
 
     issuer: str
     client_id: str
