@@ -80,7 +80,7 @@ def portal_settings(provider_url: str, base: str, client_id: str, secret: str) -
 @pytest.fixture
 def portals(provider):
     """``start(name, **overrides)``: register a client and serve a portal for it."""
-    from idp.portal import create_portal_app
+    from portal import create_portal_app
 
     servers = []
 
