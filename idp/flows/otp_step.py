@@ -53,11 +53,8 @@ class OtpStep:
         )
         return page, status
 
-    def show_or_confirm(self) -> Page:
+    def show_or_confirm(self, flow: Flow) -> Page:
         """GET: the page; POST: check the code and go on to the next step."""
-        flow = self.steps.at(self.at)
-        if not isinstance(flow, Flow):
-            return flow
         if request.method == "GET":
             left = take_notices()
             return self.page(flow, left.problem, left.status, left.notice)
@@ -74,12 +71,9 @@ class OtpStep:
         save_flow(flow)
         return redirect(self.steps.url(flow))
 
-    def send_again(self) -> Page:
+    def send_again(self, flow: Flow) -> Page:
         """ "Gửi lại OTP": a new code under the OTP rules, or why not, told once on the
         OTP page it redirects to (a reload there never sends again)."""
-        flow = self.steps.at(self.at)
-        if not isinstance(flow, Flow):
-            return flow
         try:
             self.resend(flow)
         except DomainError as exc:

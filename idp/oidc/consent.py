@@ -12,9 +12,9 @@ from authlib.oauth2.rfc6749 import scope_to_list
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from idp import audit
-from idp.errors import DomainError
 from idp.extensions import db
-from idp.flows.flow import Flow, create_flow, finish_flow, load_flow
+from idp.flows.flow import Flow, create_flow, finish_flow
+from idp.flows.steps import flow_step, register_guard, restart_guard
 from idp.login_session import current_login
 from idp.oidc.models import Consent
 
@@ -80,31 +80,24 @@ def ask_consent(params: dict[str, str], client, scope: str, fresh_login: bool):
     return redirect(url_for("consent.ask", flow=flow.id))
 
 
-def _load() -> Flow | tuple[str, int]:
-    try:
-        return load_flow("consent", request.values.get("flow"), "ask")
-    except DomainError as exc:
-        return render_template("provider/message.html", problem=exc.problem, restart=True), 400
+register_guard("consent", restart_guard("consent"))
 
 
 @bp.get("/consent")
-def ask():
-    flow = _load()
-    if not isinstance(flow, Flow):
-        return flow
+@flow_step("consent", "ask")
+def ask(flow: Flow):
+    """The data the agency asks for, "Đồng ý" or "Từ chối"."""
     return render_template(
         "provider/consent/ask.html", flow=flow, items=data_items(flow.data["scope"])
     )
 
 
 @bp.post("/consent")
-def decide():
+@flow_step("consent", "ask")
+def decide(flow: Flow):
     """The citizen's decision: "approve" (the first button) or "deny"."""
     from idp.oidc.authorize import deny, process
 
-    flow = _load()
-    if not isinstance(flow, Flow):
-        return flow
     login = current_login()
     if login is None or not finish_flow(flow):
         return redirect(url_for("pages.home"))

@@ -13,6 +13,7 @@ from idp.complaints.filing import normalize_description
 from idp.errors import DomainError, Problem, ServiceUnavailable
 from idp.flows.flow import FLOW_WRONG_STEP, Flow
 from idp.flows.otp_step import RESENT
+from idp.flows.steps import Page, flow_step, register_guard
 from idp.one_time_notices import leave_notice, leave_problem, take_notices
 from idp.subscribers import SUBSCRIBER_UNAVAILABLE
 
@@ -77,14 +78,18 @@ def phone_lost():
     return _start("phone_lost.html", values, start)
 
 
-def _flow_at(which: str) -> Flow | tuple[str, int]:
+def _guard(states: tuple[str, ...], view_args: dict) -> Flow | Page:
+    """The signed-in citizen's change at the step of the number in the URL (``which``)."""
     try:
         flow = phone_change.load_change(request.args.get("flow"), signed_in().citizen.id)
     except DomainError as exc:
         return render_template("provider/message.html", problem=exc.problem, restart=True), 400
-    if flow.state != STATE_OF[which]:
+    if flow.state != STATE_OF[view_args["which"]]:
         return render_template("provider/message.html", problem=FLOW_WRONG_STEP), 409
     return flow
+
+
+register_guard(phone_change.KIND, _guard)
 
 
 def _otp_page(flow: Flow, problem=None, status: int = 200, notice=None):
@@ -105,11 +110,9 @@ def _otp_page(flow: Flow, problem=None, status: int = 200, notice=None):
 
 
 @bp.route("/phone/<any(old, new):which>-otp", methods=["GET", "POST"])
-def phone_otp(which: str):
+@flow_step(phone_change.KIND, phone_change.OLD_OTP, phone_change.NEW_OTP)
+def phone_otp(flow: Flow, which: str):
     """The code sent to the old number, then the one sent to the new number."""
-    flow = _flow_at(which)
-    if not isinstance(flow, Flow):
-        return flow
     if request.method == "GET":
         left = take_notices()
         return _otp_page(flow, left.problem, left.status, left.notice)
@@ -129,11 +132,9 @@ def phone_otp(which: str):
 
 
 @bp.post("/phone/<any(old, new):which>-otp/resend")
-def phone_resend(which: str):
+@flow_step(phone_change.KIND, phone_change.OLD_OTP, phone_change.NEW_OTP)
+def phone_resend(flow: Flow, which: str):
     """ "Gửi lại OTP" for the current number, under the OTP rules."""
-    flow = _flow_at(which)
-    if not isinstance(flow, Flow):
-        return flow
     try:
         phone_change.send_code(flow)
     except DomainError as exc:

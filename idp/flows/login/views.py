@@ -12,13 +12,14 @@ from idp.citizens import lockout
 from idp.citizens.models import Citizen
 from idp.errors import DomainError
 from idp.extensions import db
-from idp.flows.flow import Flow, finish_flow, load_flow, rebind_flow, save_flow
+from idp.flows.flow import Flow, finish_flow, rebind_flow, save_flow
 from idp.flows.login import flow as states
 from idp.flows.login import otp_channel
 from idp.flows.login.flow import safe_return_path, start_login_flow
 from idp.flows.login.password import check_password_login
 from idp.flows.login.totp import check_recovery_code_login, check_totp_login
 from idp.flows.otp_step import RESENT
+from idp.flows.steps import flow_step, register_guard, restart_guard
 from idp.login_session import current_login, start_login
 from idp.one_time_notices import leave_notice, leave_problem, take_notices
 
@@ -34,12 +35,7 @@ _BEFORE_DONE = (
 )
 
 
-def _flow_or_page(*allowed: str) -> Flow | tuple[str, int]:
-    flow_id = request.values.get("flow")
-    try:
-        return load_flow("login", flow_id, *allowed)
-    except DomainError as exc:
-        return render_template("provider/message.html", problem=exc.problem, restart=True), 400
+register_guard("login", restart_guard("login"))
 
 
 @bp.get("/login")
@@ -48,17 +44,17 @@ def choose():
     if not request.args.get("flow"):
         flow = start_login_flow(None)
         return redirect(url_for("login.choose", flow=flow.id))
-    flow = _flow_or_page(*_BEFORE_DONE)
-    if not isinstance(flow, Flow):
-        return flow
+    return _choose_page()
+
+
+@flow_step("login", *_BEFORE_DONE)
+def _choose_page(flow: Flow):
     return render_template("provider/login/choose.html", flow=flow)
 
 
 @bp.post("/login/method")
-def choose_method():
-    flow = _flow_or_page(*_BEFORE_DONE)
-    if not isinstance(flow, Flow):
-        return flow
+@flow_step("login", *_BEFORE_DONE)
+def choose_method(flow: Flow):
     flow.state = states.PASSWORD
     for name in ("citizen_id", "under_lock", "decoy_phone", "decoy_id_number"):
         flow.data.pop(name, None)
@@ -67,11 +63,9 @@ def choose_method():
 
 
 @bp.route("/login/password", methods=["GET", "POST"])
-def password():
+@flow_step("login", states.PASSWORD)
+def password(flow: Flow):
     """Step 5: user name (CMND/CCCD) and password."""
-    flow = _flow_or_page(states.PASSWORD)
-    if not isinstance(flow, Flow):
-        return flow
     username = request.form.get("username", flow.data.get("login_hint", ""))
     if request.method == "GET":
         return render_template("provider/login/password.html", flow=flow, username=username)
@@ -127,11 +121,9 @@ def _render_otp(flow: Flow, problem=None, status: int = 200, notice=None):
 
 
 @bp.route("/login/otp", methods=["GET", "POST"])
-def otp():
+@flow_step("login", states.OTP)
+def otp(flow: Flow):
     """Step 6: the SMS OTP, "Xác nhận"."""
-    flow = _flow_or_page(states.OTP)
-    if not isinstance(flow, Flow):
-        return flow
     if request.method == "GET":
         left = take_notices()
         return _render_otp(flow, left.problem, left.status, left.notice)
@@ -146,12 +138,10 @@ def otp():
 
 
 @bp.post("/login/otp/resend")
-def resend_otp():
+@flow_step("login", states.OTP)
+def resend_otp(flow: Flow):
     """ "Gửi lại OTP": a new code (the old one stops working) after the cooldown; either
     way back to the OTP page (POST/redirect/GET), which says what happened once."""
-    flow = _flow_or_page(states.OTP)
-    if not isinstance(flow, Flow):
-        return flow
     try:
         otp_channel.send_code(flow)
     except DomainError as exc:
@@ -183,11 +173,9 @@ def _render_second_factor(flow: Flow, problem=None, status: int = 200):
 
 
 @bp.route("/login/second-factor", methods=["GET", "POST"])
-def second_factor():
+@flow_step("login", states.SECOND_FACTOR, states.TOTP)
+def second_factor(flow: Flow):
     """For a citizen with an authenticator app: SMS OTP (the default) or the app."""
-    flow = _flow_or_page(states.SECOND_FACTOR, states.TOTP)
-    if not isinstance(flow, Flow):
-        return flow
     if request.method == "GET":
         return _render_second_factor(flow)
     if request.form.get("method") == "totp":
@@ -210,11 +198,9 @@ def _render_totp(flow: Flow, problem=None, status: int = 200):
 
 
 @bp.route("/login/totp", methods=["GET", "POST"])
-def totp():
+@flow_step("login", states.TOTP)
+def totp(flow: Flow):
     """ "Ứng dụng xác thực": the app's 6-digit code."""
-    flow = _flow_or_page(states.TOTP)
-    if not isinstance(flow, Flow):
-        return flow
     if request.method == "GET":
         return _render_totp(flow)
     citizen = db.session.get(Citizen, flow.data["citizen_id"])
@@ -226,11 +212,9 @@ def totp():
 
 
 @bp.post("/login/recovery-code")
-def recovery_code():
+@flow_step("login", states.TOTP)
+def recovery_code(flow: Flow):
     """A recovery code instead of the app's code (each works once)."""
-    flow = _flow_or_page(states.TOTP)
-    if not isinstance(flow, Flow):
-        return flow
     citizen = db.session.get(Citizen, flow.data["citizen_id"])
     try:
         amr = check_recovery_code_login(citizen.id, request.form.get("recovery_code", ""))

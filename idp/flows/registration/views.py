@@ -26,7 +26,7 @@ from idp.flows.registration.completion import (
     sign_in,
 )
 from idp.flows.registration.details import check_details, typed_values
-from idp.flows.steps import FlowSteps
+from idp.flows.steps import FlowSteps, flow_step
 from idp.login_session import current_login
 from idp.services import services
 from idp.subscribers import SUBSCRIBER_MISMATCH, SUBSCRIBER_UNAVAILABLE, check_subscriber
@@ -34,9 +34,12 @@ from idp.subscribers import SUBSCRIBER_MISMATCH, SUBSCRIBER_UNAVAILABLE, check_s
 bp = Blueprint("registration", __name__)
 
 _steps = FlowSteps(
-    states.load_registration, states.STEP_ENDPOINTS, "provider/registration/notice.html"
+    states.KIND,
+    states.load_registration,
+    states.STEP_ENDPOINTS,
+    "provider/registration/notice.html",
 )
-_step_url, _notice, _flow_at = _steps.url, _steps.notice, _steps.at
+_notice = _steps.notice
 REGISTERED = "registered"  # Flask session key: where "Tiếp tục" goes after registering
 
 
@@ -52,11 +55,9 @@ def start():
 
 
 @bp.get("/register/method")
-def choose():
+@flow_step(states.KIND, states.CHOOSE)
+def choose(flow: Flow):
     """Step 3: the account kind "Công dân" and the method "Thuê bao di động"."""
-    flow = _flow_at(states.CHOOSE)
-    if not isinstance(flow, Flow):
-        return flow
     return render_template(
         "provider/registration/choose.html",
         flow=flow,
@@ -66,10 +67,8 @@ def choose():
 
 
 @bp.post("/register/method")
-def choose_method():
-    flow = _flow_at(states.CHOOSE)
-    if not isinstance(flow, Flow):
-        return flow
+@flow_step(states.KIND, states.CHOOSE)
+def choose_method(flow: Flow):
     kind, method = request.form.get("kind", "citizen"), request.form.get("method")
     if kind not in states.ACCOUNT_KINDS or method not in states.METHODS:
         return _notice(FLOW_WRONG_STEP, 400, flow)
@@ -90,11 +89,9 @@ def _details_page(flow: Flow, typed: dict, problems=None, problem=None, status: 
 
 
 @bp.route("/register/details", methods=["GET", "POST"])
-def details():
+@flow_step(states.KIND, states.DETAILS)
+def details(flow: Flow):
     """Step 4: the citizen's details; then the "chính chủ" check and the OTP."""
-    flow = _flow_at(states.DETAILS)
-    if not isinstance(flow, Flow):
-        return flow
     if request.method == "GET":
         return _details_page(flow, {})
     typed = typed_values(request.form)
@@ -127,15 +124,13 @@ def details():
 
 
 @bp.get("/register/exists")
-def exists() -> ResponseReturnValue:
+@flow_step(states.KIND, states.DETAILS)
+def exists(flow: Flow) -> ResponseReturnValue:
     """The number typed at step 4 already has an account: "Quên mật khẩu" or "khiếu nại".
 
     A page of its own (POST/redirect/GET), so Back returns to the details form without
     resubmitting it.
     """
-    flow = _flow_at(states.DETAILS)
-    if not isinstance(flow, Flow):
-        return flow
     if not flow.data.get("complaint_prefill"):
         return redirect(url_for("registration.details", flow=flow.id))
     return render_template("provider/registration/exists.html", flow=flow, problem=ACCOUNT_EXISTS)
@@ -163,23 +158,23 @@ _otp_step = OtpStep(
 
 
 @bp.route("/register/otp", methods=["GET", "POST"])
-def otp():
+@flow_step(states.KIND, states.OTP)
+def otp(flow: Flow):
     """Step 5: the OTP sent to the phone being registered, "Xác nhận"."""
-    return _otp_step.show_or_confirm()
+    return _otp_step.show_or_confirm(flow)
 
 
 @bp.post("/register/otp/resend")
-def resend_otp():
+@flow_step(states.KIND, states.OTP)
+def resend_otp(flow: Flow):
     """ "Gửi lại OTP": a new code (the old one stops working) under the OTP rules."""
-    return _otp_step.send_again()
+    return _otp_step.send_again(flow)
 
 
 @bp.route("/register/password", methods=["GET", "POST"])
-def password():
+@flow_step(states.KIND, states.PASSWORD)
+def password(flow: Flow):
     """Step 6: the password and its confirmation, "Đăng ký"; the account is created."""
-    flow = _flow_at(states.PASSWORD)
-    if not isinstance(flow, Flow):
-        return flow
     if request.method == "GET":
         return render_template("provider/registration/password.html", flow=flow)
     try:
