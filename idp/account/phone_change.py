@@ -130,26 +130,13 @@ def load_change(flow_id: str | None, citizen_id: int, *states: str) -> Flow:
     return flow
 
 
-def _verify(flow: Flow, code: str) -> None:
-    try:
-        services().otp.verify(_subject(flow, which_number(flow)), code)
-    except DomainError as exc:
-        audit.record(
-            "otp.failed",
-            citizen_id=flow.data["citizen_id"],
-            purpose=PURPOSE,
-            to=which_number(flow),
-            reason=exc.problem.code,
-        )
-        raise
-    audit.record(
-        "otp.verified", citizen_id=flow.data["citizen_id"], purpose=PURPOSE, to=which_number(flow)
-    )
+def verify_code(flow: Flow, code: str) -> None:
+    """Accept the current step's code, or DomainError (the OTP step records the events)."""
+    services().otp.verify(_subject(flow, which_number(flow)), code)
 
 
-def confirm_old_number(flow: Flow, code: str) -> None:
-    """The old number's code; then a code goes to the new number."""
-    _verify(flow, code)
+def old_number_confirmed(flow: Flow) -> None:
+    """The old number's code was accepted: a code goes to the new number."""
     flow.state = NEW_OTP
     save_flow(flow)
     try:
@@ -158,9 +145,9 @@ def confirm_old_number(flow: Flow, code: str) -> None:
         pass  # e.g. the new number's hourly limit: its page then offers "Gửi lại OTP"
 
 
-def confirm_new_number(flow: Flow, citizen: Citizen, code: str) -> Complaint | None:
-    """The new number's code: the change is made, or (old number lost) the complaint filed."""
-    _verify(flow, code)
+def new_number_confirmed(flow: Flow, citizen: Citizen) -> Complaint | None:
+    """The new number's code was accepted: the change is made, or (old number lost) the
+    complaint filed; DomainError when it can no longer be."""
     if not finish_flow(flow):
         raise DomainError(FLOW_NOT_FOUND)  # a concurrent request completed it first
     if citizen.phone != flow.data["old_phone"]:

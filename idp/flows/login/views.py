@@ -18,10 +18,9 @@ from idp.flows.login import otp_channel
 from idp.flows.login.flow import safe_return_path, start_login_flow
 from idp.flows.login.password import check_password_login
 from idp.flows.login.totp import check_recovery_code_login, check_totp_login
-from idp.flows.otp_step import RESENT
+from idp.flows.otp_step import OtpStep
 from idp.flows.steps import flow_step, register_guard, restart_guard
 from idp.login_session import current_login, start_login
-from idp.one_time_notices import leave_notice, leave_problem, take_notices
 
 bp = Blueprint("login", __name__)
 
@@ -106,35 +105,30 @@ def _otp_under_lock(flow: Flow, citizen: Citizen | None, username: str):
     return redirect(url_for("login.otp", flow=flow.id))
 
 
-def _render_otp(flow: Flow, problem=None, status: int = 200, notice=None):
-    state = otp_channel.code_state(flow)
-    return render_template(
-        "provider/otp.html",
-        flow=flow,
-        masked_phone=otp_channel.shown_phone(flow, state),
-        otp_state=state,
-        action=url_for("login.otp", flow=flow.id),
-        resend_action=url_for("login.resend_otp", flow=flow.id),
-        problem=problem,
-        notice=notice,
-    ), status
+def _resend_code(flow: Flow) -> None:
+    otp_channel.send_code(flow)
+    if flow.data.get("citizen_id") is not None:
+        audit.record("otp.sent", citizen_id=flow.data["citizen_id"], purpose="login", resend=True)
+
+
+_otp_step = OtpStep(
+    purpose=otp_channel.PURPOSE,
+    endpoint="login.otp",
+    resend_endpoint="login.resend_otp",
+    masked_phone=otp_channel.shown_phone,
+    code_state=otp_channel.code_state,
+    confirm=otp_channel.confirm_code,
+    confirmed=lambda flow, citizen: _complete(flow, citizen),
+    resend=_resend_code,
+    citizen_id=lambda flow: flow.data.get("citizen_id"),
+)
 
 
 @bp.route("/login/otp", methods=["GET", "POST"])
 @flow_step("login", states.OTP)
 def otp(flow: Flow):
     """Step 6: the SMS OTP, "Xác nhận"."""
-    if request.method == "GET":
-        left = take_notices()
-        return _render_otp(flow, left.problem, left.status, left.notice)
-    try:
-        citizen = otp_channel.confirm_code(flow, request.form.get("otp", ""))
-    except DomainError as exc:
-        citizen_id = flow.data.get("citizen_id")
-        audit.record("otp.failed", citizen_id=citizen_id, purpose="login", reason=exc.problem.code)
-        return _render_otp(flow, exc.problem, 400)
-    audit.record("otp.verified", citizen_id=citizen.id, purpose="login")
-    return _complete(flow, citizen)
+    return _otp_step.show_or_confirm(flow)
 
 
 @bp.post("/login/otp/resend")
@@ -142,17 +136,7 @@ def otp(flow: Flow):
 def resend_otp(flow: Flow):
     """ "Gửi lại OTP": a new code (the old one stops working) after the cooldown; either
     way back to the OTP page (POST/redirect/GET), which says what happened once."""
-    try:
-        otp_channel.send_code(flow)
-    except DomainError as exc:
-        leave_problem(exc.problem, 429)
-    else:
-        if flow.data.get("citizen_id") is not None:
-            audit.record(
-                "otp.sent", citizen_id=flow.data["citizen_id"], purpose="login", resend=True
-            )
-        leave_notice(RESENT)
-    return redirect(url_for("login.otp", flow=flow.id), 303)
+    return _otp_step.send_again(flow)
 
 
 def _complete(flow: Flow, citizen: Citizen, amr: list[str] = AMR_PASSWORD_SMS):

@@ -12,7 +12,7 @@ from idp import audit
 from idp.error_pages import UNAVAILABLE
 from idp.errors import DomainError, ServiceUnavailable
 from idp.flows.flow import Flow, save_flow
-from idp.flows.otp_step import OtpStep
+from idp.flows.otp_step import OtpStep, masked, move_to
 from idp.flows.recovery import flow as states
 from idp.flows.recovery.identify import find_account, read_identity, typed_values
 from idp.flows.recovery.otp_channel import code_state, confirm_code, send_code
@@ -73,15 +73,14 @@ def identify(flow: Flow):
 
 
 _otp_step = OtpStep(
-    steps=_steps,
-    at=states.OTP,
-    then=states.PASSWORD,
     purpose="recovery",
-    heading="Quên mật khẩu",
+    endpoint="recovery.otp",
     resend_endpoint="recovery.resend_otp",
-    phone=lambda flow: flow.data["phone"],
+    heading="Quên mật khẩu",
+    masked_phone=masked(lambda flow: flow.data["phone"]),
     code_state=code_state,
     confirm=confirm_code,
+    confirmed=move_to(_steps, states.PASSWORD),
     resend=send_code,
     citizen_id=lambda flow: flow.data.get("citizen_id"),
 )

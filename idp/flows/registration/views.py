@@ -17,7 +17,7 @@ from idp.error_pages import UNAVAILABLE
 from idp.errors import DomainError, ServiceUnavailable
 from idp.extensions import db
 from idp.flows.flow import FLOW_WRONG_STEP, Flow, save_flow
-from idp.flows.otp_step import OtpStep
+from idp.flows.otp_step import OtpStep, masked, move_to
 from idp.flows.registration import flow as states
 from idp.flows.registration.completion import (
     agency_name,
@@ -143,15 +143,14 @@ def _resend_code(flow: Flow) -> None:
 
 
 _otp_step = OtpStep(
-    steps=_steps,
-    at=states.OTP,
-    then=states.PASSWORD,
     purpose="registration",
-    heading="Xác thực số điện thoại",
+    endpoint="registration.otp",
     resend_endpoint="registration.resend_otp",
-    phone=lambda flow: flow.data["details"]["phone"],
+    heading="Xác thực số điện thoại",
+    masked_phone=masked(lambda flow: flow.data["details"]["phone"]),
     code_state=lambda flow: services().otp.state(flow.id),
     confirm=lambda flow, entered: services().otp.verify(flow.id, entered),
+    confirmed=move_to(_steps, states.PASSWORD),
     resend=_resend_code,
     citizen_id=lambda flow: None,  # no account yet
 )
