@@ -197,4 +197,4 @@ def resume():
         return render_template("provider/message.html", problem=exc.problem), 400
     if not finish_flow(flow):
         return redirect(url_for("login.signed_in"))
-    return process(flow.data["authorize"], fresh_login=True)
+    return process(flow.data.authorize, fresh_login=True)

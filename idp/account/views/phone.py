@@ -116,11 +116,11 @@ _otp_step = OtpStep(
     confirm=phone_change.verify_code,
     confirmed=_confirmed,
     resend=phone_change.send_code,
-    citizen_id=lambda flow: flow.data["citizen_id"],
+    citizen_id=lambda flow: flow.data.citizen_id,
     url_args=lambda flow: {"which": phone_change.which_number(flow)},
     page_args=lambda flow: {
         "which": phone_change.which_number(flow),
-        "lost_old": flow.data["lost_old"],
+        "lost_old": flow.data.lost_old,
     },
     audit_args=lambda flow: {"to": phone_change.which_number(flow)},
 )

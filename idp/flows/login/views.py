@@ -55,8 +55,7 @@ def _choose_page(flow: Flow):
 @flow_step("login", *_BEFORE_DONE)
 def choose_method(flow: Flow):
     flow.state = states.PASSWORD
-    for name in ("citizen_id", "under_lock", "decoy_phone", "decoy_id_number"):
-        flow.data.pop(name, None)
+    flow.data.forget_second_step()
     save_flow(flow)
     return redirect(url_for("login.password", flow=flow.id))
 
@@ -65,7 +64,7 @@ def choose_method(flow: Flow):
 @flow_step("login", states.PASSWORD)
 def password(flow: Flow):
     """Step 5: user name (CMND/CCCD) and password."""
-    username = request.form.get("username", flow.data.get("login_hint", ""))
+    username = request.form.get("username", flow.data.login_hint or "")
     if request.method == "GET":
         return render_template("provider/login/password.html", flow=flow, username=username)
     try:
@@ -81,8 +80,8 @@ def password(flow: Flow):
         return render_template(
             "provider/login/password.html", flow=flow, username=username, problem=exc.problem
         ), status
-    flow.data.update(citizen_id=citizen.id, under_lock=False)
-    flow.data.pop("decoy_phone", None)
+    flow.data.citizen_id, flow.data.under_lock = citizen.id, False
+    flow.data.decoy_phone = None
     if with_app:  # the citizen chooses SMS or the authenticator app first
         flow.state = states.SECOND_FACTOR
         save_flow(flow)
@@ -107,8 +106,8 @@ def _otp_under_lock(flow: Flow, citizen: Citizen | None, username: str):
 
 def _resend_code(flow: Flow) -> None:
     otp_channel.send_code(flow)
-    if flow.data.get("citizen_id") is not None:
-        audit.record("otp.sent", citizen_id=flow.data["citizen_id"], purpose="login", resend=True)
+    if flow.data.citizen_id is not None:
+        audit.record("otp.sent", citizen_id=flow.data.citizen_id, purpose="login", resend=True)
 
 
 _otp_step = OtpStep(
@@ -120,7 +119,7 @@ _otp_step = OtpStep(
     confirm=otp_channel.confirm_code,
     confirmed=lambda flow, citizen: _complete(flow, citizen),
     resend=_resend_code,
-    citizen_id=lambda flow: flow.data.get("citizen_id"),
+    citizen_id=lambda flow: flow.data.citizen_id,
 )
 
 
@@ -143,12 +142,12 @@ def _complete(flow: Flow, citizen: Citizen, amr: list[str] = AMR_PASSWORD_SMS):
     session = start_login(citizen.id, amr, "LoA1")
     lockout.register_success(citizen.id_number)
     audit.record("login.success", citizen_id=citizen.id, sid=session.sid, amr=session.amr)
-    if flow.data.get("authorize"):
+    if flow.data.authorize:
         flow.state = states.DONE
         rebind_flow(flow)  # to the browser id of the flow cookie renewed at login
         return redirect(url_for("authorize.resume", flow=flow.id))
     finish_flow(flow)
-    return_to = safe_return_path(flow.data.get("return_to"))
+    return_to = safe_return_path(flow.data.return_to)
     return redirect(return_to or url_for("login.signed_in"))
 
 
@@ -166,7 +165,7 @@ def second_factor(flow: Flow):
         flow.state = states.TOTP
         save_flow(flow)
         return redirect(url_for("login.totp", flow=flow.id))
-    citizen = db.session.get(Citizen, flow.data["citizen_id"])
+    citizen = db.session.get(Citizen, flow.data.citizen_id)
     try:
         send_otp(flow.id, citizen.phone, "login", id_number=citizen.id_number)
     except DomainError as exc:
@@ -187,7 +186,7 @@ def totp(flow: Flow):
     """ "Ứng dụng xác thực": the app's 6-digit code."""
     if request.method == "GET":
         return _render_totp(flow)
-    citizen = db.session.get(Citizen, flow.data["citizen_id"])
+    citizen = db.session.get(Citizen, flow.data.citizen_id)
     try:
         amr = check_totp_login(citizen.id, request.form.get("otp", ""))
     except DomainError as exc:
@@ -199,7 +198,7 @@ def totp(flow: Flow):
 @flow_step("login", states.TOTP)
 def recovery_code(flow: Flow):
     """A recovery code instead of the app's code (each works once)."""
-    citizen = db.session.get(Citizen, flow.data["citizen_id"])
+    citizen = db.session.get(Citizen, flow.data.citizen_id)
     try:
         amr = check_recovery_code_login(citizen.id, request.form.get("recovery_code", ""))
     except DomainError as exc:

@@ -56,9 +56,8 @@ def identify(flow: Flow):
     if identity is None:
         return _identify_page(flow, typed, problems, status=400)
     citizen = find_account(*identity)
-    flow.data.update(
-        phone=identity[1], id_number=identity[0], citizen_id=citizen.id if citizen else None
-    )
+    flow.data.id_number, flow.data.phone = identity
+    flow.data.citizen_id = citizen.id if citizen else None
     try:
         send_code(flow)
     except DomainError as exc:
@@ -77,12 +76,12 @@ _otp_step = OtpStep(
     endpoint="recovery.otp",
     resend_endpoint="recovery.resend_otp",
     heading="Quên mật khẩu",
-    masked_phone=masked(lambda flow: flow.data["phone"]),
+    masked_phone=masked(lambda flow: flow.data.phone),
     code_state=code_state,
     confirm=confirm_code,
     confirmed=move_to(_steps, states.PASSWORD),
     resend=send_code,
-    citizen_id=lambda flow: flow.data.get("citizen_id"),
+    citizen_id=lambda flow: flow.data.citizen_id,
 )
 
 

@@ -100,7 +100,7 @@ def details(flow: Flow):
         return _details_page(flow, typed, problems, status=400)
     if account_exists(checked.id_number):
         audit.record("registration.account_exists")
-        flow.data["complaint_prefill"] = checked.as_dict()  # for the "khiếu nại" link
+        flow.data.complaint_prefill = checked.as_dict()  # for the "khiếu nại" link
         save_flow(flow)
         return redirect(url_for("registration.exists", flow=flow.id), 303)
     try:
@@ -117,7 +117,7 @@ def details(flow: Flow):
     except ServiceUnavailable:
         return _details_page(flow, typed, problem=UNAVAILABLE, status=503)
     audit.record("otp.sent", purpose="registration")
-    flow.data["details"] = checked.as_dict()
+    flow.data.details = checked.as_dict()
     flow.state = states.OTP
     save_flow(flow)
     return redirect(url_for("registration.otp", flow=flow.id))
@@ -131,13 +131,13 @@ def exists(flow: Flow) -> ResponseReturnValue:
     A page of its own (POST/redirect/GET), so Back returns to the details form without
     resubmitting it.
     """
-    if not flow.data.get("complaint_prefill"):
+    if not flow.data.complaint_prefill:
         return redirect(url_for("registration.details", flow=flow.id))
     return render_template("provider/registration/exists.html", flow=flow, problem=ACCOUNT_EXISTS)
 
 
 def _resend_code(flow: Flow) -> None:
-    details = flow.data["details"]
+    details = flow.data.details
     send_otp(flow.id, details["phone"], "registration", id_number=details["id_number"])
     audit.record("otp.sent", purpose="registration", resend=True)
 
@@ -147,7 +147,7 @@ _otp_step = OtpStep(
     endpoint="registration.otp",
     resend_endpoint="registration.resend_otp",
     heading="Xác thực số điện thoại",
-    masked_phone=masked(lambda flow: flow.data["details"]["phone"]),
+    masked_phone=masked(lambda flow: flow.data.details["phone"]),
     code_state=lambda flow: services().otp.state(flow.id),
     confirm=lambda flow, entered: services().otp.verify(flow.id, entered),
     confirmed=move_to(_steps, states.PASSWORD),
