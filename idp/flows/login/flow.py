@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from idp.flows.flow import Flow, FlowData, create_flow, flow_data
+from idp.flows.return_address import provider_path
 
 CHOOSE_METHOD = "choose_method"
 PASSWORD = "password"
@@ -43,17 +43,9 @@ class LoginData(FlowData):
 
 
 def safe_return_path(path: str | None) -> str | None:
-    """``path`` if it is a path on this provider (``/account?x=1``), else None.
-
-    Anything with a scheme, a host, ``//`` or a backslash could send the browser to
-    another site after login (an open redirect), so it is dropped.
-    """
-    if not path or len(path) > MAX_RETURN_PATH or not path.startswith("/"):
-        return None
-    if path.startswith("//") or "\\" in path or any(ord(ch) < 32 for ch in path):
-        return None
-    parts = urlsplit(path)
-    return path if not parts.scheme and not parts.netloc else None
+    """``path`` if it is a path on this provider (``/account?x=1``), else None: anything
+    else could send the browser to another site after login (an open redirect)."""
+    return provider_path(path, MAX_RETURN_PATH)
 
 
 def start_login_flow(

@@ -15,7 +15,7 @@ from typing import Any
 
 from idp.errors import DomainError
 from idp.flows.flow import Flow, FlowData, create_flow, flow_data, load_flow
-from idp.flows.registration.return_address import safe_return_address
+from idp.flows.return_address import safe_return_address
 
 KIND = "registration"
 CHOOSE = "choose"
