@@ -6,7 +6,11 @@ views only render ``problem.message`` and never build error strings themselves.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,16 @@ class DomainError(Exception):
     def __init__(self, problem: Problem):
         super().__init__(problem.message)
         self.problem = problem
+
+
+def checked(problems: dict[str, Problem], field: str, rule: Callable[[], T]) -> T | None:
+    """A form field's rule: its result, or None with its problem recorded under ``field``
+    (the first one kept), so that one answer can name every field's problem."""
+    try:
+        return rule()
+    except DomainError as exc:
+        problems.setdefault(field, exc.problem.on(field))
+        return None
 
 
 class ServiceUnavailable(Exception):

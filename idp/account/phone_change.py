@@ -13,6 +13,9 @@ complaint queue as a complaint of kind ``phone_change`` instead of changing anyt
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from idp import audit
 from idp.abuse.sms_pumping import send_otp
 from idp.citizens.creation import phone_used_by_another
@@ -22,7 +25,16 @@ from idp.complaints.filing import ComplaintForm, file_complaint, normalize_descr
 from idp.complaints.models import PHONE_CHANGE, Complaint
 from idp.errors import DomainError, Problem
 from idp.extensions import db
-from idp.flows.flow import FLOW_NOT_FOUND, Flow, create_flow, finish_flow, load_flow, save_flow
+from idp.flows.flow import (
+    FLOW_NOT_FOUND,
+    Flow,
+    FlowData,
+    create_flow,
+    finish_flow,
+    flow_data,
+    load_flow,
+    save_flow,
+)
 from idp.otp import OtpState
 from idp.services import services
 from idp.subscribers import SUBSCRIBER_MISMATCH, check_subscriber
@@ -82,14 +94,14 @@ def which_number(flow: Flow) -> str:
 
 def phone_of_step(flow: Flow) -> str:
     """The number (E.164) the current step's code goes to."""
-    return flow.data["old_phone"] if flow.state == OLD_OTP else flow.data["new_phone"]
+    return flow.data.old_phone if flow.state == OLD_OTP else flow.data.new_phone
 
 
 def send_code(flow: Flow) -> OtpState:
     """Send (or resend) the current step's code, under the OTP rules."""
     state = send_otp(_subject(flow, which_number(flow)), phone_of_step(flow), PURPOSE)
     audit.record(
-        "otp.sent", citizen_id=flow.data["citizen_id"], purpose=PURPOSE, to=which_number(flow)
+        "otp.sent", citizen_id=flow.data.citizen_id, purpose=PURPOSE, to=which_number(flow)
     )
     return state
 
@@ -99,8 +111,19 @@ def code_state(flow: Flow) -> OtpState | None:
     return services().otp.state(_subject(flow, which_number(flow)))
 
 
-def _start(citizen: Citizen, state: str, data: dict) -> Flow:
-    flow = create_flow(KIND, state, {"citizen_id": citizen.id, "old_phone": citizen.phone, **data})
+@flow_data(KIND)
+@dataclass
+class PhoneChangeData(FlowData):
+    citizen_id: int
+    old_phone: str
+    new_phone: str
+    lost_old: bool  # the old number is lost: a request to the operators
+    reason: str | None = None  # why (old number lost)
+
+
+def _start(citizen: Citizen, state: str, new_phone: str, **data: Any) -> Flow:
+    record = PhoneChangeData(citizen.id, citizen.phone, new_phone, **data)
+    flow = create_flow(KIND, state, record)
     try:
         send_code(flow)
     except Exception:
@@ -111,45 +134,30 @@ def _start(citizen: Citizen, state: str, data: dict) -> Flow:
 
 def start_change(citizen: Citizen, new_phone: str) -> Flow:
     """Begin the change: a code goes to the old number first."""
-    return _start(citizen, OLD_OTP, {"new_phone": new_phone, "lost_old": False})
+    return _start(citizen, OLD_OTP, new_phone, lost_old=False)
 
 
 def start_lost_phone_request(citizen: Citizen, new_phone: str, reason: str) -> Flow:
     """Begin a request for operators (the old number is lost): a code to the new number."""
     description = normalize_description(reason)
-    return _start(
-        citizen, NEW_OTP, {"new_phone": new_phone, "lost_old": True, "reason": description}
-    )
+    return _start(citizen, NEW_OTP, new_phone, lost_old=True, reason=description)
 
 
 def load_change(flow_id: str | None, citizen_id: int, *states: str) -> Flow:
     """This browser's phone-change flow of this citizen, in one of ``states``."""
     flow = load_flow(KIND, flow_id, *states)
-    if flow.data.get("citizen_id") != citizen_id:
+    if flow.data.citizen_id != citizen_id:
         raise DomainError(FLOW_NOT_FOUND)
     return flow
 
 
-def _verify(flow: Flow, code: str) -> None:
-    try:
-        services().otp.verify(_subject(flow, which_number(flow)), code)
-    except DomainError as exc:
-        audit.record(
-            "otp.failed",
-            citizen_id=flow.data["citizen_id"],
-            purpose=PURPOSE,
-            to=which_number(flow),
-            reason=exc.problem.code,
-        )
-        raise
-    audit.record(
-        "otp.verified", citizen_id=flow.data["citizen_id"], purpose=PURPOSE, to=which_number(flow)
-    )
+def verify_code(flow: Flow, code: str) -> None:
+    """Accept the current step's code, or DomainError (the OTP step records the events)."""
+    services().otp.verify(_subject(flow, which_number(flow)), code)
 
 
-def confirm_old_number(flow: Flow, code: str) -> None:
-    """The old number's code; then a code goes to the new number."""
-    _verify(flow, code)
+def old_number_confirmed(flow: Flow) -> None:
+    """The old number's code was accepted: a code goes to the new number."""
     flow.state = NEW_OTP
     save_flow(flow)
     try:
@@ -158,23 +166,23 @@ def confirm_old_number(flow: Flow, code: str) -> None:
         pass  # e.g. the new number's hourly limit: its page then offers "Gửi lại OTP"
 
 
-def confirm_new_number(flow: Flow, citizen: Citizen, code: str) -> Complaint | None:
-    """The new number's code: the change is made, or (old number lost) the complaint filed."""
-    _verify(flow, code)
+def new_number_confirmed(flow: Flow, citizen: Citizen) -> Complaint | None:
+    """The new number's code was accepted: the change is made, or (old number lost) the
+    complaint filed; DomainError when it can no longer be."""
     if not finish_flow(flow):
         raise DomainError(FLOW_NOT_FOUND)  # a concurrent request completed it first
-    if citizen.phone != flow.data["old_phone"]:
+    if citizen.phone != flow.data.old_phone:
         raise DomainError(PHONE_CHANGED_MEANWHILE)
-    if flow.data["lost_old"]:
+    if flow.data.lost_old:
         return _file_request(flow, citizen)  # operators check the number again (resolution)
-    if phone_used_by_another(flow.data["new_phone"], citizen.id):
+    if phone_used_by_another(flow.data.new_phone, citizen.id):
         raise DomainError(PHONE_OF_ANOTHER_ACCOUNT)  # taken since the change started
-    citizen.phone = flow.data["new_phone"]
+    citizen.phone = flow.data.new_phone
     db.session.commit()
     audit.record(
         "phone.changed",
         citizen_id=citizen.id,
-        old=mask_phone(flow.data["old_phone"]),
+        old=mask_phone(flow.data.old_phone),
         new=mask_phone(citizen.phone),
     )
     return None
@@ -184,16 +192,16 @@ def _file_request(flow: Flow, citizen: Citizen) -> Complaint:
     form = ComplaintForm(
         id_number=citizen.id_number,
         full_name=citizen.full_name,
-        phone=flow.data["new_phone"],
+        phone=flow.data.new_phone,
         email=citizen.email,
-        description=flow.data["reason"],
+        description=flow.data.reason,
     )
     complaint = file_complaint(form, [], kind=PHONE_CHANGE)
     audit.record(
         "phone_change.requested",
         citizen_id=citizen.id,
         reference=complaint.reference,
-        old=mask_phone(flow.data["old_phone"]),
-        new=mask_phone(flow.data["new_phone"]),
+        old=mask_phone(flow.data.old_phone),
+        new=mask_phone(flow.data.new_phone),
     )
     return complaint

@@ -16,9 +16,6 @@
 from __future__ import annotations
 
 import base64
-import hmac
-import time
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -35,11 +32,9 @@ from idp.citizens.models import Citizen
 from idp.errors import DomainError, Problem
 from idp.extensions import db
 from idp.sealed_secrets import CITIZEN_TOTP, seal, unseal
+from idp.totp_codes import accept_totp
 
 ISSUER_NAME = "Cổng DVC Quốc gia"
-STEP_SECONDS = 30
-DRIFT_STEPS = 1
-DIGITS = 6
 
 TOTP_INVALID = Problem(
     "totp.invalid",
@@ -137,39 +132,23 @@ def pending_enrolment(citizen: Citizen) -> Enrolment | None:
         return None
 
 
-def _clean(code: str) -> str:
-    # As for SMS codes (idp.otp): a phone keyboard may type full-width digits or spaces.
-    return "".join(ch for ch in unicodedata.normalize("NFKC", code or "") if not ch.isspace())
-
-
-def _matching_step(secret: str, code: str, now: float) -> int | None:
-    totp = pyotp.TOTP(secret, digits=DIGITS, interval=STEP_SECONDS)
-    current = int(now // STEP_SECONDS)
-    for step in range(current - DRIFT_STEPS, current + DRIFT_STEPS + 1):
-        if hmac.compare_digest(totp.at(step * STEP_SECONDS), code):
-            return step
-    return None
-
-
 def _accept(app: AuthenticatorApp, code: str, now: float | None) -> int:
     """Record the code's step if it is right and newer than the last one (caller commits)."""
-    code = _clean(code)
-    if len(code) != DIGITS or not code.isascii() or not code.isdigit():
-        raise DomainError(TOTP_INVALID)
-    step = _matching_step(_open(app.secret), code, time.time() if now is None else now)
-    if step is None:
-        raise DomainError(TOTP_INVALID)
-    result = db.session.execute(
-        update(AuthenticatorApp)
-        .where(AuthenticatorApp.id == app.id, AuthenticatorApp.last_step < step)
-        .values(last_step=step)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        db.session.rollback()
-        raise DomainError(TOTP_REPLAYED)
-    app.last_step = step
-    return step
+
+    def claim(step: int) -> bool:
+        result = db.session.execute(
+            update(AuthenticatorApp)
+            .where(AuthenticatorApp.id == app.id, AuthenticatorApp.last_step < step)
+            .values(last_step=step)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            db.session.rollback()
+            return False
+        app.last_step = step
+        return True
+
+    return accept_totp(lambda: _open(app.secret), code, claim, TOTP_INVALID, TOTP_REPLAYED, now)
 
 
 def confirm_enrolment(citizen: Citizen, code: str, now: float | None = None) -> list[str]:

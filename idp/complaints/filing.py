@@ -8,9 +8,7 @@ account rules. The reference shown to the complainant is ``KN-<year>-<number>``.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
 from werkzeug.datastructures import MultiDict
 
@@ -23,7 +21,7 @@ from idp.citizens.names import normalize_full_name
 from idp.citizens.phone import normalize_phone
 from idp.complaints.evidence import EvidenceFile
 from idp.complaints.models import OWNERSHIP, Complaint, ComplaintEvidence
-from idp.errors import DomainError, Problem
+from idp.errors import DomainError, Problem, checked
 from idp.extensions import db
 
 FIELDS = ("id_number", "full_name", "phone", "email", "description")
@@ -44,8 +42,6 @@ DESCRIPTION_TOO_LONG = Problem(
     "Nội dung khiếu nại không được dài quá {max_chars} ký tự.",
     "description",
 ).format(max_chars=DESCRIPTION_MAX)
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -78,22 +74,14 @@ def normalize_description(raw: str) -> str:
     return text
 
 
-def _checked(problems: dict[str, Problem], field: str, rule: Callable[[], T]) -> T | None:
-    try:
-        return rule()
-    except DomainError as exc:
-        problems.setdefault(field, exc.problem.on(field))
-        return None
-
-
 def check_complaint(typed: dict[str, str]) -> tuple[ComplaintForm | None, dict[str, Problem]]:
     """The checked form, or None and every field's problem."""
     problems: dict[str, Problem] = {}
-    identity = _checked(problems, "id_number", lambda: validate_identity_number(typed["id_number"]))
-    name = _checked(problems, "full_name", lambda: normalize_full_name(typed["full_name"]))
-    phone = _checked(problems, "phone", lambda: normalize_phone(typed["phone"]))
-    email = _checked(problems, "email", lambda: normalize_email(typed["email"]))
-    text = _checked(problems, "description", lambda: normalize_description(typed["description"]))
+    identity = checked(problems, "id_number", lambda: validate_identity_number(typed["id_number"]))
+    name = checked(problems, "full_name", lambda: normalize_full_name(typed["full_name"]))
+    phone = checked(problems, "phone", lambda: normalize_phone(typed["phone"]))
+    email = checked(problems, "email", lambda: normalize_email(typed["email"]))
+    text = checked(problems, "description", lambda: normalize_description(typed["description"]))
     if problems:
         return None, problems
     assert identity and name and phone and text

@@ -14,8 +14,6 @@ opens: the operator is told so and must be created again.
 from __future__ import annotations
 
 import base64
-import hmac
-import time
 from functools import lru_cache
 from typing import NoReturn
 
@@ -29,10 +27,9 @@ from idp.console.models import Operator
 from idp.errors import DomainError, Problem
 from idp.extensions import db
 from idp.sealed_secrets import OPERATOR_TOTP, seal, unseal
+from idp.totp_codes import accept_totp
 
 ISSUER_NAME = "Cổng DVC Quốc gia - Quản trị"
-STEP_SECONDS = 30
-DRIFT_STEPS = 1
 
 TOTP_INVALID = Problem("console.totp_invalid", "Mã xác thực không đúng hoặc đã hết hạn.", "otp")
 TOTP_SECRET_UNREADABLE = Problem(
@@ -74,23 +71,6 @@ def qr_data_uri(uri: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(image.to_string()).decode()
 
 
-def _matching_step(secret: str, code: str, now: float) -> int | None:
-    totp = pyotp.TOTP(secret)
-    current = int(now // STEP_SECONDS)
-    for step in range(current - DRIFT_STEPS, current + DRIFT_STEPS + 1):
-        if hmac.compare_digest(totp.at(step * STEP_SECONDS), code):
-            return step
-    return None
-
-
-def _well_formed(code: str) -> str:
-    """The code without spaces; DomainError unless it is six ASCII digits."""
-    code = "".join(ch for ch in (code or "") if not ch.isspace())
-    if len(code) != 6 or not code.isascii() or not code.isdigit():
-        raise DomainError(TOTP_INVALID)
-    return code
-
-
 @lru_cache(maxsize=4)
 def _sealed_throwaway(secret_key: str) -> str:
     """A sealed secret nobody holds, one per ``SECRET_KEY`` (``seal`` reads it)."""
@@ -101,25 +81,29 @@ def refuse_code(code: str, now: float | None = None) -> NoReturn:
     """Refuse a code without looking at any operator's secret (the look-alike code page,
     or codes while the name's codes are locked), after the work ``accept_code`` does for a
     wrong code: the same checks against a sealed secret nobody holds."""
-    code = _well_formed(code)
-    secret = unseal(_sealed_throwaway(current_app.config["SECRET_KEY"]), OPERATOR_TOTP)
-    _matching_step(secret or pyotp.random_base32(32), code, time.time() if now is None else now)
-    raise DomainError(TOTP_INVALID)
+
+    def throwaway() -> str:
+        secret = unseal(_sealed_throwaway(current_app.config["SECRET_KEY"]), OPERATOR_TOTP)
+        return secret or pyotp.random_base32(32)
+
+    accept_totp(throwaway, code, lambda step: False, TOTP_INVALID, TOTP_INVALID, now)
+    raise DomainError(TOTP_INVALID)  # pragma: no cover - nobody holds the secret
 
 
 def accept_code(operator: Operator, code: str, now: float | None = None) -> None:
     """Accept a code once (records its step; the caller commits); DomainError if the code
     is wrong, expired or already used."""
-    code = _well_formed(code)
-    step = _matching_step(secret_of(operator), code, time.time() if now is None else now)
-    if step is None:
-        raise DomainError(TOTP_INVALID)
-    result = db.session.execute(
-        update(Operator)
-        .where(Operator.id == operator.id, Operator.last_totp_step < step)
-        .values(last_totp_step=step)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        raise DomainError(TOTP_REPLAYED)
-    operator.last_totp_step = step
+
+    def claim(step: int) -> bool:
+        result = db.session.execute(
+            update(Operator)
+            .where(Operator.id == operator.id, Operator.last_totp_step < step)
+            .values(last_totp_step=step)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            return False
+        operator.last_totp_step = step
+        return True
+
+    accept_totp(lambda: secret_of(operator), code, claim, TOTP_INVALID, TOTP_REPLAYED, now)

@@ -1,11 +1,17 @@
-"""The flow object shared by every self-service flow: id, kind, state, data, expiry."""
+"""The flow object shared by every self-service flow: id, kind, state, data, expiry.
+
+Each kind's ``data`` is a typed record (a ``FlowData`` dataclass registered with
+``flow_data``), stored as the dict of its set fields. A stored flow whose data does not
+fit its kind's record (an older shape) is treated as expired: flows live ≤ 30 minutes.
+"""
 
 from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Any, Generic, TypeVar
 
 from flask import current_app, session
 
@@ -30,13 +36,45 @@ def browser_id() -> str:
 
 
 @dataclass
-class Flow:
+class FlowData:
+    """A flow kind's data; stored as the dict of its fields that are set (not None)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stored shape: the set fields."""
+        values = ((f.name, getattr(self, f.name)) for f in fields(self))
+        return {name: value for name, value in values if value is not None}
+
+    @classmethod
+    def from_dict(cls, stored: dict[str, Any]) -> FlowData:
+        """The record of a stored dict; TypeError for one of another shape."""
+        return cls(**stored)
+
+    def __contains__(self, name: str) -> bool:
+        return getattr(self, name, None) is not None
+
+
+D = TypeVar("D", bound=FlowData)
+_DATA: dict[str, type[FlowData]] = {}
+
+
+def flow_data(kind: str) -> Callable[[type[D]], type[D]]:
+    """Class decorator: the record type of the flows of ``kind``."""
+
+    def register(cls: type[D]) -> type[D]:
+        _DATA[kind] = cls
+        return cls
+
+    return register
+
+
+@dataclass
+class Flow(Generic[D]):
     id: str
     kind: str
     state: str
     browser: str
     expires_at: int
-    data: dict[str, Any] = field(default_factory=dict)
+    data: D
 
     @property
     def expires_in(self) -> int:
@@ -56,12 +94,13 @@ def _record(flow: Flow) -> dict[str, Any]:
         "state": flow.state,
         "browser": flow.browser,
         "expires_at": flow.expires_at,
-        "data": flow.data,
+        "data": flow.data.to_dict(),
     }
 
 
-def create_flow(kind: str, state: str, data: dict[str, Any] | None = None) -> Flow:
-    """Start a flow of ``kind`` in ``state``, bound to this browser."""
+def create_flow(kind: str, state: str, data: FlowData | None = None) -> Flow:
+    """Start a flow of ``kind`` in ``state`` (``data``: the kind's record), bound to this
+    browser."""
     ttl = int(current_app.config["FLOW_SECONDS"])
     flow = Flow(
         id=secrets.token_urlsafe(18),
@@ -69,7 +108,7 @@ def create_flow(kind: str, state: str, data: dict[str, Any] | None = None) -> Fl
         state=state,
         browser=browser_id(),
         expires_at=int(time.time()) + ttl,
-        data=data or {},
+        data=data if data is not None else _DATA[kind](),
     )
     store().set(_key(kind, flow.id), _record(flow), ttl)
     return flow
@@ -82,7 +121,12 @@ def load_flow(kind: str, flow_id: str | None, *states: str) -> Flow:
     record = store().get(_key(kind, flow_id))
     if not record or record["browser"] != session.get("browser"):
         raise DomainError(FLOW_NOT_FOUND)
-    flow = Flow(**record)
+    record_type = _DATA[kind]
+    try:
+        data = record_type.from_dict(record["data"])
+        flow = Flow(**{**record, "data": data})
+    except (KeyError, TypeError):  # a flow stored in an older shape
+        raise DomainError(FLOW_NOT_FOUND) from None
     if states and flow.state not in states:
         raise DomainError(FLOW_WRONG_STEP)
     return flow

@@ -1,14 +1,18 @@
-"""A flow's OTP step (shared by registration and recovery): the page, "Xác nhận", "Gửi lại OTP".
+"""The one SMS-OTP step of every flow (login, registration, recovery, phone change).
 
-The flow says how its code is sent, checked and timed and whose it is (the callables);
-this does the rest the same way for both: the step check, the page, the audit events of a
-confirmation, the move to the next state, and the answer to a refused resend.
+Like ORY Kratos's ``code`` strategy: the flow says how its code is sent, checked and
+timed, whose it is and what a confirmed code leads to (the callables); this does the rest
+the same way for all of them: the page with its countdown, "Xác nhận" with the audit
+events of a confirmation (``otp.failed``, ``otp.verified``), "Gửi lại OTP" under the OTP
+rules (cooldown, hourly limits; ``idp.otp``, ``idp.abuse.sms_pumping``) with its answer
+told once on the page it redirects to.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from flask import redirect, render_template, request, url_for
 
@@ -23,67 +27,99 @@ from idp.otp import OtpState
 RESENT = "Mã OTP mới đã được gửi."
 
 
+def _nothing(flow: Flow) -> dict[str, Any]:
+    return {}
+
+
 @dataclass(frozen=True)
 class OtpStep:
-    steps: FlowSteps
-    at: str  # the OTP state
-    then: str  # the state a confirmed code moves the flow to
     purpose: str  # the audit events' purpose
-    heading: str  # the page's <h1>, a msgid (idp.i18n.RUNTIME_MESSAGES)
-    resend_endpoint: str
-    phone: Callable[[Flow], str]  # the E.164 number the code went to
-    code_state: Callable[[Flow], OtpState | None]
-    confirm: Callable[[Flow, str], None]  # raises DomainError for a code not accepted
+    endpoint: str  # the page and "Xác nhận"
+    resend_endpoint: str  # "Gửi lại OTP"
+    code_state: Callable[[Flow], OtpState | None]  # the clocks the page shows
+    confirm: Callable[[Flow, str], Any]  # raises DomainError for a code not accepted
+    confirmed: Callable[[Flow, Any], Page]  # what an accepted code (confirm's value) leads to
     resend: Callable[[Flow], object]  # raises DomainError when the OTP rules refuse
     citizen_id: Callable[[Flow], int | None]  # for the audit events
+    # The masked number the page names (None: it names none), given the code's clocks.
+    masked_phone: Callable[[Flow, OtpState | None], str | None]
+    heading: str | None = None  # the page's <h1>, a msgid (idp.i18n.RUNTIME_MESSAGES)
+    template: str = "provider/otp.html"
+    url_args: Callable[[Flow], dict[str, Any]] = _nothing  # the endpoints' other arguments
+    page_args: Callable[[Flow], dict[str, Any]] = _nothing  # the template's other values
+    audit_args: Callable[[Flow], dict[str, Any]] = field(default=_nothing)
+
+    def url(self, flow: Flow) -> str:
+        """The step's page."""
+        return url_for(self.endpoint, flow=flow.id, **self.url_args(flow))
 
     def page(
         self, flow: Flow, problem: Problem | None = None, status: int = 200, notice=None
     ) -> tuple[str, int]:
+        """The OTP page, saying ``problem`` or ``notice`` if given."""
+        state = self.code_state(flow)
+        values: dict[str, Any] = {"heading": self.heading} if self.heading else {}
         page = render_template(
-            "provider/otp.html",
-            heading=self.heading,
+            self.template,
+            **values,
+            **self.page_args(flow),
             flow=flow,
-            masked_phone=mask_phone(self.phone(flow)),
-            otp_state=self.code_state(flow),
-            action=url_for(self.steps.endpoints[self.at], flow=flow.id),
-            resend_action=url_for(self.resend_endpoint, flow=flow.id),
+            masked_phone=self.masked_phone(flow, state),
+            otp_state=state,
+            action=self.url(flow),
+            resend_action=url_for(self.resend_endpoint, flow=flow.id, **self.url_args(flow)),
             problem=problem,
             notice=notice,
         )
         return page, status
 
-    def show_or_confirm(self) -> Page:
-        """GET: the page; POST: check the code and go on to the next step."""
-        flow = self.steps.at(self.at)
-        if not isinstance(flow, Flow):
-            return flow
+    def show_or_confirm(self, flow: Flow) -> Page:
+        """GET: the page; POST: check the code and go on to what it leads to."""
         if request.method == "GET":
             left = take_notices()
             return self.page(flow, left.problem, left.status, left.notice)
         try:
-            self.confirm(flow, request.form.get("otp", ""))
+            accepted = self.confirm(flow, request.form.get("otp", ""))
         except DomainError as exc:
-            citizen_id = self.citizen_id(flow)
             audit.record(
-                "otp.failed", citizen_id=citizen_id, purpose=self.purpose, reason=exc.problem.code
+                "otp.failed",
+                citizen_id=self.citizen_id(flow),
+                purpose=self.purpose,
+                **self.audit_args(flow),
+                reason=exc.problem.code,
             )
             return self.page(flow, exc.problem, 400)
-        audit.record("otp.verified", citizen_id=self.citizen_id(flow), purpose=self.purpose)
-        flow.state = self.then
-        save_flow(flow)
-        return redirect(self.steps.url(flow))
+        audit.record(
+            "otp.verified",
+            citizen_id=self.citizen_id(flow),
+            purpose=self.purpose,
+            **self.audit_args(flow),
+        )
+        return self.confirmed(flow, accepted)
 
-    def send_again(self) -> Page:
+    def send_again(self, flow: Flow) -> Page:
         """ "Gửi lại OTP": a new code under the OTP rules, or why not, told once on the
         OTP page it redirects to (a reload there never sends again)."""
-        flow = self.steps.at(self.at)
-        if not isinstance(flow, Flow):
-            return flow
         try:
             self.resend(flow)
         except DomainError as exc:
             leave_problem(exc.problem, 429)
         else:
             leave_notice(RESENT)
-        return redirect(self.steps.url(flow), 303)
+        return redirect(self.url(flow), 303)
+
+
+def move_to(steps: FlowSteps, state: str) -> Callable[[Flow, Any], Page]:
+    """``OtpStep.confirmed`` of a step-by-step flow: on to ``state``'s page."""
+
+    def confirmed(flow: Flow, accepted: Any) -> Page:
+        flow.state = state
+        save_flow(flow)
+        return redirect(steps.url(flow))
+
+    return confirmed
+
+
+def masked(phone: Callable[[Flow], str]) -> Callable[[Flow, OtpState | None], str]:
+    """``OtpStep.masked_phone`` for a step that always names the number ``phone`` gives."""
+    return lambda flow, state: mask_phone(phone(flow))

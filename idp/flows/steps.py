@@ -1,26 +1,79 @@
-"""Moving a browser between a flow's named steps (shared by registration and recovery).
+"""Moving a browser between a flow's named steps, and ``@flow_step`` for every flow view.
 
-Each state has one page (``endpoints``: state → endpoint). A GET of a step the flow is
-not at redirects to the step it is at (back/refresh work); a POST to another step does
-nothing and says so; an unknown or expired flow gets a notice page.
+A view decorated ``@flow_step(kind, *states)`` receives the flow (first argument) only
+when the request names a flow of ``kind`` that this browser may continue and that is at
+one of ``states``; otherwise the kind's guard answers instead. Each kind registers its
+guard (``register_guard``): what a missing, expired or foreign flow, or one at another
+step, is answered with. ``FlowSteps`` is the guard of the step-by-step flows (registration,
+recovery): each state has one page (``endpoints``: state → endpoint); a GET of a step the
+flow is not at redirects to the step it is at (back/refresh work), a POST to another step
+does nothing and says so, and an unknown or expired flow gets a notice page.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from typing import Any
 
 from flask import redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from idp.errors import DomainError, Problem
-from idp.flows.flow import FLOW_WRONG_STEP, Flow
+from idp.flows.flow import FLOW_WRONG_STEP, Flow, load_flow
 
 Page = Response | tuple[str, int]
+# (the states the view accepts, the view's URL arguments) → the flow, or the answer
+Guard = Callable[[tuple[str, ...], dict[str, Any]], "Flow | Page"]
+
+_GUARDS: dict[str, Guard] = {}
+
+
+def register_guard(kind: str, guard: Guard) -> None:
+    """Make ``guard`` the one ``@flow_step(kind, ...)`` views are guarded by."""
+    _GUARDS[kind] = guard
+
+
+def flow_step(kind: str, *states: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorate a view that works on a flow of ``kind`` at one of ``states``.
+
+    The view is called as ``view(flow, **url_arguments)``; when the kind's guard finds
+    no such flow it answers instead and the view is not called.
+    """
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            flow = _GUARDS[kind](states, kwargs)
+            if not isinstance(flow, Flow):
+                return flow
+            return view(flow, *args, **kwargs)
+
+        return guarded
+
+    return decorate
+
+
+def restart_guard(kind: str) -> Guard:
+    """The guard of a flow with no step pages to send a browser back to (login, consent):
+    a missing, expired or foreign flow, or one at another step, gets "start again"."""
+
+    def guard(states: tuple[str, ...], view_args: dict[str, Any]) -> Flow | Page:
+        try:
+            return load_flow(kind, request.values.get("flow"), *states)
+        except DomainError as exc:
+            page = render_template("provider/message.html", problem=exc.problem, restart=True)
+            return page, 400
+
+    return guard
 
 
 class FlowSteps:
+    """The guard and step pages of a step-by-step flow (see the module docstring)."""
+
     def __init__(
         self,
+        kind: str,
         load: Callable[[str | None], Flow],
         endpoints: dict[str, str],
         notice_template: str,
@@ -28,6 +81,7 @@ class FlowSteps:
         self.load = load
         self.endpoints = endpoints
         self.notice_template = notice_template
+        register_guard(kind, self.guard)
 
     def url(self, flow: Flow) -> str:
         """The page of the step the flow is at."""
@@ -39,13 +93,13 @@ class FlowSteps:
         page = render_template(self.notice_template, problem=problem, continue_url=continue_url)
         return page, status
 
-    def at(self, step: str) -> Flow | Page:
-        """The flow if it is at ``step``; else the page to answer with instead."""
+    def guard(self, states: tuple[str, ...], view_args: dict[str, Any]) -> Flow | Page:
+        """The flow if it is at one of ``states``; else the page to answer with instead."""
         try:
             flow = self.load(request.args.get("flow"))
         except DomainError as exc:
             return self.notice(exc.problem, 400)
-        if flow.state == step:
+        if flow.state in states:
             return flow
         if request.method == "GET":
             return redirect(self.url(flow))

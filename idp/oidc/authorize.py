@@ -15,7 +15,7 @@ from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import AccessDeniedError, InvalidRequestError, OAuth2Request
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
-from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from idp import audit
@@ -43,11 +43,19 @@ MAX_PARAM_LENGTH = 2048
 
 
 class StoredAuthorizationRequest(OAuth2Request):
-    """An authorization request rebuilt from its parameters (after login)."""
+    """An authorization request rebuilt from its parameters (after login).
+
+    It also carries what the code saved for it records (``CodeGrant.save_authorization_code``):
+    the ``claims`` parameter as checked, the login's ``auth_context``; and the grant marks
+    it ``code_issued`` once a code was saved.
+    """
 
     def __init__(self, params: dict[str, str]):
         super().__init__("GET", current_app.config["IDP_ISSUER"] + "/oauth2/authorize")
         self.payload = BasicOAuth2Payload(params)
+        self.requested_claims: dict = {}
+        self.auth_context: dict | None = None
+        self.code_issued = False
 
     @property
     def args(self):
@@ -119,7 +127,7 @@ def process(params: dict[str, str], fresh_login: bool = False, consented: bool =
         grant = authorization_server.get_consent_grant(req, end_user=citizen)
         redirect_uri = grant.redirect_uri
         refuse_request_objects(params, redirect_uri)
-        g.requested_claims = requested_claims(params, redirect_uri)
+        req.requested_claims = requested_claims(params, redirect_uri)
         max_age = _max_age(params, redirect_uri)
     except OAuth2Error as error:
         return _send_error(req, error)
@@ -145,7 +153,7 @@ def process(params: dict[str, str], fresh_login: bool = False, consented: bool =
         if "none" in prompts:
             return _send_error(req, ConsentRequiredError(redirect_uri=redirect_uri))
         return ask_consent(params, client, grant.request.scope, fresh_login)
-    g.auth_context = {
+    req.auth_context = {
         "sid": login.sid,
         "auth_time": login.auth_time,
         "acr": login.acr,
@@ -154,7 +162,7 @@ def process(params: dict[str, str], fresh_login: bool = False, consented: bool =
     response = authorization_server.create_authorization_response(
         req, grant_user=citizen, grant=grant
     )
-    if response.status_code in (301, 302, 303) and "code=" in response.location:
+    if req.code_issued:
         add_client(login, client.client_id)
         audit.record(
             "authorization.code_issued",
@@ -197,4 +205,4 @@ def resume():
         return render_template("provider/message.html", problem=exc.problem), 400
     if not finish_flow(flow):
         return redirect(url_for("login.signed_in"))
-    return process(flow.data["authorize"], fresh_login=True)
+    return process(flow.data.authorize, fresh_login=True)

@@ -8,13 +8,15 @@ asks again. Denial returns ``access_denied`` to the client.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from authlib.oauth2.rfc6749 import scope_to_list
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from idp import audit
-from idp.errors import DomainError
 from idp.extensions import db
-from idp.flows.flow import Flow, create_flow, finish_flow, load_flow
+from idp.flows.flow import Flow, FlowData, create_flow, finish_flow, flow_data
+from idp.flows.steps import flow_step, register_guard, restart_guard
 from idp.login_session import current_login
 from idp.oidc.models import Consent
 
@@ -63,52 +65,55 @@ def remember_consent(citizen_id: int, client_id: str, scope: str) -> None:
     db.session.commit()
 
 
+@flow_data("consent")
+@dataclass
+class ConsentData(FlowData):
+    """The parked authorization request and what the consent page shows of it."""
+
+    authorize: dict[str, str]
+    client_id: str
+    client_name: str
+    scope: str
+    fresh_login: bool
+    policy_uri: str | None = None
+
+
 def ask_consent(params: dict[str, str], client, scope: str, fresh_login: bool):
     """Park the authorization request and show the consent page."""
-    flow = create_flow(
-        "consent",
-        "ask",
-        {
-            "authorize": params,
-            "client_id": client.client_id,
-            "client_name": client.client_name or client.client_id,
-            "scope": scope,
-            "fresh_login": fresh_login,
-            "policy_uri": client.client_metadata.get("policy_uri"),
-        },
+    data = ConsentData(
+        authorize=params,
+        client_id=client.client_id,
+        client_name=client.client_name or client.client_id,
+        scope=scope,
+        fresh_login=fresh_login,
+        policy_uri=client.client_metadata.get("policy_uri"),
     )
+    flow = create_flow("consent", "ask", data)
     return redirect(url_for("consent.ask", flow=flow.id))
 
 
-def _load() -> Flow | tuple[str, int]:
-    try:
-        return load_flow("consent", request.values.get("flow"), "ask")
-    except DomainError as exc:
-        return render_template("provider/message.html", problem=exc.problem, restart=True), 400
+register_guard("consent", restart_guard("consent"))
 
 
 @bp.get("/consent")
-def ask():
-    flow = _load()
-    if not isinstance(flow, Flow):
-        return flow
+@flow_step("consent", "ask")
+def ask(flow: Flow):
+    """The data the agency asks for, "Đồng ý" or "Từ chối"."""
     return render_template(
-        "provider/consent/ask.html", flow=flow, items=data_items(flow.data["scope"])
+        "provider/consent/ask.html", flow=flow, items=data_items(flow.data.scope)
     )
 
 
 @bp.post("/consent")
-def decide():
+@flow_step("consent", "ask")
+def decide(flow: Flow):
     """The citizen's decision: "approve" (the first button) or "deny"."""
     from idp.oidc.authorize import deny, process
 
-    flow = _load()
-    if not isinstance(flow, Flow):
-        return flow
     login = current_login()
     if login is None or not finish_flow(flow):
         return redirect(url_for("pages.home"))
-    params, client_id = flow.data["authorize"], flow.data["client_id"]
+    params, client_id = flow.data.authorize, flow.data.client_id
     if request.form.get("decision") != "approve":
         audit.record("consent.denied", citizen_id=login.citizen_id, client_id=client_id)
         return deny(params)
@@ -116,7 +121,7 @@ def decide():
         "consent.granted",
         citizen_id=login.citizen_id,
         client_id=client_id,
-        scope=flow.data["scope"],
+        scope=flow.data.scope,
     )
-    remember_consent(login.citizen_id, client_id, flow.data["scope"])
-    return process(params, fresh_login=flow.data["fresh_login"], consented=True)
+    remember_consent(login.citizen_id, client_id, flow.data.scope)
+    return process(params, fresh_login=flow.data.fresh_login, consented=True)

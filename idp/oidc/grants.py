@@ -54,7 +54,9 @@ class CodeGrant(AuthorizationCodeGrant):
         )
 
     def save_authorization_code(self, code: str, request) -> None:
-        auth = g.auth_context
+        """Save the code with the login and ``claims`` its request carries
+        (``StoredAuthorizationRequest``), and mark the request as answered with a code."""
+        auth = request.auth_context
         data = request.payload.data
         save_code(
             code,
@@ -71,9 +73,10 @@ class CodeGrant(AuthorizationCodeGrant):
                 nonce=data.get("nonce"),
                 code_challenge=data.get("code_challenge"),
                 code_challenge_method=data.get("code_challenge_method"),
-                claims=g.get("requested_claims") or {},
+                claims=request.requested_claims or {},
             ),
         )
+        request.code_issued = True
 
     def query_authorization_code(self, code: str, client):
         try:
@@ -83,7 +86,6 @@ class CodeGrant(AuthorizationCodeGrant):
             raise InvalidGrantError("The authorization code was already used.") from None
         if record is None or record.client_id != client.client_id:
             return None
-        g.auth_context = {"auth_time": record.auth_time, "acr": record.acr, "amr": record.amr}
         g.code_record = record  # what the access token carries (access_tokens._context)
         return record
 

@@ -64,12 +64,7 @@ class RotatingRefreshGrant(RefreshTokenGrant):
             return None
         if token.refresh_expires_at and token.refresh_expires_at < time.time():
             return None
-        g.token_family = token
-        g.auth_context = {
-            "auth_time": token.auth_time,
-            "acr": token.acr,
-            "amr": (token.amr or "").split(),
-        }
+        g.token_family = token  # what the new access token carries (access_tokens._context)
         return token
 
     def authenticate_user(self, refresh_token: Token):

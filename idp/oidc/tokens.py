@@ -47,7 +47,7 @@ def save_token(token: dict, request) -> Token | None:
         )
         row.refresh_expires_at = row.issued_at + int(current_app.config["REFRESH_TOKEN_SECONDS"])
         db.session.add(row)
-        if g.get("token_family") is None:
+        if request.refresh_token is None:  # not a rotation (revoke_old_credential commits)
             commit_token_write()
     metrics.token_issued(request.payload.grant_type)
     return row

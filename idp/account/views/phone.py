@@ -8,12 +8,11 @@ from flask.typing import ResponseReturnValue
 
 from idp.account import phone_change
 from idp.account.views import bp, signed_in
-from idp.citizens.phone import mask_phone
 from idp.complaints.filing import normalize_description
 from idp.errors import DomainError, Problem, ServiceUnavailable
 from idp.flows.flow import FLOW_WRONG_STEP, Flow
-from idp.flows.otp_step import RESENT
-from idp.one_time_notices import leave_notice, leave_problem, take_notices
+from idp.flows.otp_step import OtpStep, masked
+from idp.flows.steps import Page, flow_step, register_guard
 from idp.subscribers import SUBSCRIBER_UNAVAILABLE
 
 STATE_OF = {"old": phone_change.OLD_OTP, "new": phone_change.NEW_OTP}
@@ -77,50 +76,29 @@ def phone_lost():
     return _start("phone_lost.html", values, start)
 
 
-def _flow_at(which: str) -> Flow | tuple[str, int]:
+def _guard(states: tuple[str, ...], view_args: dict) -> Flow | Page:
+    """The signed-in citizen's change at the step of the number in the URL (``which``)."""
     try:
         flow = phone_change.load_change(request.args.get("flow"), signed_in().citizen.id)
     except DomainError as exc:
         return render_template("provider/message.html", problem=exc.problem, restart=True), 400
-    if flow.state != STATE_OF[which]:
+    if flow.state != STATE_OF[view_args["which"]]:
         return render_template("provider/message.html", problem=FLOW_WRONG_STEP), 409
     return flow
 
 
-def _otp_page(flow: Flow, problem=None, status: int = 200, notice=None):
-    which = phone_change.which_number(flow)
-    page = render_template(
-        "provider/account/phone_otp.html",
-        which=which,
-        lost_old=flow.data["lost_old"],
-        flow=flow,
-        masked_phone=mask_phone(phone_change.phone_of_step(flow)),
-        otp_state=phone_change.code_state(flow),
-        action=url_for("account.phone_otp", which=which, flow=flow.id),
-        resend_action=url_for("account.phone_resend", which=which, flow=flow.id),
-        problem=problem,
-        notice=notice,
-    )
-    return page, status
+register_guard(phone_change.KIND, _guard)
 
 
-@bp.route("/phone/<any(old, new):which>-otp", methods=["GET", "POST"])
-def phone_otp(which: str):
-    """The code sent to the old number, then the one sent to the new number."""
-    flow = _flow_at(which)
-    if not isinstance(flow, Flow):
-        return flow
-    if request.method == "GET":
-        left = take_notices()
-        return _otp_page(flow, left.problem, left.status, left.notice)
-    code = request.form.get("otp", "")
+def _confirmed(flow: Flow, accepted: object) -> ResponseReturnValue:
+    """Old number: on to the new number's code; new number: the change (or request)."""
     try:
-        if which == "old":
-            phone_change.confirm_old_number(flow, code)
+        if phone_change.which_number(flow) == "old":
+            phone_change.old_number_confirmed(flow)
             return redirect(url_for("account.phone_otp", which="new", flow=flow.id))
-        complaint = phone_change.confirm_new_number(flow, signed_in().citizen, code)
+        complaint = phone_change.new_number_confirmed(flow, signed_in().citizen)
     except DomainError as exc:
-        return _otp_page(flow, exc.problem, 400)
+        return _otp_step.page(flow, exc.problem, 400)
     if complaint is not None:
         session["phone_request"] = complaint.reference
         return redirect(url_for("account.phone_request_filed"), 303)
@@ -128,19 +106,38 @@ def phone_otp(which: str):
     return redirect(url_for("account.profile"))
 
 
+_otp_step = OtpStep(
+    purpose=phone_change.PURPOSE,
+    endpoint="account.phone_otp",
+    resend_endpoint="account.phone_resend",
+    template="provider/account/phone_otp.html",
+    masked_phone=masked(phone_change.phone_of_step),
+    code_state=phone_change.code_state,
+    confirm=phone_change.verify_code,
+    confirmed=_confirmed,
+    resend=phone_change.send_code,
+    citizen_id=lambda flow: flow.data.citizen_id,
+    url_args=lambda flow: {"which": phone_change.which_number(flow)},
+    page_args=lambda flow: {
+        "which": phone_change.which_number(flow),
+        "lost_old": flow.data.lost_old,
+    },
+    audit_args=lambda flow: {"to": phone_change.which_number(flow)},
+)
+
+
+@bp.route("/phone/<any(old, new):which>-otp", methods=["GET", "POST"])
+@flow_step(phone_change.KIND, phone_change.OLD_OTP, phone_change.NEW_OTP)
+def phone_otp(flow: Flow, which: str):
+    """The code sent to the old number, then the one sent to the new number."""
+    return _otp_step.show_or_confirm(flow)
+
+
 @bp.post("/phone/<any(old, new):which>-otp/resend")
-def phone_resend(which: str):
+@flow_step(phone_change.KIND, phone_change.OLD_OTP, phone_change.NEW_OTP)
+def phone_resend(flow: Flow, which: str):
     """ "Gửi lại OTP" for the current number, under the OTP rules."""
-    flow = _flow_at(which)
-    if not isinstance(flow, Flow):
-        return flow
-    try:
-        phone_change.send_code(flow)
-    except DomainError as exc:
-        leave_problem(exc.problem, 429)
-    else:
-        leave_notice(RESENT)
-    return redirect(url_for("account.phone_otp", which=which, flow=flow.id), 303)
+    return _otp_step.send_again(flow)
 
 
 @bp.get("/phone/request-filed")

@@ -32,7 +32,7 @@ def _prefill() -> dict[str, str]:
         flow = load_registration(request.args.get("registration"))
     except DomainError:
         return {}
-    details = flow.data.get("complaint_prefill") or {}
+    details = flow.data.complaint_prefill or {}
     prefill = {key: value or "" for key, value in details.items()}
     if details.get("phone"):
         prefill["phone"] = national_format(details["phone"])

@@ -2,17 +2,18 @@
 
 States: ``choose_method`` → ``password`` → ``otp`` → ``done``; a citizen with an
 authenticator app goes ``password`` → ``second_factor`` (SMS or app) → ``otp`` or ``totp``.
-``data`` holds the parked authorization request (``authorize``) or a provider page to
+``LoginData`` holds the parked authorization request (``authorize``) or a provider page to
 return to (``return_to``), the client's display name, the ``login_hint``, and after the
-password step the citizen's id.
+password step the citizen's id (and, under the user-wide lock, the look-alike step's).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
-from idp.flows.flow import Flow, create_flow
+from idp.flows.flow import Flow, FlowData, create_flow, flow_data
+from idp.flows.return_address import provider_path
 
 CHOOSE_METHOD = "choose_method"
 PASSWORD = "password"
@@ -24,18 +25,27 @@ DONE = "done"
 MAX_RETURN_PATH = 512
 
 
-def safe_return_path(path: str | None) -> str | None:
-    """``path`` if it is a path on this provider (``/account?x=1``), else None.
+@flow_data("login")
+@dataclass
+class LoginData(FlowData):
+    authorize: dict[str, str] | None = None  # the parked authorization request
+    return_to: str | None = None  # a provider page (when no client asked)
+    client_name: str | None = None
+    login_hint: str | None = None
+    citizen_id: int | None = None  # whose password was right (None: look-alike step)
+    under_lock: bool | None = None  # the OTP step is the one under the user-wide lock
+    decoy_phone: str | None = None  # the look-alike step's number
+    decoy_id_number: str | None = None  # the user name the look-alike step counts
 
-    Anything with a scheme, a host, ``//`` or a backslash could send the browser to
-    another site after login (an open redirect), so it is dropped.
-    """
-    if not path or len(path) > MAX_RETURN_PATH or not path.startswith("/"):
-        return None
-    if path.startswith("//") or "\\" in path or any(ord(ch) < 32 for ch in path):
-        return None
-    parts = urlsplit(path)
-    return path if not parts.scheme and not parts.netloc else None
+    def forget_second_step(self) -> None:
+        """Back to the method choice: nothing of an earlier password step is kept."""
+        self.citizen_id = self.under_lock = self.decoy_phone = self.decoy_id_number = None
+
+
+def safe_return_path(path: str | None) -> str | None:
+    """``path`` if it is a path on this provider (``/account?x=1``), else None: anything
+    else could send the browser to another site after login (an open redirect)."""
+    return provider_path(path, MAX_RETURN_PATH)
 
 
 def start_login_flow(
@@ -43,11 +53,11 @@ def start_login_flow(
 ) -> Flow:
     """Start a login, optionally on behalf of a parked authorization request, or to
     return to a provider page (``return_to``, a same-origin path) once signed in."""
-    data: dict[str, Any] = {"authorize": authorize}
+    data = LoginData(authorize=authorize)
     if not authorize and safe_return_path(return_to):
-        data["return_to"] = return_to
+        data.return_to = return_to
     if client is not None:
-        data["client_name"] = client.client_name or client.client_id
+        data.client_name = client.client_name or client.client_id
     if authorize and authorize.get("login_hint"):
-        data["login_hint"] = authorize["login_hint"][:12]
+        data.login_hint = authorize["login_hint"][:12]
     return create_flow("login", CHOOSE_METHOD, data)

@@ -29,26 +29,26 @@ PURPOSE = "login"
 
 def citizen_of(flow: Flow) -> Citizen | None:
     """The citizen whose password opened this step; None on the look-alike step."""
-    citizen_id = flow.data.get("citizen_id")
+    citizen_id = flow.data.citizen_id
     return db.session.get(Citizen, citizen_id) if citizen_id is not None else None
 
 
 def start_under_lock(flow: Flow, citizen: Citizen | None, username: str) -> None:
     """Mark the flow's OTP step as the one under the lock (real if ``citizen``)."""
-    flow.data["citizen_id"] = citizen.id if citizen is not None else None
-    flow.data["under_lock"] = True
+    flow.data.citizen_id = citizen.id if citizen is not None else None
+    flow.data.under_lock = True
     if citizen is None:
         # A fresh number per flow, so nobody's per-phone budget is spent; but the typed
         # user name's per-number budget is, as the real step spends it: were it spared,
         # a refusal once that budget is used up (recovery can use it up knowing only the
         # number) would tell a right password from a wrong one.
-        flow.data["decoy_phone"] = "+849" + "".join(secrets.choice("0123456789") for _ in range(8))
-        flow.data["decoy_id_number"] = username
+        flow.data.decoy_phone = "+849" + "".join(secrets.choice("0123456789") for _ in range(8))
+        flow.data.decoy_id_number = username
 
 
 def _service(flow: Flow) -> OtpService:
     real = services().otp
-    if flow.data.get("citizen_id") is not None:
+    if flow.data.citizen_id is not None:
         return real
     return OtpService(real.store, DroppingGateway(), real.policy, current_app.config["SECRET_KEY"])
 
@@ -59,7 +59,7 @@ def _read_row_of(id_number: str | None) -> None:
 
 def send_code(flow: Flow) -> OtpState:
     """Send (or, on the look-alike step, pretend to send) a code; the OTP rules apply."""
-    citizen_id = flow.data.get("citizen_id")
+    citizen_id = flow.data.citizen_id
     # The row is read from the database even when the session holds it already (the
     # password step loaded it), so that the real step and the look-alike read alike.
     citizen = (
@@ -69,12 +69,12 @@ def send_code(flow: Flow) -> OtpState:
     )
     if citizen is None:
         # The real step reads the citizen's row (its phone) here; so does this one.
-        _read_row_of(flow.data.get("decoy_id_number"))
+        _read_row_of(flow.data.decoy_id_number)
         return send_otp(
             flow.id,
-            flow.data["decoy_phone"],
+            flow.data.decoy_phone,
             PURPOSE,
-            id_number=flow.data.get("decoy_id_number"),
+            id_number=flow.data.decoy_id_number,
             service=_service(flow),
         )
     return send_otp(flow.id, citizen.phone, PURPOSE, id_number=citizen.id_number)
@@ -99,9 +99,9 @@ def shown_phone(flow: Flow, state: OtpState | None = None) -> str | None:
 
     ``state`` (``code_state``'s) names the phone the live code went to, the citizen's:
     then the citizen's row is not read again."""
-    if flow.data.get("under_lock"):
+    if flow.data.under_lock:
         return None
-    if state is not None and flow.data.get("citizen_id") is not None:
+    if state is not None and flow.data.citizen_id is not None:
         return mask_phone(state.phone_e164)
     citizen = citizen_of(flow)
     return mask_phone(citizen.phone) if citizen is not None else None

@@ -12,15 +12,15 @@ from idp.citizens import lockout
 from idp.citizens.models import Citizen
 from idp.errors import DomainError
 from idp.extensions import db
-from idp.flows.flow import Flow, finish_flow, load_flow, rebind_flow, save_flow
+from idp.flows.flow import Flow, finish_flow, rebind_flow, save_flow
 from idp.flows.login import flow as states
 from idp.flows.login import otp_channel
 from idp.flows.login.flow import safe_return_path, start_login_flow
 from idp.flows.login.password import check_password_login
 from idp.flows.login.totp import check_recovery_code_login, check_totp_login
-from idp.flows.otp_step import RESENT
+from idp.flows.otp_step import OtpStep
+from idp.flows.steps import flow_step, register_guard, restart_guard
 from idp.login_session import current_login, start_login
-from idp.one_time_notices import leave_notice, leave_problem, take_notices
 
 bp = Blueprint("login", __name__)
 
@@ -34,12 +34,7 @@ _BEFORE_DONE = (
 )
 
 
-def _flow_or_page(*allowed: str) -> Flow | tuple[str, int]:
-    flow_id = request.values.get("flow")
-    try:
-        return load_flow("login", flow_id, *allowed)
-    except DomainError as exc:
-        return render_template("provider/message.html", problem=exc.problem, restart=True), 400
+register_guard("login", restart_guard("login"))
 
 
 @bp.get("/login")
@@ -48,31 +43,28 @@ def choose():
     if not request.args.get("flow"):
         flow = start_login_flow(None)
         return redirect(url_for("login.choose", flow=flow.id))
-    flow = _flow_or_page(*_BEFORE_DONE)
-    if not isinstance(flow, Flow):
-        return flow
+    return _choose_page()
+
+
+@flow_step("login", *_BEFORE_DONE)
+def _choose_page(flow: Flow):
     return render_template("provider/login/choose.html", flow=flow)
 
 
 @bp.post("/login/method")
-def choose_method():
-    flow = _flow_or_page(*_BEFORE_DONE)
-    if not isinstance(flow, Flow):
-        return flow
+@flow_step("login", *_BEFORE_DONE)
+def choose_method(flow: Flow):
     flow.state = states.PASSWORD
-    for name in ("citizen_id", "under_lock", "decoy_phone", "decoy_id_number"):
-        flow.data.pop(name, None)
+    flow.data.forget_second_step()
     save_flow(flow)
     return redirect(url_for("login.password", flow=flow.id))
 
 
 @bp.route("/login/password", methods=["GET", "POST"])
-def password():
+@flow_step("login", states.PASSWORD)
+def password(flow: Flow):
     """Step 5: user name (CMND/CCCD) and password."""
-    flow = _flow_or_page(states.PASSWORD)
-    if not isinstance(flow, Flow):
-        return flow
-    username = request.form.get("username", flow.data.get("login_hint", ""))
+    username = request.form.get("username", flow.data.login_hint or "")
     if request.method == "GET":
         return render_template("provider/login/password.html", flow=flow, username=username)
     try:
@@ -88,8 +80,8 @@ def password():
         return render_template(
             "provider/login/password.html", flow=flow, username=username, problem=exc.problem
         ), status
-    flow.data.update(citizen_id=citizen.id, under_lock=False)
-    flow.data.pop("decoy_phone", None)
+    flow.data.citizen_id, flow.data.under_lock = citizen.id, False
+    flow.data.decoy_phone = None
     if with_app:  # the citizen chooses SMS or the authenticator app first
         flow.state = states.SECOND_FACTOR
         save_flow(flow)
@@ -112,69 +104,50 @@ def _otp_under_lock(flow: Flow, citizen: Citizen | None, username: str):
     return redirect(url_for("login.otp", flow=flow.id))
 
 
-def _render_otp(flow: Flow, problem=None, status: int = 200, notice=None):
-    state = otp_channel.code_state(flow)
-    return render_template(
-        "provider/otp.html",
-        flow=flow,
-        masked_phone=otp_channel.shown_phone(flow, state),
-        otp_state=state,
-        action=url_for("login.otp", flow=flow.id),
-        resend_action=url_for("login.resend_otp", flow=flow.id),
-        problem=problem,
-        notice=notice,
-    ), status
+def _resend_code(flow: Flow) -> None:
+    otp_channel.send_code(flow)
+    if flow.data.citizen_id is not None:
+        audit.record("otp.sent", citizen_id=flow.data.citizen_id, purpose="login", resend=True)
+
+
+_otp_step = OtpStep(
+    purpose=otp_channel.PURPOSE,
+    endpoint="login.otp",
+    resend_endpoint="login.resend_otp",
+    masked_phone=otp_channel.shown_phone,
+    code_state=otp_channel.code_state,
+    confirm=otp_channel.confirm_code,
+    confirmed=lambda flow, citizen: _complete(flow, citizen),
+    resend=_resend_code,
+    citizen_id=lambda flow: flow.data.citizen_id,
+)
 
 
 @bp.route("/login/otp", methods=["GET", "POST"])
-def otp():
+@flow_step("login", states.OTP)
+def otp(flow: Flow):
     """Step 6: the SMS OTP, "Xác nhận"."""
-    flow = _flow_or_page(states.OTP)
-    if not isinstance(flow, Flow):
-        return flow
-    if request.method == "GET":
-        left = take_notices()
-        return _render_otp(flow, left.problem, left.status, left.notice)
-    try:
-        citizen = otp_channel.confirm_code(flow, request.form.get("otp", ""))
-    except DomainError as exc:
-        citizen_id = flow.data.get("citizen_id")
-        audit.record("otp.failed", citizen_id=citizen_id, purpose="login", reason=exc.problem.code)
-        return _render_otp(flow, exc.problem, 400)
-    audit.record("otp.verified", citizen_id=citizen.id, purpose="login")
-    return _complete(flow, citizen)
+    return _otp_step.show_or_confirm(flow)
 
 
 @bp.post("/login/otp/resend")
-def resend_otp():
+@flow_step("login", states.OTP)
+def resend_otp(flow: Flow):
     """ "Gửi lại OTP": a new code (the old one stops working) after the cooldown; either
     way back to the OTP page (POST/redirect/GET), which says what happened once."""
-    flow = _flow_or_page(states.OTP)
-    if not isinstance(flow, Flow):
-        return flow
-    try:
-        otp_channel.send_code(flow)
-    except DomainError as exc:
-        leave_problem(exc.problem, 429)
-    else:
-        if flow.data.get("citizen_id") is not None:
-            audit.record(
-                "otp.sent", citizen_id=flow.data["citizen_id"], purpose="login", resend=True
-            )
-        leave_notice(RESENT)
-    return redirect(url_for("login.otp", flow=flow.id), 303)
+    return _otp_step.send_again(flow)
 
 
 def _complete(flow: Flow, citizen: Citizen, amr: list[str] = AMR_PASSWORD_SMS):
     session = start_login(citizen.id, amr, "LoA1")
     lockout.register_success(citizen.id_number)
     audit.record("login.success", citizen_id=citizen.id, sid=session.sid, amr=session.amr)
-    if flow.data.get("authorize"):
+    if flow.data.authorize:
         flow.state = states.DONE
         rebind_flow(flow)  # to the browser id of the flow cookie renewed at login
         return redirect(url_for("authorize.resume", flow=flow.id))
     finish_flow(flow)
-    return_to = safe_return_path(flow.data.get("return_to"))
+    return_to = safe_return_path(flow.data.return_to)
     return redirect(return_to or url_for("login.signed_in"))
 
 
@@ -183,18 +156,16 @@ def _render_second_factor(flow: Flow, problem=None, status: int = 200):
 
 
 @bp.route("/login/second-factor", methods=["GET", "POST"])
-def second_factor():
+@flow_step("login", states.SECOND_FACTOR, states.TOTP)
+def second_factor(flow: Flow):
     """For a citizen with an authenticator app: SMS OTP (the default) or the app."""
-    flow = _flow_or_page(states.SECOND_FACTOR, states.TOTP)
-    if not isinstance(flow, Flow):
-        return flow
     if request.method == "GET":
         return _render_second_factor(flow)
     if request.form.get("method") == "totp":
         flow.state = states.TOTP
         save_flow(flow)
         return redirect(url_for("login.totp", flow=flow.id))
-    citizen = db.session.get(Citizen, flow.data["citizen_id"])
+    citizen = db.session.get(Citizen, flow.data.citizen_id)
     try:
         send_otp(flow.id, citizen.phone, "login", id_number=citizen.id_number)
     except DomainError as exc:
@@ -210,14 +181,12 @@ def _render_totp(flow: Flow, problem=None, status: int = 200):
 
 
 @bp.route("/login/totp", methods=["GET", "POST"])
-def totp():
+@flow_step("login", states.TOTP)
+def totp(flow: Flow):
     """ "Ứng dụng xác thực": the app's 6-digit code."""
-    flow = _flow_or_page(states.TOTP)
-    if not isinstance(flow, Flow):
-        return flow
     if request.method == "GET":
         return _render_totp(flow)
-    citizen = db.session.get(Citizen, flow.data["citizen_id"])
+    citizen = db.session.get(Citizen, flow.data.citizen_id)
     try:
         amr = check_totp_login(citizen.id, request.form.get("otp", ""))
     except DomainError as exc:
@@ -226,12 +195,10 @@ def totp():
 
 
 @bp.post("/login/recovery-code")
-def recovery_code():
+@flow_step("login", states.TOTP)
+def recovery_code(flow: Flow):
     """A recovery code instead of the app's code (each works once)."""
-    flow = _flow_or_page(states.TOTP)
-    if not isinstance(flow, Flow):
-        return flow
-    citizen = db.session.get(Citizen, flow.data["citizen_id"])
+    citizen = db.session.get(Citizen, flow.data.citizen_id)
     try:
         amr = check_recovery_code_login(citizen.id, request.form.get("recovery_code", ""))
     except DomainError as exc:

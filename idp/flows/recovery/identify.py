@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 from idp.citizens.identity_number import normalize_identity_number
 from idp.citizens.models import Citizen
 from idp.citizens.phone import normalize_phone
-from idp.errors import DomainError, Problem
+from idp.errors import Problem, checked
 from idp.extensions import db
 
 FIELDS = ("username", "phone")
@@ -28,15 +28,8 @@ def typed_values(form: MultiDict) -> dict[str, str]:
 def read_identity(typed: dict[str, str]) -> tuple[tuple[str, str] | None, dict[str, Problem]]:
     """(identity number, phone in E.164), or None and each field's problem."""
     problems: dict[str, Problem] = {}
-    number = phone = ""
-    try:
-        number = normalize_identity_number(typed["username"])
-    except DomainError as exc:
-        problems["username"] = exc.problem.on("username")
-    try:
-        phone = normalize_phone(typed["phone"])
-    except DomainError as exc:
-        problems["phone"] = exc.problem.on("phone")
+    number = checked(problems, "username", lambda: normalize_identity_number(typed["username"]))
+    phone = checked(problems, "phone", lambda: normalize_phone(typed["phone"]))
     return (None, problems) if problems else ((number, phone), {})
 
 

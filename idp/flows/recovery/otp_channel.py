@@ -27,7 +27,7 @@ class DroppingGateway:
 
 
 def _is_real(flow: Flow) -> bool:
-    return flow.data.get("citizen_id") is not None
+    return flow.data.citizen_id is not None
 
 
 def _service(flow: Flow) -> OtpService:
@@ -41,9 +41,9 @@ def send_code(flow: Flow) -> OtpState:
     """Send (or pretend to send) a code to the phone entered; OTP rules apply either way."""
     return send_otp(
         flow.id,
-        flow.data["phone"],
+        flow.data.phone,
         PURPOSE,
-        id_number=flow.data.get("id_number"),
+        id_number=flow.data.id_number,
         service=_service(flow),
     )
 

@@ -25,7 +25,7 @@ RECOVERY_ALREADY_FINISHED = Problem(
 
 def reset_password(flow: Flow, password: str, password_confirm: str) -> Citizen:
     """Set the new password of the flow's citizen; DomainError if it breaks a rule."""
-    citizen = db.session.get(Citizen, flow.data["citizen_id"])
+    citizen = db.session.get(Citizen, flow.data.citizen_id)
     if citizen is None:
         raise DomainError(RECOVERY_ALREADY_FINISHED)
     check_password(

@@ -12,17 +12,19 @@ from idp import audit
 from idp.error_pages import UNAVAILABLE
 from idp.errors import DomainError, ServiceUnavailable
 from idp.flows.flow import Flow, save_flow
-from idp.flows.otp_step import OtpStep
+from idp.flows.otp_step import OtpStep, masked, move_to
 from idp.flows.recovery import flow as states
 from idp.flows.recovery.identify import find_account, read_identity, typed_values
 from idp.flows.recovery.otp_channel import code_state, confirm_code, send_code
 from idp.flows.recovery.reset import reset_password
-from idp.flows.steps import FlowSteps
+from idp.flows.steps import FlowSteps, flow_step
 
 bp = Blueprint("recovery", __name__)
 
-_steps = FlowSteps(states.load_recovery, states.STEP_ENDPOINTS, "provider/recovery/notice.html")
-_step_url, _notice, _flow_at = _steps.url, _steps.notice, _steps.at
+_steps = FlowSteps(
+    states.KIND, states.load_recovery, states.STEP_ENDPOINTS, "provider/recovery/notice.html"
+)
+_notice = _steps.notice
 
 
 @bp.get("/recovery")
@@ -44,11 +46,9 @@ def _identify_page(flow: Flow, typed: dict, problems=None, problem=None, status:
 
 
 @bp.route("/recovery/identify", methods=["GET", "POST"])
-def identify():
+@flow_step(states.KIND, states.IDENTIFY)
+def identify(flow: Flow):
     """User name (CMND/CCCD) and phone; the same answer whether or not they match."""
-    flow = _flow_at(states.IDENTIFY)
-    if not isinstance(flow, Flow):
-        return flow
     if request.method == "GET":
         return _identify_page(flow, {})
     typed = typed_values(request.form)
@@ -56,9 +56,8 @@ def identify():
     if identity is None:
         return _identify_page(flow, typed, problems, status=400)
     citizen = find_account(*identity)
-    flow.data.update(
-        phone=identity[1], id_number=identity[0], citizen_id=citizen.id if citizen else None
-    )
+    flow.data.id_number, flow.data.phone = identity
+    flow.data.citizen_id = citizen.id if citizen else None
     try:
         send_code(flow)
     except DomainError as exc:
@@ -73,38 +72,37 @@ def identify():
 
 
 _otp_step = OtpStep(
-    steps=_steps,
-    at=states.OTP,
-    then=states.PASSWORD,
     purpose="recovery",
-    heading="Quên mật khẩu",
+    endpoint="recovery.otp",
     resend_endpoint="recovery.resend_otp",
-    phone=lambda flow: flow.data["phone"],
+    heading="Quên mật khẩu",
+    masked_phone=masked(lambda flow: flow.data.phone),
     code_state=code_state,
     confirm=confirm_code,
+    confirmed=move_to(_steps, states.PASSWORD),
     resend=send_code,
-    citizen_id=lambda flow: flow.data.get("citizen_id"),
+    citizen_id=lambda flow: flow.data.citizen_id,
 )
 
 
 @bp.route("/recovery/otp", methods=["GET", "POST"])
-def otp():
+@flow_step(states.KIND, states.OTP)
+def otp(flow: Flow):
     """The OTP sent to the registered phone, "Xác nhận"."""
-    return _otp_step.show_or_confirm()
+    return _otp_step.show_or_confirm(flow)
 
 
 @bp.post("/recovery/otp/resend")
-def resend_otp():
+@flow_step(states.KIND, states.OTP)
+def resend_otp(flow: Flow):
     """ "Gửi lại OTP" under the OTP rules (the same for a match and a non-match)."""
-    return _otp_step.send_again()
+    return _otp_step.send_again(flow)
 
 
 @bp.route("/recovery/password", methods=["GET", "POST"])
-def password():
+@flow_step(states.KIND, states.PASSWORD)
+def password(flow: Flow):
     """The new password and its confirmation; then every old session and token ends."""
-    flow = _flow_at(states.PASSWORD)
-    if not isinstance(flow, Flow):
-        return flow
     if request.method == "GET":
         return render_template("provider/recovery/password.html", flow=flow)
     try:

@@ -37,7 +37,7 @@ def create_account(flow: Flow, password: str, password_confirm: str) -> Citizen:
     A password problem leaves the flow as it was (the citizen corrects it); once the
     flow is popped, an existing account gives ACCOUNT_EXISTS and nothing is written.
     """
-    details: dict[str, Any] = flow.data["details"]
+    details: dict[str, Any] = flow.data.details
     check_password(
         password,
         password_confirm,
@@ -77,24 +77,24 @@ def _resume_authorization(params: dict[str, str], login_flow_id: str | None) -> 
             finish_flow(load_flow("login", login_flow_id))
         except DomainError:
             pass  # the login flow already expired; the request itself is in ``params``
-    done = create_flow("login", login_states.DONE, {"authorize": params})
+    done = create_flow("login", login_states.DONE, login_states.LoginData(authorize=params))
     return url_for("authorize.resume", flow=done.id)
 
 
 def agency_name(flow: Flow) -> str | None:
     """The name of the agency the new citizen goes back to, when the provider knows it."""
-    if flow.data.get("client_name"):
-        return str(flow.data["client_name"])
-    params = flow.data.get("authorize") or _authorize_params(flow.data.get("return_to") or "")
+    if flow.data.client_name:
+        return str(flow.data.client_name)
+    params = flow.data.authorize or _authorize_params(flow.data.return_to or "")
     client = query_client(params.get("client_id", "")) if params else None
     return client.client_name if client is not None else None
 
 
 def next_address(flow: Flow) -> str:
     """Where the newly registered, signed-in citizen goes: the client, or the done page."""
-    if flow.data.get("authorize"):
-        return _resume_authorization(flow.data["authorize"], flow.data.get("login_flow"))
-    return_to = flow.data.get("return_to")
+    if flow.data.authorize:
+        return _resume_authorization(flow.data.authorize, flow.data.login_flow)
+    return_to = flow.data.return_to
     if return_to:
         params = _authorize_params(return_to)
         return _resume_authorization(params, None) if params else return_to

@@ -7,9 +7,7 @@ checked against the date of birth and gender only when those two are valid thems
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
 from werkzeug.datastructures import MultiDict
 
@@ -18,12 +16,10 @@ from idp.citizens.email import normalize_email
 from idp.citizens.identity_number import GENDER_INVALID, GENDERS, validate_identity_number
 from idp.citizens.names import normalize_full_name
 from idp.citizens.phone import normalize_phone
-from idp.errors import DomainError, Problem
+from idp.errors import DomainError, Problem, checked
 
 FIELDS = ("id_number", "full_name", "date_of_birth", "gender", "phone", "email")
 MAX_FIELD_LENGTH = 200
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -46,15 +42,6 @@ def typed_values(form: MultiDict) -> dict[str, str]:
     return {name: (form.get(name) or "")[:MAX_FIELD_LENGTH] for name in FIELDS}
 
 
-def _checked(problems: dict[str, Problem], field: str, rule: Callable[[], T]) -> T | None:
-    """The rule's result, or None with its problem recorded under ``field``."""
-    try:
-        return rule()
-    except DomainError as exc:
-        problems.setdefault(field, exc.problem.on(field))
-        return None
-
-
 def _gender(raw: str) -> str:
     if raw not in GENDERS:
         raise DomainError(GENDER_INVALID)
@@ -64,16 +51,16 @@ def _gender(raw: str) -> str:
 def check_details(typed: dict[str, str]) -> tuple[Details | None, dict[str, Problem]]:
     """The normalized details, or None and every field's problem."""
     problems: dict[str, Problem] = {}
-    gender = _checked(problems, "gender", lambda: _gender(typed["gender"]))
-    born = _checked(problems, "date_of_birth", lambda: parse_date_of_birth(typed["date_of_birth"]))
-    identity = _checked(
+    gender = checked(problems, "gender", lambda: _gender(typed["gender"]))
+    born = checked(problems, "date_of_birth", lambda: parse_date_of_birth(typed["date_of_birth"]))
+    identity = checked(
         problems,
         "id_number",
         lambda: validate_identity_number(typed["id_number"], date_of_birth=born, gender=gender),
     )
-    name = _checked(problems, "full_name", lambda: normalize_full_name(typed["full_name"]))
-    phone = _checked(problems, "phone", lambda: normalize_phone(typed["phone"]))
-    email = _checked(problems, "email", lambda: normalize_email(typed["email"]))
+    name = checked(problems, "full_name", lambda: normalize_full_name(typed["full_name"]))
+    phone = checked(problems, "phone", lambda: normalize_phone(typed["phone"]))
+    email = checked(problems, "email", lambda: normalize_email(typed["email"]))
     if problems:
         # In the form's order: the error summary lists them as the page shows the fields.
         return None, {field: problems[field] for field in FIELDS if field in problems}

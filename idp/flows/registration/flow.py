@@ -1,7 +1,7 @@
 """The registration flow's states and data.
 
 States: ``choose`` (account kind and method) → ``details`` → ``otp`` → ``password``; the
-flow is popped from the store when the account is created. ``data`` holds where to go
+flow is popped from the store when the account is created. ``RegistrationData`` holds where to go
 afterwards (``return_to``, or the ``authorize`` request parked by a login flow and that
 flow's id ``login_flow``) and, from step 4 on, the checked ``details`` (or, when the
 number already has an account, ``complaint_prefill`` for the complaint form). The state
@@ -10,11 +10,12 @@ number already has an account, ``complaint_prefill`` for the complaint form). Th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from idp.errors import DomainError
-from idp.flows.flow import Flow, create_flow, load_flow
-from idp.flows.registration.return_address import safe_return_address
+from idp.flows.flow import Flow, FlowData, create_flow, flow_data, load_flow
+from idp.flows.return_address import safe_return_address
 
 KIND = "registration"
 CHOOSE = "choose"
@@ -35,30 +36,39 @@ ACCOUNT_KINDS = {"citizen": "Công dân"}
 METHODS = {"mobile": "Thuê bao di động"}
 
 
-def _parked_login(login_flow_id: str | None) -> dict[str, Any]:
+@flow_data(KIND)
+@dataclass
+class RegistrationData(FlowData):
+    authorize: dict[str, str] | None = None  # parked by the login flow ``login_flow``
+    client_name: str | None = None
+    login_flow: str | None = None
+    return_to: str | None = None  # an allowed return address (when no login flow)
+    details: dict[str, Any] | None = None  # the checked details of step 4
+    complaint_prefill: dict[str, Any] | None = None  # the number already has an account
+
+
+def _parked_login(login_flow_id: str | None) -> RegistrationData | None:
     """The authorization request a login flow of this browser is holding, if any."""
     if not login_flow_id:
-        return {}
+        return None
     try:
         login = load_flow("login", login_flow_id)
     except DomainError:
-        return {}
-    if not login.data.get("authorize"):
-        return {}
-    return {
-        "authorize": login.data["authorize"],
-        "client_name": login.data.get("client_name"),
-        "login_flow": login.id,
-    }
+        return None
+    if not login.data.authorize:
+        return None
+    return RegistrationData(
+        authorize=login.data.authorize,
+        client_name=login.data.client_name,
+        login_flow=login.id,
+    )
 
 
 def start_registration_flow(return_to: str | None, login_flow_id: str | None) -> Flow:
     """Start a registration; remember where to go afterwards if that is allowed."""
-    data: dict[str, Any] = _parked_login(login_flow_id)
-    if not data:
-        safe = safe_return_address(return_to)
-        if safe:
-            data["return_to"] = safe
+    data = _parked_login(login_flow_id) or RegistrationData()
+    if data.login_flow is None:
+        data.return_to = safe_return_address(return_to) or None
     return create_flow(KIND, CHOOSE, data)
 
 

@@ -17,7 +17,7 @@ from idp.error_pages import UNAVAILABLE
 from idp.errors import DomainError, ServiceUnavailable
 from idp.extensions import db
 from idp.flows.flow import FLOW_WRONG_STEP, Flow, save_flow
-from idp.flows.otp_step import OtpStep
+from idp.flows.otp_step import OtpStep, masked, move_to
 from idp.flows.registration import flow as states
 from idp.flows.registration.completion import (
     agency_name,
@@ -26,7 +26,7 @@ from idp.flows.registration.completion import (
     sign_in,
 )
 from idp.flows.registration.details import check_details, typed_values
-from idp.flows.steps import FlowSteps
+from idp.flows.steps import FlowSteps, flow_step
 from idp.login_session import current_login
 from idp.services import services
 from idp.subscribers import SUBSCRIBER_MISMATCH, SUBSCRIBER_UNAVAILABLE, check_subscriber
@@ -34,9 +34,12 @@ from idp.subscribers import SUBSCRIBER_MISMATCH, SUBSCRIBER_UNAVAILABLE, check_s
 bp = Blueprint("registration", __name__)
 
 _steps = FlowSteps(
-    states.load_registration, states.STEP_ENDPOINTS, "provider/registration/notice.html"
+    states.KIND,
+    states.load_registration,
+    states.STEP_ENDPOINTS,
+    "provider/registration/notice.html",
 )
-_step_url, _notice, _flow_at = _steps.url, _steps.notice, _steps.at
+_notice = _steps.notice
 REGISTERED = "registered"  # Flask session key: where "Tiếp tục" goes after registering
 
 
@@ -52,11 +55,9 @@ def start():
 
 
 @bp.get("/register/method")
-def choose():
+@flow_step(states.KIND, states.CHOOSE)
+def choose(flow: Flow):
     """Step 3: the account kind "Công dân" and the method "Thuê bao di động"."""
-    flow = _flow_at(states.CHOOSE)
-    if not isinstance(flow, Flow):
-        return flow
     return render_template(
         "provider/registration/choose.html",
         flow=flow,
@@ -66,10 +67,8 @@ def choose():
 
 
 @bp.post("/register/method")
-def choose_method():
-    flow = _flow_at(states.CHOOSE)
-    if not isinstance(flow, Flow):
-        return flow
+@flow_step(states.KIND, states.CHOOSE)
+def choose_method(flow: Flow):
     kind, method = request.form.get("kind", "citizen"), request.form.get("method")
     if kind not in states.ACCOUNT_KINDS or method not in states.METHODS:
         return _notice(FLOW_WRONG_STEP, 400, flow)
@@ -90,11 +89,9 @@ def _details_page(flow: Flow, typed: dict, problems=None, problem=None, status: 
 
 
 @bp.route("/register/details", methods=["GET", "POST"])
-def details():
+@flow_step(states.KIND, states.DETAILS)
+def details(flow: Flow):
     """Step 4: the citizen's details; then the "chính chủ" check and the OTP."""
-    flow = _flow_at(states.DETAILS)
-    if not isinstance(flow, Flow):
-        return flow
     if request.method == "GET":
         return _details_page(flow, {})
     typed = typed_values(request.form)
@@ -103,7 +100,7 @@ def details():
         return _details_page(flow, typed, problems, status=400)
     if account_exists(checked.id_number):
         audit.record("registration.account_exists")
-        flow.data["complaint_prefill"] = checked.as_dict()  # for the "khiếu nại" link
+        flow.data.complaint_prefill = checked.as_dict()  # for the "khiếu nại" link
         save_flow(flow)
         return redirect(url_for("registration.exists", flow=flow.id), 303)
     try:
@@ -120,66 +117,63 @@ def details():
     except ServiceUnavailable:
         return _details_page(flow, typed, problem=UNAVAILABLE, status=503)
     audit.record("otp.sent", purpose="registration")
-    flow.data["details"] = checked.as_dict()
+    flow.data.details = checked.as_dict()
     flow.state = states.OTP
     save_flow(flow)
     return redirect(url_for("registration.otp", flow=flow.id))
 
 
 @bp.get("/register/exists")
-def exists() -> ResponseReturnValue:
+@flow_step(states.KIND, states.DETAILS)
+def exists(flow: Flow) -> ResponseReturnValue:
     """The number typed at step 4 already has an account: "Quên mật khẩu" or "khiếu nại".
 
     A page of its own (POST/redirect/GET), so Back returns to the details form without
     resubmitting it.
     """
-    flow = _flow_at(states.DETAILS)
-    if not isinstance(flow, Flow):
-        return flow
-    if not flow.data.get("complaint_prefill"):
+    if not flow.data.complaint_prefill:
         return redirect(url_for("registration.details", flow=flow.id))
     return render_template("provider/registration/exists.html", flow=flow, problem=ACCOUNT_EXISTS)
 
 
 def _resend_code(flow: Flow) -> None:
-    details = flow.data["details"]
+    details = flow.data.details
     send_otp(flow.id, details["phone"], "registration", id_number=details["id_number"])
     audit.record("otp.sent", purpose="registration", resend=True)
 
 
 _otp_step = OtpStep(
-    steps=_steps,
-    at=states.OTP,
-    then=states.PASSWORD,
     purpose="registration",
-    heading="Xác thực số điện thoại",
+    endpoint="registration.otp",
     resend_endpoint="registration.resend_otp",
-    phone=lambda flow: flow.data["details"]["phone"],
+    heading="Xác thực số điện thoại",
+    masked_phone=masked(lambda flow: flow.data.details["phone"]),
     code_state=lambda flow: services().otp.state(flow.id),
     confirm=lambda flow, entered: services().otp.verify(flow.id, entered),
+    confirmed=move_to(_steps, states.PASSWORD),
     resend=_resend_code,
     citizen_id=lambda flow: None,  # no account yet
 )
 
 
 @bp.route("/register/otp", methods=["GET", "POST"])
-def otp():
+@flow_step(states.KIND, states.OTP)
+def otp(flow: Flow):
     """Step 5: the OTP sent to the phone being registered, "Xác nhận"."""
-    return _otp_step.show_or_confirm()
+    return _otp_step.show_or_confirm(flow)
 
 
 @bp.post("/register/otp/resend")
-def resend_otp():
+@flow_step(states.KIND, states.OTP)
+def resend_otp(flow: Flow):
     """ "Gửi lại OTP": a new code (the old one stops working) under the OTP rules."""
-    return _otp_step.send_again()
+    return _otp_step.send_again(flow)
 
 
 @bp.route("/register/password", methods=["GET", "POST"])
-def password():
+@flow_step(states.KIND, states.PASSWORD)
+def password(flow: Flow):
     """Step 6: the password and its confirmation, "Đăng ký"; the account is created."""
-    flow = _flow_at(states.PASSWORD)
-    if not isinstance(flow, Flow):
-        return flow
     if request.method == "GET":
         return render_template("provider/registration/password.html", flow=flow)
     try:
