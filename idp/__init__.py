@@ -9,12 +9,13 @@ from flask import Flask
 from idp import json_limits
 from idp.abuse.input_limits import use_ascii_integers
 from idp.logging_setup import configure_logging
-from idp.settings import ROOT, load_settings
+from idp.settings import ROOT, read_settings
 
 
 def create_app(env: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
     """Build the provider app from ``config/<env>.toml``, the environment and overrides."""
-    settings = load_settings(env, overrides)
+    typed, extras = read_settings(env, overrides)
+    settings = typed.as_dict()
     app = Flask(
         __name__,
         template_folder=str(ROOT / "templates"),
@@ -23,8 +24,10 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None) 
     )
     use_ascii_integers(app)  # before any route: <int:...> takes ASCII digits only
     json_limits.init_app(app)  # request JSON bounded in depth and size
-    app.config.update(settings)
-    app.config.update(_cookie_names(bool(settings["SESSION_COOKIE_SECURE"])))
+    app.config.update(settings)  # typed already: code reads them without casts
+    app.config.update(extras)  # Flask's own keys from the caller (tests: TESTING, ...)
+    app.extensions["settings"] = typed
+    app.config.update(_cookie_names(settings["SESSION_COOKIE_SECURE"]))
     app.config.update(
         SQLALCHEMY_DATABASE_URI=settings["DATABASE_URL"],
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings["DATABASE_URL"]),
@@ -35,7 +38,7 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None) 
         WTF_CSRF_SSL_STRICT=False,
         JSON_AS_ASCII=False,
     )
-    configure_logging(bool(settings["LOG_JSON"]), settings["LOG_LEVEL"])
+    configure_logging(settings["LOG_JSON"], settings["LOG_LEVEL"])
     _init_extensions(app)
     _init_services(app)
     _register_blueprints(app)
@@ -95,9 +98,9 @@ def _init_services(app: Flask) -> None:
 
     c = app.config
     configure_hasher(
-        time_cost=int(c["ARGON2_TIME_COST"]),
-        memory_cost=int(c["ARGON2_MEMORY_COST"]),
-        parallelism=int(c["ARGON2_PARALLELISM"]),
+        time_cost=c["ARGON2_TIME_COST"],
+        memory_cost=c["ARGON2_MEMORY_COST"],
+        parallelism=c["ARGON2_PARALLELISM"],
     )
     store = create_store(c["REDIS_URL"] or None, prefix=c["REDIS_PREFIX"])
     gateway = create_gateway(
@@ -110,10 +113,10 @@ def _init_services(app: Flask) -> None:
     if c["SHOW_SMS_PAGE"]:
         gateway = RecordingGateway(gateway, recent)
     policy = OtpPolicy(
-        ttl=int(c["OTP_TTL_SECONDS"]),
-        max_attempts=int(c["OTP_MAX_ATTEMPTS"]),
-        resend_cooldown=int(c["OTP_RESEND_COOLDOWN_SECONDS"]),
-        max_sends_per_hour=int(c["OTP_MAX_SENDS_PER_HOUR"]),
+        ttl=c["OTP_TTL_SECONDS"],
+        max_attempts=c["OTP_MAX_ATTEMPTS"],
+        resend_cooldown=c["OTP_RESEND_COOLDOWN_SECONDS"],
+        max_sends_per_hour=c["OTP_MAX_SENDS_PER_HOUR"],
     )
     otp = OtpService(store, gateway, policy, c["SECRET_KEY"].encode())
     app.extensions["idp"] = Services(

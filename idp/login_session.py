@@ -49,7 +49,7 @@ class LoginSession:
 
 
 def _ttl() -> int:
-    return int(current_app.config["LOGIN_SESSION_SECONDS"])
+    return current_app.config["LOGIN_SESSION_SECONDS"]
 
 
 def current_login() -> LoginSession | None:
@@ -154,7 +154,7 @@ def session_by_sid(sid: str) -> LoginSession | None:
 
 def apply_cookie(response: Response) -> Response:
     """after_request hook: set or clear the session cookie decided during the request."""
-    secure = bool(current_app.config["SESSION_COOKIE_SECURE"])
+    secure = current_app.config["SESSION_COOKIE_SECURE"]
     if g.get("set_login_cookie"):
         response.set_cookie(
             cookie_name(),

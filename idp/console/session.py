@@ -122,7 +122,7 @@ def complete_sign_in(pending: ConsoleSession) -> ConsoleSession:
     signed_in = ConsoleSession(
         pending.operator_id, pending.name, pending.role, SIGNED_IN, int(time.time())
     )
-    _replace(pending, signed_in, int(current_app.config["CONSOLE_IDLE_SECONDS"]))
+    _replace(pending, signed_in, current_app.config["CONSOLE_IDLE_SECONDS"])
     return signed_in
 
 
@@ -132,10 +132,10 @@ def current_session() -> ConsoleSession | None:
     if session is None or session.stage != SIGNED_IN:
         return None
     config = current_app.config
-    if session.created_at + int(config["CONSOLE_SESSION_MAX_SECONDS"]) < time.time():
+    if session.created_at + config["CONSOLE_SESSION_MAX_SECONDS"] < time.time():
         store().delete(f"console:{session.key}")
         return None
-    _save(session, int(config["CONSOLE_IDLE_SECONDS"]))
+    _save(session, config["CONSOLE_IDLE_SECONDS"])
     return session
 
 
@@ -155,7 +155,7 @@ def apply_cookie(response: Response) -> Response:
         return response
     config = current_app.config
     name, path = config["CONSOLE_COOKIE_NAME"], config["CONSOLE_COOKIE_PATH"]
-    secure = bool(config["SESSION_COOKIE_SECURE"])
+    secure = config["SESSION_COOKIE_SECURE"]
     if value:
         response.set_cookie(name, value, httponly=True, secure=secure, samesite="Strict", path=path)
     else:

@@ -62,7 +62,7 @@ def _record(flow: Flow) -> dict[str, Any]:
 
 def create_flow(kind: str, state: str, data: dict[str, Any] | None = None) -> Flow:
     """Start a flow of ``kind`` in ``state``, bound to this browser."""
-    ttl = int(current_app.config["FLOW_SECONDS"])
+    ttl = current_app.config["FLOW_SECONDS"]
     flow = Flow(
         id=secrets.token_urlsafe(18),
         kind=kind,

@@ -77,7 +77,7 @@ def cached_client(client_id: str) -> Client | None:
 
 
 def init_app(app) -> None:
-    app.extensions["client_cache"] = ClientCache(float(app.config["CLIENT_CACHE_SECONDS"]))
+    app.extensions["client_cache"] = ClientCache(app.config["CLIENT_CACHE_SECONDS"])
 
 
 @event.listens_for(Session, "after_flush")

@@ -60,7 +60,7 @@ def hash_code(code: str) -> str:
 
 def save_code(code: str, record: AuthorizationCode) -> None:
     """Store a new code for ``AUTH_CODE_SECONDS``."""
-    ttl = int(current_app.config["AUTH_CODE_SECONDS"])
+    ttl = current_app.config["AUTH_CODE_SECONDS"]
     store().set(f"code:{record.code_hash}", asdict(record), ttl)
 
 
