@@ -8,12 +8,16 @@ from flask import Flask
 
 from idp import json_limits
 from idp.abuse.input_limits import use_ascii_integers
+from idp.clock import Clock
 from idp.logging_setup import configure_logging
 from idp.settings import ROOT, read_settings
 
 
-def create_app(env: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
-    """Build the provider app from ``config/<env>.toml``, the environment and overrides."""
+def create_app(
+    env: str | None = None, overrides: dict[str, Any] | None = None, clock: Clock | None = None
+) -> Flask:
+    """Build the provider app from ``config/<env>.toml``, the environment and overrides;
+    ``clock`` is the app's time (the system's unless a test passes one it can advance)."""
     typed, extras = read_settings(env, overrides)
     settings = typed.as_dict()
     app = Flask(
@@ -40,7 +44,7 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None) 
     )
     configure_logging(settings["LOG_JSON"], settings["LOG_LEVEL"])
     _init_extensions(app)
-    _init_services(app)
+    _init_services(app, clock or Clock())
     _register_blueprints(app)
     _publish_documents(app)
     _init_operations(app)
@@ -87,7 +91,7 @@ def _init_extensions(app: Flask) -> None:
     import idp.models  # noqa: F401
 
 
-def _init_services(app: Flask) -> None:
+def _init_services(app: Flask, clock: Clock) -> None:
     from idp.citizens.password_policy import configure_hasher
     from idp.oidc.keys import KeyStore
     from idp.otp import OtpPolicy, OtpService
@@ -102,7 +106,7 @@ def _init_services(app: Flask) -> None:
         memory_cost=c["ARGON2_MEMORY_COST"],
         parallelism=c["ARGON2_PARALLELISM"],
     )
-    store = create_store(c["REDIS_URL"] or None, prefix=c["REDIS_PREFIX"])
+    store = create_store(c["REDIS_URL"] or None, c["REDIS_PREFIX"], clock.monotonic)
     gateway = create_gateway(
         c["SMS_BACKEND"],
         outbox_path=c["SMS_OUTBOX_PATH"],
@@ -118,9 +122,10 @@ def _init_services(app: Flask) -> None:
         resend_cooldown=c["OTP_RESEND_COOLDOWN_SECONDS"],
         max_sends_per_hour=c["OTP_MAX_SENDS_PER_HOUR"],
     )
-    otp = OtpService(store, gateway, policy, c["SECRET_KEY"].encode())
+    otp = OtpService(store, gateway, policy, c["SECRET_KEY"].encode(), clock=clock.now)
+    keys = KeyStore(c["IDP_KEYS_DIR"], clock.now)
     app.extensions["idp"] = Services(
-        store=store, keys=KeyStore(c["IDP_KEYS_DIR"]), sms=gateway, recent_sms=recent, otp=otp
+        store=store, keys=keys, sms=gateway, recent_sms=recent, otp=otp, clock=clock
     )
     from idp import outbound  # requests to client-chosen URLs (SSRF policy)
 

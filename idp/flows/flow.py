@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import secrets
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, session
 
 from idp.errors import DomainError, Problem
-from idp.services import store
+from idp.services import clock, store
 
 FLOW_NOT_FOUND = Problem(
     "flow.not_found",
@@ -40,7 +39,7 @@ class Flow:
 
     @property
     def expires_in(self) -> int:
-        return max(0, self.expires_at - int(time.time()))
+        return max(0, self.expires_at - int(clock().now()))
 
 
 def _key(kind: str, flow_id: str) -> str:
@@ -68,7 +67,7 @@ def create_flow(kind: str, state: str, data: dict[str, Any] | None = None) -> Fl
         kind=kind,
         state=state,
         browser=browser_id(),
-        expires_at=int(time.time()) + ttl,
+        expires_at=int(clock().now()) + ttl,
         data=data or {},
     )
     store().set(_key(kind, flow.id), _record(flow), ttl)
