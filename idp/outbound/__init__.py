@@ -43,6 +43,7 @@ def init_app(app: Flask) -> None:
     app.extensions["outbound_backoff"] = FailureBackoff(
         base=config["OUTBOUND_BACKOFF_SECONDS"],
         ceiling=config["OUTBOUND_BACKOFF_MAX_SECONDS"],
+        clock=app.extensions["idp"].clock.monotonic,
     )
 
 
