@@ -15,6 +15,9 @@ WORKDIR /app
 
 COPY setup.cfg pyproject.toml README.md ./
 COPY idp ./idp
+COPY relying_party ./relying_party
+COPY portal ./portal
+COPY webapp ./webapp
 RUN pip install . && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin idp
 
 COPY config ./config

@@ -17,7 +17,7 @@ from bench.browser import LoginBrowser, RelyingParty
 from bench.processes import schedstat
 from bench.sms_inbox import SmsInbox
 
-# DESIGN.md: a phone receives at most 5 OTPs per hour; stay under it.
+# The OTP rules (idp.otp): a phone receives at most 5 OTPs per hour; stay under it.
 LOGINS_PER_ACCOUNT = 4
 
 

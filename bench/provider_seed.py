@@ -34,7 +34,7 @@ def seed(citizens: int, redirect_uri: str) -> dict:
     from idp.citizens import creation
     from idp.citizens.password_policy import hash_password
     from idp.extensions import db
-    from idp.oidc.registry import create_client
+    from idp.oidc.clients import create_client
     from idp.services import services
 
     app = create_app()

@@ -86,7 +86,7 @@ def measure(logins: int, calls: int) -> str:
     """Run the steps in-process and return the report as Markdown."""
     from idp.citizens.creation import create_citizen
     from idp.extensions import db
-    from idp.oidc.registry import create_client
+    from idp.oidc.clients import create_client
     from tests.conftest import CITIZEN, Outbox, query_of
     from tests.http.driver import Browser
 

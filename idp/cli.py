@@ -193,8 +193,8 @@ def clients_create(**opts) -> None:
     """
     app = _app()
     from idp.errors import DomainError
+    from idp.oidc.clients import create_client
     from idp.oidc.registration import check_client_metadata
-    from idp.oidc.registry import create_client
 
     with app.app_context():
         try:
@@ -233,7 +233,7 @@ def clients_update(client_id: str, pkce_exempt: bool | None) -> None:
         raise click.UsageError("Nothing to change: give --pkce-exempt or --pkce-required.")
     app = _app()
     from idp.errors import DomainError
-    from idp.oidc.client_changes import set_pkce_exemption
+    from idp.oidc.clients import set_pkce_exemption
 
     with app.app_context():
         try:
@@ -435,12 +435,12 @@ def operators_create(name: str, role: str) -> None:
 @click.option("--workers", default=None, type=int, help="Overrides GRANIAN_WORKERS.")
 def serve(host: str, port: int, workers: int | None) -> None:
     """Run the provider under granian (idp.server); SIGHUP replaces the workers."""
-    from idp.server import exec_server, granian_command
+    from idp.server import ServerSettingsError, exec_server, granian_command
 
     _app()  # fail fast, with the reason, on bad settings (production refusals included)
     try:
         argv, env = granian_command("idp.wsgi:app", host, port, workers)
-    except SettingsError as exc:
+    except (SettingsError, ServerSettingsError) as exc:
         raise click.ClickException(str(exc)) from None
     exec_server(argv, env)
 
@@ -451,12 +451,13 @@ def serve(host: str, port: int, workers: int | None) -> None:
 @click.option("--workers", default=None, type=int, help="Ignored without REDIS_URL.")
 def portal(host: str, port: int, workers: int | None) -> None:
     """Run the provincial portal (RP) under granian; PORTAL_* variables configure it."""
-    from idp.portal.serve import server_command
-    from idp.server import exec_server
+    from portal.serve import server_command
+    from portal.settings import SettingsError as PortalSettingsError
+    from webapp.server import ServerSettingsError, exec_server
 
     try:
         argv, env = server_command(host, port, workers)
-    except SettingsError as exc:
+    except (PortalSettingsError, ServerSettingsError) as exc:
         raise click.ClickException(str(exc)) from None
     exec_server(argv, env)
 
@@ -469,10 +470,11 @@ def demo(host: str, port: int, portal_port: int) -> None:
     """Provider and portal on the embedded defaults, with demo data; OTPs shown in the log
     and /dev/sms. The issuer and the portal's redirect URIs follow the ports."""
     from idp.demo import run_demo
+    from portal.settings import SettingsError as PortalSettingsError
 
     if port == portal_port:
         raise click.BadParameter("must differ from --port", param_hint="--portal-port")
     try:
         run_demo(host, port, portal_port)
-    except SettingsError as exc:
+    except (SettingsError, PortalSettingsError) as exc:
         raise click.ClickException(str(exc)) from None

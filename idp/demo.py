@@ -65,8 +65,8 @@ def seed_demo_data(app, portal_base: str = "http://127.0.0.1:5001") -> str:
     from idp import audit
     from idp.citizens.creation import account_exists, create_citizen
     from idp.extensions import db
+    from idp.oidc.clients import create_client, new_client_secret
     from idp.oidc.models import Client
-    from idp.oidc.registry import create_client, new_client_secret
     from idp.subscribers.csv_import import import_subscribers
 
     portal = _portal_metadata(portal_base)
@@ -138,7 +138,7 @@ def run_demo(host: str, port: int, portal_port: int = 5001) -> None:
     """Provider on ``host:port`` and the demo portal on ``host:portal_port``, one process."""
     from idp.demo_logging import PORTAL, PROVIDER, label_log_lines, labelled_request_handler
     from idp.logging_setup import configure_logging
-    from idp.portal.in_process import start_portal_thread
+    from portal.in_process import start_portal_thread
 
     configure_logging(json_logs=False)
     label_log_lines()  # from the first line on, migrations included

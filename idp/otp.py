@@ -1,4 +1,5 @@
-"""SMS one-time passwords: the OTP rules of DESIGN.md over the state store and a gateway.
+"""SMS one-time passwords over the state store and a gateway (docs/architecture.md,
+"Domain rules").
 
 Rules (``OtpPolicy`` holds the numbers):
 

@@ -1,28 +1,8 @@
-"""Response headers every provider page carries: CSP without inline script, no framing,
-no caching of pages that may show personal data or secrets (the request id is
-``idp.request_id``'s)."""
+"""Moved to ``webapp.security_headers`` (shared with the portal). This name is the same module
+object, so the provider's imports and patches of it keep working."""
 
-from __future__ import annotations
+import sys
 
-from flask import Flask, Response
+from webapp import security_headers as _moved
 
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'; "
-    "object-src 'none'"
-)
-
-
-def _add_headers(response: Response) -> Response:
-    headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "no-referrer")
-    if response.mimetype == "text/html":
-        headers.setdefault("Content-Security-Policy", CSP)
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Cache-Control", "no-store")
-    return response
-
-
-def init_app(app: Flask) -> None:
-    app.after_request(_add_headers)
+sys.modules[__name__] = _moved

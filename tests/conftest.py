@@ -179,7 +179,7 @@ def other_citizen(app):
 @pytest.fixture
 def oidc_client(app):
     """A confidential client (client_secret_basic) with the demo redirect URI."""
-    from idp.oidc.registry import create_client
+    from idp.oidc.clients import create_client
 
     with app.app_context():
         client_id, secret = create_client(

@@ -33,7 +33,6 @@ RESOLUTIONS = (REJECT, LOCK_ACCOUNT, CHANGE_PHONE)
 # or a signed-in citizen asks to change a phone number they no longer have.
 OWNERSHIP = "ownership"
 PHONE_CHANGE = "phone_change"
-KINDS = (OWNERSHIP, PHONE_CHANGE)
 
 
 def _now() -> datetime:

@@ -36,7 +36,7 @@ from idp import audit
 from idp.errors import DomainError, Problem
 from idp.extensions import csrf, db
 from idp.oidc import registration_metadata as rules
-from idp.oidc.client_changes import DELETED, SUSPENDED, delete_client
+from idp.oidc.clients import DELETED, SUSPENDED, create_client, delete_client, new_client_secret
 from idp.oidc.discovery import provider_metadata
 from idp.oidc.models import Client
 from idp.oidc.registration_tokens import (
@@ -47,7 +47,6 @@ from idp.oidc.registration_tokens import (
     revoke_registration_access,
     spend_token,
 )
-from idp.oidc.registry import create_client, new_client_secret
 from idp.oidc.sector_identifier import sector_of
 from idp.oidc.server import authorization_server
 

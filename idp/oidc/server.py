@@ -97,9 +97,6 @@ def query_client(client_id: str) -> Client | None:
 authorization_server: IdpAuthorizationServer = LocalProxy(  # type: ignore[assignment]
     lambda: current_app.extensions["authorization_server"]
 )
-require_oauth: BearerProtector = LocalProxy(  # type: ignore[assignment]
-    lambda: current_app.extensions["require_oauth"]
-)
 
 
 def init_oauth(app: Flask) -> None:
@@ -131,8 +128,3 @@ def init_oauth(app: Flask) -> None:
     server.register_endpoint(Introspection())
     server.register_endpoint(Revocation())
     app.extensions["authorization_server"] = server
-    app.extensions["require_oauth"] = protector
-
-
-def issuer() -> str:
-    return current_app.config["IDP_ISSUER"]

@@ -145,7 +145,7 @@ class LiveProvider:
 
     def register_client(self, redirect_uri: str, **options) -> dict:
         """Register a trusted confidential client; returns its id and secret."""
-        from idp.oidc.registry import create_client
+        from idp.oidc.clients import create_client
 
         options.setdefault("name", "Cổng thử nghiệm")
         options.setdefault("scope", "openid profile phone")
@@ -212,7 +212,7 @@ def relying_party(provider, serve) -> LiveRelyingParty:
 
 @dataclass
 class LivePortal:
-    """A provincial portal (``idp.portal``) served on 127.0.0.1, registered at the provider."""
+    """A provincial portal (``portal``) served on 127.0.0.1, registered at the provider."""
 
     url: str
     client: dict
@@ -223,8 +223,8 @@ class LivePortal:
 def portal_factory(provider, serve) -> Callable:
     """Build and serve portals: ``portal_factory(name)`` -> ``LivePortal``; each is its
     own client with redirect, post-logout and back-channel logout URIs at the provider."""
-    from idp.portal import create_portal_app
-    from idp.portal.settings import DEFAULTS as PORTAL_DEFAULTS
+    from portal import create_portal_app
+    from portal.settings import DEFAULTS as PORTAL_DEFAULTS
 
     def build(name: str | None = None) -> LivePortal:
         """``name`` is the portal's PORTAL_NAME; by default the Đắk Lắk portal's own."""

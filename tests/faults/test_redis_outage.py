@@ -101,7 +101,7 @@ def test_redis_outage_makes_token_checks_answer_503_never_valid(app, private_red
     check cannot tell a revoked token from a live one, so it answers 503 (RFC 6749
     ``temporarily_unavailable``, ``Retry-After``), never 200 and never 500. The Redis
     that comes back empty has lost the opaque token's record: the token is gone (401)."""
-    from idp.oidc.registry import create_client
+    from idp.oidc.clients import create_client
 
     with app.app_context():
         client_id, secret = create_client(

@@ -36,7 +36,7 @@ def fuzz_app(request, tmp_path_factory, keys_dir):
     from idp import create_app
     from idp.citizens.creation import create_citizen
     from idp.extensions import db
-    from idp.oidc.registry import create_client
+    from idp.oidc.clients import create_client
 
     tmp = tmp_path_factory.mktemp("fuzz")
     settings = {

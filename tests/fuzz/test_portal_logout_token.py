@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from joserfc.jwk import RSAKey
 from werkzeug.datastructures import MultiDict
 
-from idp.portal.logout_token import BACKCHANNEL_EVENT
+from relying_party.logout_token import BACKCHANNEL_EVENT
 from tests.conftest import REAL_REDIS
 from tests.portal.signing import CLIENT_ID, ISSUER, FakeProvider
 
@@ -40,8 +40,8 @@ def provider() -> FakeProvider:
 
 @pytest.fixture(scope="module")
 def portal(provider):
-    from idp.portal import create_portal_app
-    from idp.portal.session_store import index_session
+    from portal import create_portal_app
+    from relying_party.session_store import index_session
 
     app = create_portal_app(
         {
@@ -150,7 +150,7 @@ def bad_tokens(draw, provider):
 
 def test_the_fixture_accepts_a_valid_token_so_the_refusals_mean_something(portal, provider):
     """A control: a right token ends the session it names (then the fixture is reset)."""
-    from idp.portal.session_store import index_session
+    from relying_party.session_store import index_session
 
     http = portal.test_client()
     token = provider.sign(

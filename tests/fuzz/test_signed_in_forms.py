@@ -775,7 +775,7 @@ def console(app):
     from idp.console.models import Operator
     from idp.console.operators import create_operator
     from idp.extensions import db
-    from idp.oidc.registry import create_client
+    from idp.oidc.clients import create_client
 
     made = {}
     with app.app_context():

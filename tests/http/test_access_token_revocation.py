@@ -81,7 +81,7 @@ def test_a_citizens_tokens_end_and_new_ones_work(app, browser, citizen, token_fo
 
 @pytest.mark.parametrize("token_format", FORMATS)
 def test_a_suspended_client_loses_its_access_tokens(app, browser, citizen, token_format):
-    from idp.oidc.client_changes import REACTIVATE, SUSPEND, change_status
+    from idp.oidc.clients import REACTIVATE, SUSPEND, change_status
 
     client = agency_of(app, token_format)
     tokens = tokens_for(browser, citizen, client)

@@ -17,7 +17,7 @@ AGENCY = "Sở Tư pháp tỉnh Đắk Lắk"
 @pytest.fixture
 def agency(app) -> dict:
     """An agency that asks for consent (not first-party)."""
-    from idp.oidc.registry import create_client
+    from idp.oidc.clients import create_client
 
     with app.app_context():
         client_id, secret = create_client(

@@ -25,7 +25,7 @@ def receiver():
 
 
 def make_agency(app, name: str, backchannel_logout_uri: str | None = None, **metadata) -> dict:
-    from idp.oidc.registry import create_client
+    from idp.oidc.clients import create_client
 
     redirect_uris = metadata.pop("redirect_uris", [REDIRECT_URI])
     with app.app_context():

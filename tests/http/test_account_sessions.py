@@ -169,7 +169,7 @@ class LogoutReceiver:
 
 
 def test_sign_out_everywhere_ends_every_session_and_tells_the_agencies(app, outbox, citizen):
-    from idp.oidc.registry import create_client
+    from idp.oidc.clients import create_client
 
     receiver = LogoutReceiver()
     with receiver.server:

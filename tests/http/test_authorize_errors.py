@@ -66,7 +66,7 @@ def test_plain_pkce_is_refused(browser, oidc_client):
 
 
 def test_public_client_must_use_pkce(app, browser):
-    from idp.oidc.registry import create_client
+    from idp.oidc.clients import create_client
 
     with app.app_context():
         client_id, secret = create_client(
@@ -92,7 +92,7 @@ def test_confidential_client_must_use_pkce_too(browser, oidc_client):
 
 def test_a_public_client_cannot_be_exempted_from_pkce(app):
     from idp.errors import DomainError
-    from idp.oidc.registry import PUBLIC_CLIENT_NEEDS_PKCE, create_client
+    from idp.oidc.clients import PUBLIC_CLIENT_NEEDS_PKCE, create_client
 
     with app.app_context(), pytest.raises(DomainError) as refused:
         create_client(

@@ -82,8 +82,7 @@ def test_a_legacy_agency_exempted_by_an_operator_logs_in_without_pkce(app, brows
     """A portal integrated with the real national portal may send no PKCE: the operator
     exempts its client (``idp clients update ID --pkce-exempt``); if it does send PKCE,
     the verifier is still checked."""
-    from idp.oidc.client_changes import set_pkce_exemption
-    from idp.oidc.registry import create_client
+    from idp.oidc.clients import create_client, set_pkce_exemption
 
     with app.app_context():
         client_id, secret = create_client(

@@ -24,7 +24,7 @@ def console(app) -> Console:
 
 
 def confidential_client(app, **kw) -> dict:
-    from idp.oidc.registry import create_client
+    from idp.oidc.clients import create_client
 
     kw.setdefault("extra_metadata", {"grant_types": ["authorization_code", "client_credentials"]})
     with app.app_context():
@@ -42,7 +42,7 @@ def token_status(http, client_id: str, secret: str) -> int:
 
 
 def status_of(app, client_id: str) -> str:
-    from idp.oidc.client_changes import find_client
+    from idp.oidc.clients import find_client
 
     with app.app_context():
         return find_client(client_id).status
@@ -92,7 +92,7 @@ def test_operator_approves_suspends_reactivates_and_rotates_the_secret(app, cons
 def test_operator_exempts_a_legacy_agency_from_pkce_and_requires_it_again(app, console):
     """The console shows each client's PKCE policy (list and details) and lets an operator
     exempt a confidential legacy client, never a public one; both changes are audited."""
-    from idp.oidc.client_changes import find_client
+    from idp.oidc.clients import find_client
 
     cid = confidential_client(app)["client_id"]
     public = confidential_client(app, auth_method="none")["client_id"]

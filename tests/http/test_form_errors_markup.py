@@ -145,7 +145,7 @@ def test_details_form_marks_the_gender_radios_not_the_fieldset(app):
 )
 def test_every_page_base_prefixes_the_title_and_focuses_the_summary(app, template, context):
     if template.startswith("portal/"):
-        from idp.portal import create_portal_app
+        from portal import create_portal_app
 
         app = create_portal_app(
             {"PORTAL_ISSUER": "http://127.0.0.1:9", "PORTAL_CLIENT_SECRET": "s" * 32}

@@ -158,7 +158,7 @@ def test_problem_messages_are_translated_with_their_numbers(browser, citizen, oi
 
 
 def test_consent_page_in_english(app, browser, citizen):
-    from idp.oidc.registry import create_client
+    from idp.oidc.clients import create_client
 
     with app.app_context():
         client_id, _secret = create_client(

@@ -268,7 +268,7 @@ def test_a_refused_and_an_accepted_resend_redirect_and_say_so_once(app_factory, 
 def test_the_portal_posts_redirect_too(app):
     """The portal's one page POST ("Đăng xuất") redirects; its other POST is the
     back-channel logout receiver, answered to the provider, not to a browser."""
-    from idp.portal import create_portal_app
+    from portal import create_portal_app
 
     portal = create_portal_app(
         {

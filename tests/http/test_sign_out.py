@@ -31,7 +31,7 @@ def receiver():
 @pytest.fixture
 def agency(app, receiver) -> dict:
     """A trusted agency with refresh tokens and a back-channel logout endpoint."""
-    from idp.oidc.registry import create_client
+    from idp.oidc.clients import create_client
 
     with app.app_context():
         client_id, secret = create_client(

@@ -15,7 +15,7 @@ FINGERPRINTED_CSS = re.compile(r'href="(/static/css/site\.css\?v=([0-9a-f]{12}))
 
 @pytest.fixture
 def portal_app(app):
-    from idp.portal import create_portal_app
+    from portal import create_portal_app
 
     return create_portal_app({"PORTAL_CLIENT_SECRET": "s", "PORTAL_ISSUER": "http://127.0.0.1:9"})
 
@@ -83,6 +83,6 @@ def test_the_portal_home_has_a_meta_description(portal_app):
     [("1990-05-17", "17/05/1990"), ("2001-12-01", "01/12/2001"), ("", ""), ("1990", "1990")],
 )
 def test_portal_dates_are_shown_as_the_provider_shows_them(value, shown):
-    from idp.portal.presentation import display_date
+    from portal.presentation import display_date
 
     assert display_date(value) == shown

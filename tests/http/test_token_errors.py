@@ -85,7 +85,7 @@ def _post_redeem(http, client_id, secret, code, verifier):
 
 
 def test_client_secret_post_works_for_a_client_registered_for_it(app, browser, citizen):
-    from idp.oidc.registry import create_client
+    from idp.oidc.clients import create_client
 
     with app.app_context():
         client_id, secret = create_client(
@@ -107,7 +107,7 @@ def test_registered_auth_method_is_enforced(browser, citizen, oidc_client):
 
 
 def test_code_bound_to_its_client(app, browser, citizen, oidc_client):
-    from idp.oidc.registry import create_client
+    from idp.oidc.clients import create_client
 
     with app.app_context():
         other_id, other_secret = create_client(name="Other", redirect_uris=[REDIRECT_URI])
@@ -124,7 +124,7 @@ def test_wrong_redirect_uri_at_token_endpoint(browser, citizen, oidc_client):
 
 
 def test_public_client_with_pkce_gets_tokens(app, browser, citizen):
-    from idp.oidc.registry import create_client
+    from idp.oidc.clients import create_client
 
     with app.app_context():
         client_id, _ = create_client(

@@ -23,7 +23,7 @@ def browser(app, outbox):
 
 
 def make_client(app, **kw):
-    from idp.oidc.registry import create_client
+    from idp.oidc.clients import create_client
 
     kw.setdefault("name", "Cơ quan thử nghiệm")
     kw.setdefault("redirect_uris", [REDIRECT_URI])

@@ -50,7 +50,7 @@ def provider(app_factory):
 
 
 def register_portal_client(provider: LiveProvider, base: str, name: str) -> tuple[str, str]:
-    from idp.oidc.registry import create_client
+    from idp.oidc.clients import create_client
 
     with provider.app.app_context():
         return create_client(
@@ -80,7 +80,7 @@ def portal_settings(provider_url: str, base: str, client_id: str, secret: str) -
 @pytest.fixture
 def portals(provider):
     """``start(name, **overrides)``: register a client and serve a portal for it."""
-    from idp.portal import create_portal_app
+    from portal import create_portal_app
 
     servers = []
 

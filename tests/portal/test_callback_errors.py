@@ -115,7 +115,7 @@ def test_a_wrong_client_secret_is_a_token_endpoint_error(
 
 
 def test_an_unreachable_provider_gives_a_try_again_page(browser):
-    from idp.portal import create_portal_app
+    from portal import create_portal_app
     from tests.live import LiveServer, free_port
 
     port, closed = free_port(), free_port()

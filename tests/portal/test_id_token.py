@@ -10,8 +10,8 @@ import time
 import pytest
 from joserfc.jwk import RSAKey
 
-from idp.portal.id_token import ExpectedIdToken, validate_id_token
-from idp.portal.signed_jwt import TokenRejected
+from relying_party.id_token import ExpectedIdToken, validate_id_token
+from relying_party.signed_jwt import TokenRejected
 from tests.portal.signing import (
     ACCESS_TOKEN,
     CLIENT_ID,

@@ -7,12 +7,12 @@ import time
 import pytest
 from joserfc.jwk import RSAKey
 
-from idp.portal.logout_token import (
+from relying_party.logout_token import (
     BACKCHANNEL_EVENT,
     ExpectedLogoutToken,
     validate_logout_token,
 )
-from idp.portal.signed_jwt import TokenRejected
+from relying_party.signed_jwt import TokenRejected
 from tests.portal.signing import CLIENT_ID, ISSUER, FakeProvider, unsigned
 
 EXPECTED = ExpectedLogoutToken(issuer=ISSUER, client_id=CLIENT_ID)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from idp.portal.session_store import end_sessions, index_session
-from idp.portal.signed_in import describe_sign_in
-from idp.store import MemoryStore
+from portal.presentation import describe_sign_in
+from relying_party.session_store import end_sessions, index_session
+from relying_party.store import MemoryStore
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Two replicas behave as one provider: whichever replica a request lands on, the citizen's
-flow, OTP tries, authorization codes and rate limits are the same (DESIGN.md, Storage)."""
+flow, OTP tries, authorization codes and rate limits are the same (docs/architecture.md,
+"Storage")."""
 
 from __future__ import annotations
 

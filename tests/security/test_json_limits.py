@@ -152,7 +152,7 @@ def test_a_client_assertion_with_a_deep_payload_is_invalid_client(app, path):
 
 
 def test_a_deep_jwks_uri_document_is_invalid_client(app):
-    from idp.oidc.registry import create_client
+    from idp.oidc.clients import create_client
 
     key = RSAKey.generate_key(2048, private=True)
     with JsonDocuments('{"keys": ' + DEEP + "}") as jwks, app.app_context():
@@ -212,7 +212,7 @@ def test_a_deep_carrier_api_answer_is_the_service_being_unavailable():
 
 
 def _portal(issuer: str):
-    from idp.portal import create_portal_app
+    from portal import create_portal_app
 
     return create_portal_app(
         {
@@ -230,13 +230,13 @@ def _portal(issuer: str):
 def test_a_deep_answer_from_the_provider_is_the_provider_being_unreachable():
     """The portal's Authlib client parsed the provider's discovery, JWKS and token answers
     without limits: a deep one raised RecursionError through the portal's pages."""
-    from idp.errors import DomainError
-    from idp.portal.provider_client import PROVIDER_UNREACHABLE
+    from relying_party import RelyingPartyError
+    from relying_party.provider_client import PROVIDER_UNREACHABLE
 
     with JsonDocuments('{"issuer": ' + DEEP + "}") as provider:
         portal = _portal(provider.url.rsplit("/", 1)[0])
         with portal.test_request_context("/"):
-            with pytest.raises(DomainError) as failed:
+            with pytest.raises(RelyingPartyError) as failed:
                 portal.extensions["portal"].provider.metadata()
     assert failed.value.problem == PROVIDER_UNREACHABLE
 

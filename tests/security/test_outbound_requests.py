@@ -51,7 +51,7 @@ class KeyedClient:
     """A private_key_jwt client whose keys are at ``jwks_uri``."""
 
     def __init__(self, app, jwks_uri: str):
-        from idp.oidc.registry import create_client
+        from idp.oidc.clients import create_client
 
         self.app = app
         self.key = ec.generate_private_key(ec.SECP256R1())
@@ -113,7 +113,7 @@ def test_any_jwks_uri_document_that_is_not_a_key_set_is_invalid_client(
 
 
 def test_inline_jwks_with_an_unusable_key_is_invalid_client(app):
-    from idp.oidc.registry import create_client
+    from idp.oidc.clients import create_client
 
     with app.app_context():
         client_id, _ = create_client(
@@ -194,7 +194,7 @@ def test_with_private_addresses_refused_a_stored_loopback_jwks_uri_is_never_requ
 
 # -- back-channel logout ---------------------------------------------------------------
 def backchannel_client(app, uri: str) -> str:
-    from idp.oidc.registry import create_client
+    from idp.oidc.clients import create_client
 
     with app.app_context():
         client_id, _ = create_client(

@@ -22,6 +22,7 @@ import pytest
 import requests
 
 from idp.server import granian_command
+from tests.http.test_health_metrics import ACCESS_LOG_FIELDS
 from tests.live import free_port
 
 pytestmark = pytest.mark.servers
@@ -142,17 +143,7 @@ def test_access_log_lines_are_our_json_without_query_strings(provider):
         timeout=5,
     )
     entry = provider.access_entry("req-granian-1")
-    assert set(entry) == {
-        "ts",
-        "remote",
-        "method",
-        "path",
-        "status",
-        "bytes",
-        "duration_ms",
-        "request_id",
-        "user_agent",
-    }
+    assert set(entry) == ACCESS_LOG_FIELDS
     assert entry["remote"] == "127.0.0.1" and entry["method"] == "GET"
     assert entry["path"] == "/healthz" and entry["status"] == 200
     assert entry["bytes"] > 0 and entry["duration_ms"] > 0
@@ -225,9 +216,9 @@ def test_metrics_add_up_across_two_workers(provider):
     assert float(line.rsplit(" ", 1)[1]) >= 40
 
 
-def test_a_gunicorn_variable_is_refused_at_start(tmp_path):
-    env = provider_env(tmp_path, GUNICORN_WORKERS="3")
-    done = subprocess.run(
+def refused_serve(env: dict) -> subprocess.CompletedProcess:
+    """``idp serve`` with ``env``, expected to stop before serving."""
+    return subprocess.run(
         [IDP, "serve", "--port", str(free_port())],
         env=env,
         cwd=ROOT,
@@ -235,19 +226,16 @@ def test_a_gunicorn_variable_is_refused_at_start(tmp_path):
         text=True,
         timeout=60,
     )
+
+
+def test_a_gunicorn_variable_is_refused_at_start(tmp_path):
+    done = refused_serve(provider_env(tmp_path, GUNICORN_WORKERS="3"))
     assert done.returncode != 0 and "GRANIAN_WORKERS" in done.stderr
 
 
 def test_production_refusals_run_before_the_server_starts(tmp_path):
     env = provider_env(tmp_path, IDP_ENV="production", DATABASE_URL="", REDIS_URL="")
-    done = subprocess.run(
-        [IDP, "serve", "--port", str(free_port())],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = refused_serve(env)
     assert done.returncode != 0 and "refusing to start in production" in done.stderr
     assert "granian" not in done.stderr.lower()
 

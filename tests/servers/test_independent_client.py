@@ -29,7 +29,7 @@ def provider(app_factory):
     issuer = f"http://127.0.0.1:{port}"
     app = app_factory(IDP_ISSUER=issuer)
     from idp.citizens.creation import create_citizen
-    from idp.oidc.registry import create_client
+    from idp.oidc.clients import create_client
 
     with app.app_context():
         create_citizen(**CITIZEN, actor="test")

@@ -1,4 +1,4 @@
-"""The OTP rules of DESIGN.md: MemoryStore, a fake SMS gateway and a fake clock."""
+"""The OTP rules (idp.otp): MemoryStore, a fake SMS gateway and a fake clock."""
 
 from __future__ import annotations
 

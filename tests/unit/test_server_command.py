@@ -1,4 +1,5 @@
-"""``idp.server.granian_command``: the one command line of ``idp serve`` and ``idp portal``
+"""``webapp.server.granian_command`` (also ``idp.server``): the one command line of
+``idp serve`` and ``idp portal``
 (no server is started; tests/servers/test_granian.py runs it)."""
 
 from __future__ import annotations
@@ -7,15 +8,15 @@ import sys
 
 import pytest
 
-from idp.portal.serve import THREADS_WITHOUT_REDIS, server_command
 from idp.server import (
     DEFAULTS,
     ProcessEnvironmentFilter,
+    ServerSettingsError,
     clear_metrics_folder,
     default_workers,
     granian_command,
 )
-from idp.settings import SettingsError
+from portal.serve import THREADS_WITHOUT_REDIS, server_command
 
 
 def test_granian_serves_the_wsgi_target_on_the_given_address_with_our_log_settings():
@@ -40,7 +41,7 @@ def test_operators_variables_win_over_the_defaults_and_options_over_both():
 
 @pytest.mark.parametrize("name", ["GUNICORN_WORKERS", "GUNICORN_THREADS", "GUNICORN_TIMEOUT"])
 def test_a_gunicorn_variable_is_refused_with_its_granian_name(name):
-    with pytest.raises(SettingsError, match=f"{name} is no longer read.*GRANIAN_"):
+    with pytest.raises(ServerSettingsError, match=f"{name} is no longer read.*GRANIAN_"):
         granian_command("idp.wsgi:app", "127.0.0.1", 8000, environ={name: "4"})
 
 
@@ -51,7 +52,7 @@ def test_the_portal_without_redis_runs_one_worker_of_threads(monkeypatch):
     monkeypatch.setenv("PORTAL_CLIENT_SECRET", "secret")
     monkeypatch.setenv("GRANIAN_WORKERS", "5")
     argv, env = server_command("127.0.0.1", 5001, 4)
-    assert argv[-1] == "idp.portal.wsgi:app"
+    assert argv[-1] == "portal.wsgi:app"
     assert env["GRANIAN_WORKERS"] == "1"
     assert env["GRANIAN_BLOCKING_THREADS"] == str(THREADS_WITHOUT_REDIS)
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/1")

@@ -11,7 +11,7 @@ from idp.console.views import bp
 from idp.errors import DomainError
 from idp.extensions import db
 from idp.i18n import N_
-from idp.oidc import client_changes
+from idp.oidc import clients as registered
 from idp.oidc.models import Client
 from idp.oidc.registration_tokens import has_registration_access
 from idp.shown_once import keep, take
@@ -32,17 +32,17 @@ PKCE_NOTICES = {
 def clients():
     """Every client but deleted ones, those waiting for approval first."""
     status = request.args.get("status", "")
-    query = db.select(Client).where(Client.status != client_changes.DELETED)
+    query = db.select(Client).where(Client.status != registered.DELETED)
     if status in ("active", "pending", "suspended"):
         query = query.filter_by(status=status)
-    pending_first = case((Client.status == client_changes.PENDING, 0), else_=1)
+    pending_first = case((Client.status == registered.PENDING, 0), else_=1)
     rows = db.session.scalars(query.order_by(pending_first, Client.id.desc())).all()
     return render_template("console/clients.html", clients=rows, status=status)
 
 
 def _client_page(client_id: str, status: int = 200, **page):
     try:
-        client = client_changes.find_client(client_id)
+        client = registered.find_client(client_id)
     except DomainError as exc:
         return render_template("console/message.html", problem=exc.problem), 404
     self_registered = has_registration_access(client.client_id)
@@ -64,11 +64,11 @@ def client(client_id: str):
 @require_console(change=True)
 def client_status(client_id: str):
     """Approve, suspend or reactivate (field ``action``)."""
-    change = client_changes.STATUS_CHANGES.get(request.form.get("action", ""))
+    change = registered.STATUS_CHANGES.get(request.form.get("action", ""))
     try:
         if change is None:
-            raise DomainError(client_changes.CLIENT_WRONG_STATUS)
-        client_changes.change_status(client_id, change, g.console.actor)
+            raise DomainError(registered.CLIENT_WRONG_STATUS)
+        registered.change_status(client_id, change, g.console.actor)
     except DomainError as exc:
         return _client_page(client_id, 400, problem=exc.problem)
     flash(NOTICES[change.name])
@@ -80,7 +80,7 @@ def client_status(client_id: str):
 def client_secret(client_id: str):
     """Issue a new client secret and show it this once."""
     try:
-        secret = client_changes.rotate_secret(client_id, g.console.actor)
+        secret = registered.rotate_secret(client_id, g.console.actor)
     except DomainError as exc:
         return _client_page(client_id, 400, problem=exc.problem)
     keep(g.console.key, f"client-secret:{client_id}", {"secret": secret})
@@ -94,8 +94,8 @@ def client_pkce(client_id: str):
     choice = request.form.get("pkce", "")
     try:
         if choice not in PKCE_NOTICES:
-            raise DomainError(client_changes.CLIENT_WRONG_STATUS)
-        client_changes.set_pkce_exemption(client_id, choice == "exempt", g.console.actor)
+            raise DomainError(registered.CLIENT_WRONG_STATUS)
+        registered.set_pkce_exemption(client_id, choice == "exempt", g.console.actor)
     except DomainError as exc:
         return _client_page(client_id, 400, problem=exc.problem)
     flash(PKCE_NOTICES[choice])

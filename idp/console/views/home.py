@@ -9,7 +9,7 @@ from idp.complaints.models import OPEN, Complaint
 from idp.console.session import require_console
 from idp.console.views import bp
 from idp.extensions import db
-from idp.oidc.client_changes import PENDING
+from idp.oidc.clients import PENDING
 from idp.oidc.models import Client
 
 

@@ -1,4 +1,4 @@
-"""Server-side sessions for the portal: the browser holds only a random id.
+"""Server-side sessions for the relying party: the browser holds only a random id.
 
 The Flask session (Authlib's state, the CSRF token, the signed-in citizen and the tokens)
 lives in the store under ``session:<id>`` with a fixed lifetime; the cookie carries the
@@ -16,7 +16,7 @@ from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
-from idp.store.base import Store
+from relying_party.store import SessionStore as Store
 
 _ID_BYTES = 32
 _MAX_ID_LENGTH = 64
@@ -64,7 +64,7 @@ class PortalSession(CallbackDict, SessionMixin):
 
 
 class ServerSideSessions(SessionInterface):
-    """Flask's session interface over the portal's store."""
+    """Flask's session interface over the relying party's store."""
 
     def __init__(self, store: Store, ttl: int):
         self.store = store
@@ -109,14 +109,14 @@ class ServerSideSessions(SessionInterface):
 
 
 def index_session(store: Store, session_id: str, sid: str | None, sub: str, ttl: int) -> None:
-    """Remember which portal session belongs to the provider session ``sid`` and ``sub``."""
+    """Remember which local session belongs to the provider session ``sid`` and ``sub``."""
     if sid:
         store.set_add(_sid_key(sid), session_id, ttl)
     store.set_add(_sub_key(sub), session_id, ttl)
 
 
 def end_session(store: Store, session_id: str) -> None:
-    """End one portal session (its record goes; stale index entries are pruned later)."""
+    """End one local session (its record goes; stale index entries are pruned later)."""
     store.delete(_session_key(session_id))
 
 

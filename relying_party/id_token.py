@@ -18,8 +18,8 @@ from typing import Any
 from authlib.oidc.core import CodeIDToken
 from joserfc.errors import ClaimError, JoseError
 
-from idp.errors import Problem
-from idp.portal.signed_jwt import JwksFetcher, TokenRejected, verify_signed_jwt
+from relying_party.errors import Problem
+from relying_party.signed_jwt import JwksFetcher, TokenRejected, verify_signed_jwt
 
 ID_TOKEN_REJECTED = Problem(
     "portal.id_token_rejected",
@@ -30,7 +30,7 @@ ID_TOKEN_REJECTED = Problem(
 
 @dataclass(frozen=True)
 class ExpectedIdToken:
-    """What this ID token must say, from the portal's settings and its saved request."""
+    """What this ID token must say, from the client's settings and its saved request."""
 
     issuer: str
     client_id: str
@@ -43,14 +43,16 @@ class ExpectedIdToken:
 
 
 def _claims_options(expected: ExpectedIdToken) -> dict[str, dict[str, Any]]:
-    return {
+    options = {
         "iss": {"essential": True, "value": expected.issuer},
         "aud": {"essential": True, "value": expected.client_id},
         "sub": {"essential": True},
         "exp": {"essential": True},
         "iat": {"essential": True},
-        "acr": {"essential": True, "values": list(expected.acr_values)},
     }
+    if expected.acr_values:
+        options["acr"] = {"essential": True, "values": list(expected.acr_values)}
+    return options
 
 
 def validate_id_token(

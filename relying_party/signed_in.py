@@ -1,7 +1,8 @@
-"""The citizen signed in at the portal: who they are, how they signed in, their tokens.
+"""The citizen signed in here: who they are, how they signed in, their tokens.
 
-Everything lives in the server-side session: ``session['citizen']`` (sub, sid, name, the
-masked identity number, acr/amr) and ``session['tokens']`` (access, refresh and ID token).
+Everything lives in the server-side session: ``session['citizen']`` (sub, sid, acr/amr,
+auth_time and the fields of the mounter's ``profile`` hook) and ``session['tokens']``
+(access, refresh and ID token).
 An expired access token is renewed with the refresh token when the provider gave one;
 otherwise (or when the refresh is refused) the citizen signs in again, which is a mere
 redirect while their session at the provider lasts.
@@ -14,21 +15,18 @@ import time
 from typing import Any
 
 from authlib.integrations.base_client import OAuthError
-from flask import current_app, session
+from flask import session
 
-from idp.citizens.identity_number import mask_identity_number
-from idp.errors import DomainError, Problem
-from idp.portal.callback import SignIn
-from idp.portal.services import portal
-from idp.portal.session_store import index_session
+from relying_party.callback import SignIn
+from relying_party.errors import Problem, RelyingPartyError
+from relying_party.services import rp
+from relying_party.session_store import index_session
 
-log = logging.getLogger("idp.portal")
+log = logging.getLogger("relying_party")
 
 # Renew a little before the provider would refuse the token.
 EXPIRY_MARGIN_SECONDS = 30
 REFRESH_LOCK_SECONDS = 15
-# The page language the citizen chose (idp.i18n) outlives signing in and out.
-KEPT_ACROSS_SIGN_IN = ("lang",)
 
 REFRESH_IN_PROGRESS = Problem(
     "portal.refresh_in_progress",
@@ -36,26 +34,9 @@ REFRESH_IN_PROGRESS = Problem(
 )
 
 
-def describe_sign_in(acr: str | None, amr: list[str] | None) -> str:
-    """How the citizen signed in, in words (from ``amr`` (RFC 8176), else ``acr``)."""
-    methods = set(amr or [])
-    if {"pwd", "sms"} <= methods:
-        return "Mật khẩu + OTP qua SMS"
-    if {"pwd", "otp"} <= methods:
-        return "Mật khẩu + OTP từ ứng dụng xác thực"
-    if "pwd" in methods:
-        return "Mật khẩu"
-    return f"Mức độ đảm bảo {acr}" if acr else "Không xác định"
-
-
-def _identity_number(userinfo: dict[str, Any]) -> str:
-    number = userinfo.get("citizen_id") or userinfo.get("SoDinhDanh") or ""
-    return mask_identity_number(number) if number else ""
-
-
 def start_local_session(sign_in: SignIn) -> None:
     """Sign the citizen in here: a fresh session id, indexed by provider ``sid`` and ``sub``."""
-    claims, token, userinfo = sign_in.claims, sign_in.token, sign_in.userinfo
+    claims, token = sign_in.claims, sign_in.token
     kept = _kept_across_sign_in()
     session.clear()
     session_id = session.regenerate()
@@ -63,16 +44,15 @@ def start_local_session(sign_in: SignIn) -> None:
     session["citizen"] = {
         "sub": claims["sub"],
         "sid": claims.get("sid"),
-        "name": userinfo.get("name") or userinfo.get("HoVaTen") or "",
-        "id_number_masked": _identity_number(userinfo),
         "acr": claims.get("acr"),
         "amr": claims.get("amr") or [],
         "auth_time": claims.get("auth_time"),
         "signed_in_at": int(time.time()),
+        **rp().profile(sign_in),
     }
     session["tokens"] = _token_record(token)
-    ttl = int(current_app.config["PORTAL_SESSION_SECONDS"])
-    index_session(portal().store, session_id, claims.get("sid"), claims["sub"], ttl)
+    ttl = rp().settings.session_seconds
+    index_session(rp().store, session_id, claims.get("sid"), claims["sub"], ttl)
 
 
 def _token_record(token: dict[str, Any], previous: dict[str, Any] | None = None) -> dict:
@@ -87,11 +67,8 @@ def _token_record(token: dict[str, Any], previous: dict[str, Any] | None = None)
 
 
 def current_citizen() -> dict[str, Any] | None:
-    """The signed-in citizen of this browser, with how they signed in, or None."""
-    citizen = session.get("citizen")
-    if not citizen:
-        return None
-    return {**citizen, "sign_in_method": describe_sign_in(citizen.get("acr"), citizen["amr"])}
+    """The signed-in citizen of this browser (``session['citizen']``), or None."""
+    return session.get("citizen") or None
 
 
 def end_local_session() -> dict[str, Any]:
@@ -106,7 +83,7 @@ def end_local_session() -> dict[str, Any]:
 
 def _kept_across_sign_in() -> dict[str, Any]:
     """The browser's preferences (not who is signed in), carried into the new session."""
-    return {key: session[key] for key in KEPT_ACROSS_SIGN_IN if key in session}
+    return {key: session[key] for key in rp().kept_across_sign_in if key in session}
 
 
 def fresh_access_token() -> str | None:
@@ -121,10 +98,10 @@ def fresh_access_token() -> str | None:
     # Refresh tokens rotate and a reused one revokes its family at the provider: of two
     # concurrent requests of one session, only one may spend it.
     lock = f"refreshing:{session.ensure_id()}"
-    if not portal().store.add(lock, {"at": int(time.time())}, REFRESH_LOCK_SECONDS):
-        raise DomainError(REFRESH_IN_PROGRESS)
+    if not rp().store.add(lock, {"at": int(time.time())}, REFRESH_LOCK_SECONDS):
+        raise RelyingPartyError(REFRESH_IN_PROGRESS)
     try:
-        renewed = portal().provider.call(
+        renewed = rp().provider.call(
             "fetch_access_token",
             grant_type="refresh_token",
             refresh_token=tokens["refresh_token"],
@@ -133,6 +110,6 @@ def fresh_access_token() -> str | None:
         log.info("refresh refused: %s", exc)
         return None
     finally:
-        portal().store.delete(lock)
+        rp().store.delete(lock)
     session["tokens"] = _token_record(dict(renewed), tokens)
     return session["tokens"]["access_token"]

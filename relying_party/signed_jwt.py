@@ -1,7 +1,7 @@
 """Checking a JWS-signed JWT against the provider's JWK Set (RFC 7515, RFC 7517).
 
 Shared by the ID token (OIDC Core §3.1.3.7 steps 6-8) and the logout token
-(Back-Channel Logout 1.0 §2.6 step 3). Only the algorithms the portal expects are
+(Back-Channel Logout 1.0 §2.6 step 3). Only the algorithms the relying party expects are
 accepted, so ``alg: none`` and an HMAC "signed" with a public key both fail. A ``kid``
 missing from the cached set triggers one re-fetch of the set (the provider rotated its
 keys); if the kid is still unknown the token is refused.
@@ -21,7 +21,7 @@ from joserfc.errors import (
 )
 from joserfc.jwk import KeySet
 
-from idp.errors import DomainError, Problem
+from relying_party.errors import Problem, RelyingPartyError
 
 #: ``fetch_jwks(force)``: the provider's JWK Set; ``force`` bypasses any cache.
 JwksFetcher = Callable[[bool], dict[str, Any]]
@@ -29,7 +29,7 @@ JwksFetcher = Callable[[bool], dict[str, Any]]
 MAX_TOKEN_LENGTH = 16384
 
 
-class TokenRejected(DomainError):
+class TokenRejected(RelyingPartyError):
     """A token failed a check; ``reason`` names which (for logs and tests)."""
 
     def __init__(self, problem: Problem, reason: str):

@@ -1,4 +1,4 @@
-"""The authorization response at the portal's redirect URI, checked step by step.
+"""The authorization response at the relying party's redirect URI, checked step by step.
 
 1. ``state`` must name a request this browser started (RFC 6749 §10.12); it works once.
 2. ``iss`` must be the provider's issuer; a missing ``iss`` is refused when the provider
@@ -18,9 +18,9 @@ from typing import Any
 import requests
 from authlib.integrations.base_client import OAuthError
 
-from idp.errors import DomainError, Problem
-from idp.portal.id_token import ExpectedIdToken, validate_id_token
-from idp.portal.provider_client import ProviderClient
+from relying_party.errors import Problem, RelyingPartyError
+from relying_party.id_token import ExpectedIdToken, validate_id_token
+from relying_party.provider_client import ProviderClient
 
 STATE_INVALID = Problem(
     "portal.state_invalid",
@@ -81,10 +81,10 @@ def check_issuer(iss: str | None, issuer: str, metadata: Mapping[str, Any]) -> N
     """RFC 9207 §2.4: ``iss`` equals the issuer; absent only if the provider never sends it."""
     if iss is None:
         if metadata.get("authorization_response_iss_parameter_supported"):
-            raise DomainError(ISSUER_MISMATCH)
+            raise RelyingPartyError(ISSUER_MISMATCH)
         return
     if iss != issuer:
-        raise DomainError(ISSUER_MISMATCH)
+        raise RelyingPartyError(ISSUER_MISMATCH)
 
 
 def _redeem(provider: ProviderClient, saved: dict[str, Any], code: str) -> dict[str, Any]:
@@ -96,9 +96,9 @@ def _redeem(provider: ProviderClient, saved: dict[str, Any], code: str) -> dict[
             code_verifier=saved["code_verifier"],
         )
     except OAuthError as exc:
-        raise DomainError(TOKEN_REQUEST_FAILED) from exc
+        raise RelyingPartyError(TOKEN_REQUEST_FAILED) from exc
     if not token.get("id_token") or not token.get("access_token"):
-        raise DomainError(TOKEN_REQUEST_FAILED)
+        raise RelyingPartyError(TOKEN_REQUEST_FAILED)
     return dict(token)
 
 
@@ -106,25 +106,23 @@ def _userinfo(provider: ProviderClient, token: dict[str, Any], sub: str) -> dict
     try:
         userinfo = dict(provider.call("userinfo", token=token))
     except (requests.HTTPError, OAuthError) as exc:
-        raise DomainError(TOKEN_REQUEST_FAILED) from exc
+        raise RelyingPartyError(TOKEN_REQUEST_FAILED) from exc
     if userinfo.get("sub") != sub:
-        raise DomainError(USERINFO_MISMATCH)
+        raise RelyingPartyError(USERINFO_MISMATCH)
     return userinfo
 
 
-def complete_authorization(
-    provider: ProviderClient, args: Mapping[str, str], settings: Mapping[str, Any]
-) -> SignIn:
+def complete_authorization(provider: ProviderClient, args: Mapping[str, str]) -> SignIn:
     """Check the authorization response in ``args`` and finish the sign-in it carries."""
     saved = provider.take_authorization(args.get("state"))
     if saved is None:
-        raise DomainError(STATE_INVALID)
+        raise RelyingPartyError(STATE_INVALID)
     check_issuer(args.get("iss"), provider.issuer, provider.metadata())
     if args.get("error"):
-        raise DomainError(ERROR_PROBLEMS.get(args["error"], AUTHORIZATION_FAILED))
+        raise RelyingPartyError(ERROR_PROBLEMS.get(args["error"], AUTHORIZATION_FAILED))
     code = args.get("code")
     if not code or len(code) > 512:
-        raise DomainError(CALLBACK_INVALID)
+        raise RelyingPartyError(CALLBACK_INVALID)
     token = _redeem(provider, saved, code)
     claims = validate_id_token(
         token["id_token"],
@@ -133,10 +131,10 @@ def complete_authorization(
             issuer=provider.issuer,
             client_id=provider.client_id,
             nonce=saved.get("nonce", ""),
-            acr_values=tuple(str(settings["PORTAL_ACR_VALUES"]).split()),
+            acr_values=tuple(provider.settings.acr_values.split()),
             algorithms=tuple(provider.id_token_algorithms()),
             access_token=token["access_token"],
-            leeway=int(settings["PORTAL_CLOCK_LEEWAY"]),
+            leeway=provider.settings.clock_leeway,
         ),
     )
     return SignIn(claims, token, _userinfo(provider, token, claims["sub"]), saved)

@@ -8,7 +8,7 @@ import threading
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from idp.portal import create_portal_app
+from portal import create_portal_app
 
 
 def start_portal_thread(

@@ -17,8 +17,8 @@ from typing import Any
 from joserfc import jwt
 from joserfc.errors import ClaimError, JoseError
 
-from idp.errors import Problem
-from idp.portal.signed_jwt import JwksFetcher, TokenRejected, verify_signed_jwt
+from relying_party.errors import Problem
+from relying_party.signed_jwt import JwksFetcher, TokenRejected, verify_signed_jwt
 
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 LOGOUT_TYPES = ("logout+jwt", "application/logout+jwt")

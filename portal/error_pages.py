@@ -3,24 +3,26 @@ bad input, a tampered callback or a provider that cannot be reached."""
 
 from __future__ import annotations
 
-import logging
-
 from flask import Flask, g, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from idp.error_pages import CSRF_PROBLEM, MESSAGES, UNAVAILABLE
-from idp.errors import DomainError, Problem, ServiceUnavailable
-from idp.portal.provider_client import PROVIDER_MISCONFIGURED, PROVIDER_UNREACHABLE
-from idp.portal.signed_in import REFRESH_IN_PROGRESS
+from relying_party import Problem
 
-log = logging.getLogger("idp.portal")
-
-STATUS_OF = {
-    PROVIDER_UNREACHABLE.code: 503,
-    PROVIDER_MISCONFIGURED.code: 502,
-    REFRESH_IN_PROGRESS.code: 409,
+# The same words as the provider's pages (the shared translations catalog has them).
+MESSAGES = {
+    400: "Yêu cầu không hợp lệ.",
+    404: "Không tìm thấy trang bạn yêu cầu.",
+    405: "Phương thức không được hỗ trợ cho địa chỉ này.",
+    413: "Dữ liệu gửi lên quá lớn.",
+    415: "Định dạng dữ liệu không được hỗ trợ.",
+    429: "Bạn thao tác quá nhiều lần. Vui lòng thử lại sau ít phút.",
 }
+CSRF_PROBLEM = Problem(
+    "csrf",
+    "Phiên làm việc của biểu mẫu đã hết hạn hoặc không hợp lệ. Vui lòng tải lại trang và thử lại.",
+)
 
 
 def message_page(problem: Problem, status: int, retry_url: str | None = None):
@@ -30,26 +32,19 @@ def message_page(problem: Problem, status: int, retry_url: str | None = None):
 
 
 def init_app(app: Flask) -> None:
-    @app.errorhandler(DomainError)
-    def domain_error(exc: DomainError):
-        log.info("portal problem %s", exc.problem.code)
-        return message_page(exc.problem, STATUS_OF.get(exc.problem.code, 400))
+    """Every other error of the portal as its message page (the relying party's go
+    through ``message_page``, given to ``relying_party.mount``)."""
 
     @app.errorhandler(CSRFError)
-    def csrf_error(exc):
+    def csrf_error(exc: CSRFError) -> ResponseReturnValue:
         return message_page(CSRF_PROBLEM, 400)
 
-    @app.errorhandler(ServiceUnavailable)
-    def unavailable(exc: ServiceUnavailable):
-        log.error("service unavailable: %s", exc.service)
-        return message_page(UNAVAILABLE, 503)
-
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):
+    def http_error(exc: HTTPException) -> ResponseReturnValue:
         status = exc.code or 500
         message = MESSAGES.get(status, exc.description or exc.name)
         return message_page(Problem(f"http.{status}", message), status)
 
     @app.errorhandler(UnicodeDecodeError)
-    def bad_encoding(exc):
+    def bad_encoding(exc: UnicodeDecodeError) -> ResponseReturnValue:
         return message_page(Problem("http.encoding", "Dữ liệu gửi lên không đúng mã UTF-8."), 400)

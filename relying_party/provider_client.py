@@ -1,4 +1,4 @@
-"""The national provider as the portal sees it: Authlib's Flask OAuth client, configured by
+"""The provider as the relying party sees it: Authlib's Flask OAuth client, configured by
 discovery, plus the checks Authlib's client leaves to the application.
 
 Authlib does: discovery (``server_metadata_url``), the authorization URL with ``state``,
@@ -10,21 +10,25 @@ re-fetches at most every few seconds, and turning network failures into a Proble
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import requests
 from authlib.integrations.flask_client import OAuth
 from authlib.integrations.requests_client import OAuth2Session
-from flask import Flask, current_app, session
+from authlib.oauth2.rfc7523 import PrivateKeyJWT
+from flask import Flask, session
+from joserfc.jwk import import_key
 
-from idp import json_limits
-from idp.errors import DomainError, Problem
-from idp.i18n import page_locale
+from relying_party import json_limits
+from relying_party.errors import Problem, RelyingPartyError
+from relying_party.settings import ClientSettings
 
-log = logging.getLogger("idp.portal")
+log = logging.getLogger("relying_party")
 
 PROVIDER_UNREACHABLE = Problem(
     "portal.provider_unreachable",
@@ -42,7 +46,7 @@ JWKS_REFETCH_SECONDS = 5.0
 
 class BoundedJsonSession(OAuth2Session):
     """Authlib's session whose JSON answers (discovery, JWKS, tokens, userinfo) must parse
-    within ``idp.json_limits`` first: a deeply nested answer made the parser raise
+    within ``relying_party.json_limits`` first: a deeply nested answer made the parser raise
     RecursionError, which no caller expects; now it is a failed request like any other."""
 
     def request(self, method, url, *args, **kwargs):
@@ -56,26 +60,59 @@ class BoundedJsonSession(OAuth2Session):
         return response
 
 
-class ProviderClient:
-    """One portal's client of the provider (``app.extensions['portal'].provider``)."""
+def session_class(settings: ClientSettings) -> type[BoundedJsonSession]:
+    """The client session class for ``settings``: with ``private_key_jwt``, one that signs a
+    client assertion with the private key (Authlib's ``PrivateKeyJWT``, ``aud`` = the
+    token endpoint) for every token request."""
+    if settings.token_endpoint_auth_method != "private_key_jwt":
+        return BoundedJsonSession
+    alg = settings.private_key_alg
 
-    def __init__(self, app: Flask, settings: dict[str, Any]):
-        self.issuer = settings["PORTAL_ISSUER"]
-        self.client_id = settings["PORTAL_CLIENT_ID"]
+    class PrivateKeyJwtSession(BoundedJsonSession):
+        def __init__(self, *args: Any, **kwargs: Any):
+            super().__init__(*args, **kwargs)
+            self.register_client_auth_method(PrivateKeyJWT(alg=alg))
+
+    return PrivateKeyJwtSession
+
+
+def signing_key(settings: ClientSettings) -> Any:
+    """``private_key`` (a JWK as JSON text, or a PEM) as a key object Authlib signs with."""
+    text = settings.private_key.strip()
+    if text.startswith("{"):
+        return import_key(json.loads(text))
+    alg = settings.private_key_alg
+    key_type = "EC" if alg.startswith("ES") else "OKP" if alg == "EdDSA" else "RSA"
+    return import_key(text, key_type)
+
+
+class ProviderClient:
+    """One app's client of the provider (``relying_party.services.rp().provider``)."""
+
+    def __init__(
+        self,
+        app: Flask,
+        settings: ClientSettings,
+        ui_locales: Callable[[], str | None] = lambda: None,
+    ):
+        self.settings = settings
+        self.issuer = settings.issuer
+        self.client_id = settings.client_id
+        self.ui_locales = ui_locales
         self.oauth = OAuth(app)
         self.oauth_app = self.oauth.register(
-            "dvc",
+            "provider",
             client_id=self.client_id,
-            client_secret=settings["PORTAL_CLIENT_SECRET"],
+            client_secret=signing_key(settings) if settings.private_key else settings.client_secret,
             server_metadata_url=f"{self.issuer}/.well-known/openid-configuration",
             client_kwargs={
-                "scope": settings["PORTAL_SCOPE"],
+                "scope": settings.scope,
                 "code_challenge_method": "S256",
-                "token_endpoint_auth_method": "client_secret_basic",
-                "default_timeout": int(settings["PORTAL_HTTP_TIMEOUT"]),
+                "token_endpoint_auth_method": settings.token_endpoint_auth_method,
+                "default_timeout": settings.http_timeout,
             },
         )
-        self.oauth_app.client_cls = BoundedJsonSession
+        self.oauth_app.client_cls = session_class(settings)
         self._lock = threading.Lock()
         self._refetched_at = float("-inf")
 
@@ -85,11 +122,11 @@ class ProviderClient:
             metadata = self.oauth_app.load_server_metadata()
         except (requests.RequestException, ValueError) as exc:
             log.warning("discovery failed: %s", exc)
-            raise DomainError(PROVIDER_UNREACHABLE) from exc
+            raise RelyingPartyError(PROVIDER_UNREACHABLE) from exc
         if metadata.get("issuer") != self.issuer:
             log.error("discovery issuer %r is not %r", metadata.get("issuer"), self.issuer)
             self.oauth_app.server_metadata.pop("_loaded_at", None)
-            raise DomainError(PROVIDER_MISCONFIGURED)
+            raise RelyingPartyError(PROVIDER_MISCONFIGURED)
         return metadata
 
     def fetch_jwks(self, force: bool = False) -> dict[str, Any]:
@@ -104,7 +141,7 @@ class ProviderClient:
             return self.oauth_app.fetch_jwk_set(force=force)
         except (requests.RequestException, ValueError) as exc:
             log.warning("JWKS fetch failed: %s", exc)
-            raise DomainError(PROVIDER_UNREACHABLE) from exc
+            raise RelyingPartyError(PROVIDER_UNREACHABLE) from exc
 
     def id_token_algorithms(self) -> list[str]:
         """The signing algorithms the provider advertises, limited to the ones we accept."""
@@ -114,15 +151,14 @@ class ProviderClient:
     def start_authorization(self, redirect_uri: str, **saved: Any) -> str:
         """A new authorization request (state, nonce, PKCE) saved in the session; its URL."""
         self.metadata()
-        settings = current_app.config
+        extra = {"acr_values": self.settings.acr_values} if self.settings.acr_values else {}
+        locale = self.ui_locales()
+        if locale:
+            extra["ui_locales"] = locale  # the provider's pages in the app's language
         try:
-            request = self.oauth_app.create_authorization_url(
-                redirect_uri,
-                acr_values=settings["PORTAL_ACR_VALUES"],
-                ui_locales=page_locale(),  # the provider's pages in the portal's language
-            )
+            request = self.oauth_app.create_authorization_url(redirect_uri, **extra)
         except requests.RequestException as exc:
-            raise DomainError(PROVIDER_UNREACHABLE) from exc
+            raise RelyingPartyError(PROVIDER_UNREACHABLE) from exc
         self.oauth_app.save_authorize_data(redirect_uri=redirect_uri, **request, **saved)
         return request["url"]
 
@@ -140,4 +176,4 @@ class ProviderClient:
             return getattr(self.oauth_app, method)(*args, **kwargs)
         except requests.RequestException as exc:
             log.warning("%s failed: %s", method, exc)
-            raise DomainError(PROVIDER_UNREACHABLE) from exc
+            raise RelyingPartyError(PROVIDER_UNREACHABLE) from exc
