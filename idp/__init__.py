@@ -8,13 +8,18 @@ from flask import Flask
 
 from idp import json_limits
 from idp.abuse.input_limits import use_ascii_integers
+from idp.clock import Clock
 from idp.logging_setup import configure_logging
-from idp.settings import ROOT, load_settings
+from idp.settings import ROOT, read_settings
 
 
-def create_app(env: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
-    """Build the provider app from ``config/<env>.toml``, the environment and overrides."""
-    settings = load_settings(env, overrides)
+def create_app(
+    env: str | None = None, overrides: dict[str, Any] | None = None, clock: Clock | None = None
+) -> Flask:
+    """Build the provider app from ``config/<env>.toml``, the environment and overrides;
+    ``clock`` is the app's time (the system's unless a test passes one it can advance)."""
+    typed, extras = read_settings(env, overrides)
+    settings = typed.as_dict()
     app = Flask(
         __name__,
         template_folder=str(ROOT / "templates"),
@@ -23,8 +28,10 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None) 
     )
     use_ascii_integers(app)  # before any route: <int:...> takes ASCII digits only
     json_limits.init_app(app)  # request JSON bounded in depth and size
-    app.config.update(settings)
-    app.config.update(_cookie_names(bool(settings["SESSION_COOKIE_SECURE"])))
+    app.config.update(settings)  # typed already: code reads them without casts
+    app.config.update(extras)  # Flask's own keys from the caller (tests: TESTING, ...)
+    app.extensions["settings"] = typed
+    app.config.update(_cookie_names(settings["SESSION_COOKIE_SECURE"]))
     app.config.update(
         SQLALCHEMY_DATABASE_URI=settings["DATABASE_URL"],
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings["DATABASE_URL"]),
@@ -35,9 +42,9 @@ def create_app(env: str | None = None, overrides: dict[str, Any] | None = None) 
         WTF_CSRF_SSL_STRICT=False,
         JSON_AS_ASCII=False,
     )
-    configure_logging(bool(settings["LOG_JSON"]), settings["LOG_LEVEL"])
+    configure_logging(settings["LOG_JSON"], settings["LOG_LEVEL"])
     _init_extensions(app)
-    _init_services(app)
+    _init_services(app, clock or Clock())
     _register_blueprints(app)
     _publish_documents(app)
     _init_operations(app)
@@ -84,7 +91,7 @@ def _init_extensions(app: Flask) -> None:
     import idp.models  # noqa: F401
 
 
-def _init_services(app: Flask) -> None:
+def _init_services(app: Flask, clock: Clock) -> None:
     from idp.citizens.password_policy import configure_hasher
     from idp.oidc.keys import KeyStore
     from idp.otp import OtpPolicy, OtpService
@@ -95,11 +102,11 @@ def _init_services(app: Flask) -> None:
 
     c = app.config
     configure_hasher(
-        time_cost=int(c["ARGON2_TIME_COST"]),
-        memory_cost=int(c["ARGON2_MEMORY_COST"]),
-        parallelism=int(c["ARGON2_PARALLELISM"]),
+        time_cost=c["ARGON2_TIME_COST"],
+        memory_cost=c["ARGON2_MEMORY_COST"],
+        parallelism=c["ARGON2_PARALLELISM"],
     )
-    store = create_store(c["REDIS_URL"] or None, prefix=c["REDIS_PREFIX"])
+    store = create_store(c["REDIS_URL"] or None, c["REDIS_PREFIX"], clock.monotonic)
     gateway = create_gateway(
         c["SMS_BACKEND"],
         outbox_path=c["SMS_OUTBOX_PATH"],
@@ -110,14 +117,15 @@ def _init_services(app: Flask) -> None:
     if c["SHOW_SMS_PAGE"]:
         gateway = RecordingGateway(gateway, recent)
     policy = OtpPolicy(
-        ttl=int(c["OTP_TTL_SECONDS"]),
-        max_attempts=int(c["OTP_MAX_ATTEMPTS"]),
-        resend_cooldown=int(c["OTP_RESEND_COOLDOWN_SECONDS"]),
-        max_sends_per_hour=int(c["OTP_MAX_SENDS_PER_HOUR"]),
+        ttl=c["OTP_TTL_SECONDS"],
+        max_attempts=c["OTP_MAX_ATTEMPTS"],
+        resend_cooldown=c["OTP_RESEND_COOLDOWN_SECONDS"],
+        max_sends_per_hour=c["OTP_MAX_SENDS_PER_HOUR"],
     )
-    otp = OtpService(store, gateway, policy, c["SECRET_KEY"].encode())
+    otp = OtpService(store, gateway, policy, c["SECRET_KEY"].encode(), clock=clock.now)
+    keys = KeyStore(c["IDP_KEYS_DIR"], clock.now)
     app.extensions["idp"] = Services(
-        store=store, keys=KeyStore(c["IDP_KEYS_DIR"]), sms=gateway, recent_sms=recent, otp=otp
+        store=store, keys=keys, sms=gateway, recent_sms=recent, otp=otp, clock=clock
     )
     from idp import outbound  # requests to client-chosen URLs (SSRF policy)
 

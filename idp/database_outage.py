@@ -84,4 +84,4 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(InterfaceError, _unavailable)
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
-            ping_idle_connections(db.engine, float(app.config["DATABASE_PING_IDLE_SECONDS"]))
+            ping_idle_connections(db.engine, app.config["DATABASE_PING_IDLE_SECONDS"])

@@ -11,14 +11,13 @@ cookie.
 from __future__ import annotations
 
 import secrets
-import time
 from dataclasses import dataclass, field
 
 from flask import current_app, g, request
 from werkzeug.wrappers import Response
 
 from idp import flow_cookie
-from idp.services import store
+from idp.services import clock, store
 
 #: The cookie's name in development and test (plain http); production adds ``__Host-``.
 COOKIE = "idp_session"
@@ -49,7 +48,7 @@ class LoginSession:
 
 
 def _ttl() -> int:
-    return int(current_app.config["LOGIN_SESSION_SECONDS"])
+    return current_app.config["LOGIN_SESSION_SECONDS"]
 
 
 def current_login() -> LoginSession | None:
@@ -81,10 +80,10 @@ def start_login(citizen_id: int, amr: list[str], acr: str) -> LoginSession:
     session = LoginSession(
         citizen_id=citizen_id,
         sid=secrets.token_urlsafe(24),
-        auth_time=int(time.time()),
+        auth_time=int(clock().now()),
         amr=amr,
         acr=acr,
-        created_at=int(time.time()),
+        created_at=int(clock().now()),
         ip=request.remote_addr or "",
         user_agent=(request.user_agent.string or "")[:200],
         key=secrets.token_urlsafe(32),
@@ -154,7 +153,7 @@ def session_by_sid(sid: str) -> LoginSession | None:
 
 def apply_cookie(response: Response) -> Response:
     """after_request hook: set or clear the session cookie decided during the request."""
-    secure = bool(current_app.config["SESSION_COOKIE_SECURE"])
+    secure = current_app.config["SESSION_COOKIE_SECURE"]
     if g.get("set_login_cookie"):
         response.set_cookie(
             cookie_name(),

@@ -298,7 +298,7 @@ def create_limiter(app: Flask) -> Limiter:
         key_prefix=f"{c['REDIS_PREFIX']}ratelimit",
         strategy="fixed-window",
         swallow_errors=True,
-        enabled=bool(c["RATE_LIMITS_ENABLED"]),
+        enabled=c["RATE_LIMITS_ENABLED"],
     )
 
 

@@ -1,4 +1,4 @@
-"""The app's long-lived service objects (store, key store, SMS gateway, OTP service).
+"""The app's long-lived service objects (store, key store, SMS gateway, OTP service, clock).
 
 Created once in ``create_app`` and reached through ``current_app.extensions['idp']``
 via the accessors below, so views and domain code never construct them.
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from flask import current_app
 
 if TYPE_CHECKING:
+    from idp.clock import Clock
     from idp.oidc.keys import KeyStore
     from idp.otp import OtpService
     from idp.sms.base import SmsGateway
@@ -26,11 +27,17 @@ class Services:
     sms: SmsGateway
     recent_sms: RecentMessages
     otp: OtpService
+    clock: Clock
 
 
 def services() -> Services:
     """The current app's services."""
     return current_app.extensions["idp"]
+
+
+def clock() -> Clock:
+    """The app's clock (wall and monotonic time); tests advance it instead of sleeping."""
+    return services().clock
 
 
 def store() -> Store:

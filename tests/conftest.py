@@ -77,8 +77,17 @@ def _reset_database(app) -> None:
 
 
 @pytest.fixture
-def app_factory(tmp_path, keys_dir):
-    """Build apps sharing this test's database, store prefix and SMS outbox."""
+def clock():
+    """The test's application clock: the system's time until a test ``advance``s it (every
+    app the test builds shares it: sessions, codes, flows, OTPs, in-process TTLs)."""
+    from idp.clock import Clock
+
+    return Clock()
+
+
+@pytest.fixture
+def app_factory(tmp_path, keys_dir, clock):
+    """Build apps sharing this test's database, store prefix, SMS outbox and clock."""
     prefix = f"test:{secrets.token_hex(4)}:"
     outbox = tmp_path / "outbox.jsonl"
     database = REAL_DB or f"sqlite:///{tmp_path / 'idp.sqlite3'}"
@@ -98,7 +107,7 @@ def app_factory(tmp_path, keys_dir):
             "WTF_CSRF_ENABLED": True,
         }
         settings.update(overrides)
-        app = create_app("test", settings)
+        app = create_app("test", settings, clock=clock)
         app.config["TESTING"] = True
         if not built:
             _reset_database(app)

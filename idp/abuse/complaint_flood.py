@@ -58,17 +58,17 @@ def _ip() -> str:
 
 
 def _ip_limit() -> ComplaintLimit:
-    cap = int(current_app.config["COMPLAINT_SUBMISSIONS_PER_IP_PER_HOUR"])
+    cap = current_app.config["COMPLAINT_SUBMISSIONS_PER_IP_PER_HOUR"]
     return ComplaintLimit("ip", f"complaint-flood:ip:{_ip()}", cap, HOUR)
 
 
 def _global_limit() -> ComplaintLimit:
-    cap = int(current_app.config["COMPLAINTS_GLOBAL_PER_HOUR"])
+    cap = current_app.config["COMPLAINTS_GLOBAL_PER_HOUR"]
     return ComplaintLimit("global", "complaint-flood:global", cap, HOUR)
 
 
 def _id_number_limit(id_number: str) -> ComplaintLimit:
-    cap = int(current_app.config["COMPLAINTS_PER_ID_NUMBER_PER_DAY"])
+    cap = current_app.config["COMPLAINTS_PER_ID_NUMBER_PER_DAY"]
     # Hashed as the lockout's keys are: no identity number is kept in the store in clear.
     return ComplaintLimit("id_number", f"complaint-flood:id:{name_key(id_number)}", cap, DAY)
 

@@ -58,8 +58,8 @@ class FailureThrottle:
     def _caps(self) -> dict[str, int]:
         config = current_app.config
         return {
-            "ip": int(config[self.per_ip_setting]),
-            "username_ip": int(config[self.per_name_per_ip_setting]),
+            "ip": config[self.per_ip_setting],
+            "username_ip": config[self.per_name_per_ip_setting],
         }
 
     def check_allowed(self, username: str) -> None:
@@ -78,7 +78,7 @@ class FailureThrottle:
     def record_failure(self, username: str) -> None:
         """Count a failed attempt against this IP and this user name from this IP."""
         store = services().store
-        window = int(current_app.config[self.window_setting])
+        window = current_app.config[self.window_setting]
         store.incr_many([(key, window) for key in self._keys(username).values()])
 
 

@@ -82,9 +82,9 @@ def has_control_characters(value: str, *, allow_whitespace: bool = True) -> bool
 def problem_with(params: list[tuple[str, str]], protocol: bool) -> Problem | None:
     """The first limit these parameters break, or None."""
     config = current_app.config
-    if len(params) > int(config["MAX_REQUEST_PARAMETERS"]):
+    if len(params) > config["MAX_REQUEST_PARAMETERS"]:
         return TOO_MANY_PARAMETERS
-    general = int(config["MAX_PROTOCOL_FIELD_LENGTH" if protocol else "MAX_FIELD_LENGTH"])
+    general = config["MAX_PROTOCOL_FIELD_LENGTH" if protocol else "MAX_FIELD_LENGTH"]
     for name, value in params:
         cap = general if protocol else min(general, FIELD_LIMITS.get(name, general))
         if len(name) > 256 or len(value) > cap:

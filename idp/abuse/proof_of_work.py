@@ -50,11 +50,11 @@ def work_of(challenge: str, nonce: str) -> int:
 def issue_challenge() -> Challenge:
     """A fresh single-use challenge, remembered in the store for POW_CHALLENGE_SECONDS."""
     config = current_app.config
-    challenge = Challenge(secrets.token_hex(16), int(config["POW_DIFFICULTY_BITS"]))
+    challenge = Challenge(secrets.token_hex(16), config["POW_DIFFICULTY_BITS"])
     services().store.set(
         _key(challenge.challenge),
         {"difficulty": challenge.difficulty},
-        int(config["POW_CHALLENGE_SECONDS"]),
+        config["POW_CHALLENGE_SECONDS"],
     )
     return challenge
 

@@ -69,22 +69,22 @@ def _limits(id_number: str | None) -> list[SendLimit]:
     c = current_app.config
     ip = _client_ip()
     limits = [
-        SendLimit("ip", f"otp-pump:ip:{ip}", int(c["OTP_SENDS_PER_IP_PER_HOUR"]), 3600, True),
+        SendLimit("ip", f"otp-pump:ip:{ip}", c["OTP_SENDS_PER_IP_PER_HOUR"], 3600, True),
         SendLimit(
             "prefix",
             f"otp-pump:net:{network_prefix(ip)}",
-            int(c["OTP_SENDS_PER_PREFIX_PER_HOUR"]),
+            c["OTP_SENDS_PER_PREFIX_PER_HOUR"],
             3600,
             True,
         ),
-        SendLimit("global", "otp-pump:global", int(c["OTP_SENDS_GLOBAL_PER_MINUTE"]), 60, True),
+        SendLimit("global", "otp-pump:global", c["OTP_SENDS_GLOBAL_PER_MINUTE"], 60, True),
     ]
     if id_number:
         limits.append(
             SendLimit(
                 "id_number",
                 f"otp-pump:id:{id_number}",
-                int(c["OTP_SENDS_PER_ID_NUMBER_PER_HOUR"]),
+                c["OTP_SENDS_PER_ID_NUMBER_PER_HOUR"],
                 3600,
                 False,
             )
@@ -93,7 +93,7 @@ def _limits(id_number: str | None) -> list[SendLimit]:
 
 
 def _near(limit: SendLimit, count: int) -> bool:
-    percent = int(current_app.config["OTP_CHALLENGE_PERCENT"])
+    percent = current_app.config["OTP_CHALLENGE_PERCENT"]
     return limit.challenge and count >= math.ceil(limit.cap * percent / 100)
 
 

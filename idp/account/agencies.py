@@ -86,9 +86,7 @@ def _codes(citizen_id: int, client_id: str | None = None) -> list[AuditEvent]:
 def _access_may_be_live(events: list[AuditEvent], client_id: str, now: float) -> bool:
     """Whether an access token from a code to this client may still work: a code issued
     within one access-token lifetime and after the last revocation at this agency."""
-    lifetime = int(current_app.config["ACCESS_TOKEN_SECONDS"]) + int(
-        current_app.config["AUTH_CODE_SECONDS"]
-    )
+    lifetime = current_app.config["ACCESS_TOKEN_SECONDS"] + current_app.config["AUTH_CODE_SECONDS"]
     live = False
     for event in events:
         if event.client_id != client_id:

@@ -60,13 +60,13 @@ def verify_current_password(citizen: Citizen, current: str) -> None:
         raise DomainError(CURRENT_PASSWORD_REQUIRED)
     login = current_login()
     failures_key = session_failures_key(login.sid if login else f"citizen-{citizen.id}")
-    threshold = int(current_app.config["LOCKOUT_THRESHOLD"])
+    threshold = current_app.config["LOCKOUT_THRESHOLD"]
     if store().get_counter(failures_key) >= threshold:
         minutes = max(1, math.ceil(store().ttl(failures_key) / 60))
         raise DomainError(CURRENT_PASSWORD_TOO_MANY.format(minutes=minutes))
     if len(current) <= MAX_LENGTH and verify_password(citizen.password_hash, current):
         return
-    store().incr(failures_key, int(current_app.config["LOCKOUT_WINDOW_SECONDS"]))
+    store().incr(failures_key, current_app.config["LOCKOUT_WINDOW_SECONDS"])
     seconds = lockout.register_failure(citizen.id_number)
     audit.record("password.change_failed", citizen_id=citizen.id, reason="wrong_password")
     if seconds is not None:

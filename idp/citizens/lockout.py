@@ -42,7 +42,7 @@ class UserWideLock:
     setting_prefix: str
 
     def _setting(self, name: str) -> int:
-        return int(current_app.config[f"{self.setting_prefix}_{name}"])
+        return current_app.config[f"{self.setting_prefix}_{name}"]
 
     def _failures_key(self, username: str) -> str:
         return f"{self.key_prefix}-fail:{name_key(username)}"

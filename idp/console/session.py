@@ -14,7 +14,6 @@ without a request and after ``CONSOLE_SESSION_MAX_SECONDS`` in any case.
 from __future__ import annotations
 
 import secrets
-import time
 from dataclasses import asdict, dataclass
 from functools import wraps
 
@@ -24,7 +23,7 @@ from werkzeug.wrappers import Response
 from idp import flow_cookie
 from idp.console.models import OPERATOR
 from idp.errors import Problem
-from idp.services import store
+from idp.services import clock, store
 
 #: The cookie's name and path in development and test; production uses ``__Host-``.
 COOKIE = "idp_console"
@@ -120,9 +119,9 @@ def complete_sign_in(pending: ConsoleSession) -> ConsoleSession:
     if pending.operator_id is None:
         raise ValueError("the look-alike step never signs in")
     signed_in = ConsoleSession(
-        pending.operator_id, pending.name, pending.role, SIGNED_IN, int(time.time())
+        pending.operator_id, pending.name, pending.role, SIGNED_IN, int(clock().now())
     )
-    _replace(pending, signed_in, int(current_app.config["CONSOLE_IDLE_SECONDS"]))
+    _replace(pending, signed_in, current_app.config["CONSOLE_IDLE_SECONDS"])
     return signed_in
 
 
@@ -132,10 +131,10 @@ def current_session() -> ConsoleSession | None:
     if session is None or session.stage != SIGNED_IN:
         return None
     config = current_app.config
-    if session.created_at + int(config["CONSOLE_SESSION_MAX_SECONDS"]) < time.time():
+    if session.created_at + config["CONSOLE_SESSION_MAX_SECONDS"] < clock().now():
         store().delete(f"console:{session.key}")
         return None
-    _save(session, int(config["CONSOLE_IDLE_SECONDS"]))
+    _save(session, config["CONSOLE_IDLE_SECONDS"])
     return session
 
 
@@ -155,7 +154,7 @@ def apply_cookie(response: Response) -> Response:
         return response
     config = current_app.config
     name, path = config["CONSOLE_COOKIE_NAME"], config["CONSOLE_COOKIE_PATH"]
-    secure = bool(config["SESSION_COOKIE_SECURE"])
+    secure = config["SESSION_COOKIE_SECURE"]
     if value:
         response.set_cookie(name, value, httponly=True, secure=secure, samesite="Strict", path=path)
     else:

@@ -8,7 +8,6 @@ fit its kind's record (an older shape) is treated as expired: flows live ≤ 30 
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any, Generic, TypeVar
@@ -16,7 +15,7 @@ from typing import Any, Generic, TypeVar
 from flask import current_app, session
 
 from idp.errors import DomainError, Problem
-from idp.services import store
+from idp.services import clock, store
 
 FLOW_NOT_FOUND = Problem(
     "flow.not_found",
@@ -78,7 +77,7 @@ class Flow(Generic[D]):
 
     @property
     def expires_in(self) -> int:
-        return max(0, self.expires_at - int(time.time()))
+        return max(0, self.expires_at - int(clock().now()))
 
 
 def _key(kind: str, flow_id: str) -> str:
@@ -101,13 +100,13 @@ def _record(flow: Flow) -> dict[str, Any]:
 def create_flow(kind: str, state: str, data: FlowData | None = None) -> Flow:
     """Start a flow of ``kind`` in ``state`` (``data``: the kind's record), bound to this
     browser."""
-    ttl = int(current_app.config["FLOW_SECONDS"])
+    ttl = current_app.config["FLOW_SECONDS"]
     flow = Flow(
         id=secrets.token_urlsafe(18),
         kind=kind,
         state=state,
         browser=browser_id(),
-        expires_at=int(time.time()) + ttl,
+        expires_at=int(clock().now()) + ttl,
         data=data if data is not None else _DATA[kind](),
     )
     store().set(_key(kind, flow.id), _record(flow), ttl)

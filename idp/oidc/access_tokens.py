@@ -59,7 +59,7 @@ def _now_ms() -> int:
 
 
 def _lifetime() -> int:
-    return int(current_app.config["ACCESS_TOKEN_SECONDS"])
+    return current_app.config["ACCESS_TOKEN_SECONDS"]
 
 
 def group_key(kind: str, value: str | int) -> str:

@@ -9,8 +9,6 @@ sign in, the request is parked in a login flow and resumed by ``resume`` afterwa
 
 from __future__ import annotations
 
-import time
-
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import AccessDeniedError, InvalidRequestError, OAuth2Request
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
@@ -36,6 +34,7 @@ from idp.oidc.request_params import (
     requested_claims,
 )
 from idp.oidc.server import authorization_server
+from idp.services import clock
 
 bp = Blueprint("authorize", __name__)
 
@@ -140,7 +139,8 @@ def process(params: dict[str, str], fresh_login: bool = False, consented: bool =
     needs_login = citizen is None or (
         not fresh_login
         and (
-            "login" in prompts or (max_age is not None and time.time() - login.auth_time > max_age)
+            "login" in prompts
+            or (max_age is not None and clock().now() - login.auth_time > max_age)
         )
     )
     if needs_login:

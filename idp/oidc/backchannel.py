@@ -122,8 +122,8 @@ def send_backchannel_logouts(login: LoginSession) -> list[Delivery]:
     deliveries = _deliveries(login)
     if not deliveries:
         return []
-    tries = max(1, int(current_app.config["BACKCHANNEL_LOGOUT_TRIES"]))
-    timeout = float(current_app.config["BACKCHANNEL_LOGOUT_TIMEOUT"])
+    tries = current_app.config["BACKCHANNEL_LOGOUT_TRIES"]  # at least 1 (idp.settings)
+    timeout = current_app.config["BACKCHANNEL_LOGOUT_TIMEOUT"]
     http, backoff = outbound_http(), outbound_backoff()  # the threads have no app context
     with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(deliveries))) as pool:
         done = list(pool.map(lambda d: _deliver(d, http, backoff, tries, timeout), deliveries))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 import time
 import weakref
+from collections.abc import Callable
 
 from flask import current_app
 from sqlalchemy import event
@@ -30,8 +31,9 @@ _caches: weakref.WeakSet[ClientCache] = weakref.WeakSet()
 class ClientCache:
     """``client_id`` → a detached ``Client`` and the monotonic time it was read."""
 
-    def __init__(self, seconds: float):
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic):
         self.seconds = seconds
+        self._clock = clock  # monotonic seconds: the app's clock
         self._entries: dict[str, tuple[float, Client]] = {}
         self._lock = threading.Lock()
         self._generation = 0  # bumped by clear(): a read that straddles a write is not kept
@@ -42,9 +44,9 @@ class ClientCache:
         if self.seconds <= 0:
             return _load(client_id)
         entry = self._entries.get(client_id)
-        if entry is not None and time.monotonic() - entry[0] < self.seconds:
+        if entry is not None and self._clock() - entry[0] < self.seconds:
             return db.session.merge(entry[1], load=False)
-        read_at, generation = time.monotonic(), self._generation
+        read_at, generation = self._clock(), self._generation
         client = _load(client_id)
         if client is None:
             # Unknown ids are not remembered: a client registered a moment ago must work.
@@ -77,7 +79,9 @@ def cached_client(client_id: str) -> Client | None:
 
 
 def init_app(app) -> None:
-    app.extensions["client_cache"] = ClientCache(float(app.config["CLIENT_CACHE_SECONDS"]))
+    app.extensions["client_cache"] = ClientCache(
+        app.config["CLIENT_CACHE_SECONDS"], app.extensions["idp"].clock.monotonic
+    )
 
 
 @event.listens_for(Session, "after_flush")

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 
 from flask import current_app
 
-from idp.services import store
+from idp.services import clock, store
 
 USED_TOMBSTONE_SECONDS = 600
 
@@ -33,6 +33,7 @@ class AuthorizationCode:
     code_challenge: str | None = None
     code_challenge_method: str | None = None
     claims: dict = field(default_factory=dict)
+    expires_at: float = 0  # the app clock's epoch seconds; set by save_code
 
     # The interface Authlib's grants read.
     def get_redirect_uri(self) -> str:
@@ -60,7 +61,8 @@ def hash_code(code: str) -> str:
 
 def save_code(code: str, record: AuthorizationCode) -> None:
     """Store a new code for ``AUTH_CODE_SECONDS``."""
-    ttl = int(current_app.config["AUTH_CODE_SECONDS"])
+    ttl = current_app.config["AUTH_CODE_SECONDS"]
+    record.expires_at = clock().now() + ttl  # the store's TTL may run on another clock
     store().set(f"code:{record.code_hash}", asdict(record), ttl)
 
 
@@ -82,5 +84,7 @@ def redeem_code(code: str) -> AuthorizationCode | None:
         if store().get(f"code-used:{code_hash}"):
             raise CodeReused(code_hash)
         return None
+    if record.get("expires_at", 0) and record["expires_at"] <= clock().now():
+        return None  # past AUTH_CODE_SECONDS on the app's clock
     store().set(f"code-used:{code_hash}", {"at": 1}, USED_TOMBSTONE_SECONDS)
     return AuthorizationCode(**record)

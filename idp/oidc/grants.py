@@ -141,7 +141,7 @@ class IdToken(OpenIDCode):
             "aud": client.client_id,
             "azp": client.client_id,
             "iat": now,
-            "exp": now + int(current_app.config["ID_TOKEN_SECONDS"]),
+            "exp": now + current_app.config["ID_TOKEN_SECONDS"],
             "auth_time": code.auth_time,
             "acr": code.acr,
             "amr": code.amr,

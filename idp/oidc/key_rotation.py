@@ -14,8 +14,8 @@ def rotate_signing_keys(actor: str, lead_seconds: int | None = None) -> list[Key
     (default ``KEY_ROTATION_LEAD_SECONDS``); the keys it replaces stay published until
     every token they signed has expired. Each new key is audited."""
     config = current_app.config
-    lead = int(config["KEY_ROTATION_LEAD_SECONDS"] if lead_seconds is None else lead_seconds)
-    lifetime = max(int(config["ID_TOKEN_SECONDS"]), int(config["ACCESS_TOKEN_SECONDS"]))
+    lead = config["KEY_ROTATION_LEAD_SECONDS"] if lead_seconds is None else lead_seconds
+    lifetime = max(config["ID_TOKEN_SECONDS"], config["ACCESS_TOKEN_SECONDS"])
     added = services().keys.rotate(lead, lifetime)
     for record in added:
         audit.record(

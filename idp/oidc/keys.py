@@ -15,6 +15,7 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -53,8 +54,10 @@ class KeyStore:
 
     RECHECK_SECONDS = 5.0
 
-    def __init__(self, directory: str | os.PathLike):
+    def __init__(self, directory: str | os.PathLike, clock: Callable[[], float] = time.time):
+        """Keys in ``directory``; ``clock`` is wall time in epoch seconds (the app's)."""
         self.directory = Path(directory)
+        self._clock = clock
         self._lock = threading.Lock()
         self._mtime: float | None = None
         self._checked_at = 0.0
@@ -96,7 +99,7 @@ class KeyStore:
 
     def _build_jwks_body(self) -> bytes:
         keys = []
-        for record in self._published(time.time()):
+        for record in self._published(self._clock()):
             public = self._keys[record.kid].as_dict(private=False)
             public.update({"kid": record.kid, "alg": record.alg, "use": "sig"})
             keys.append(public)
@@ -114,7 +117,7 @@ class KeyStore:
     def signing_key(self, alg: str) -> tuple[str, RSAKey | ECKey]:
         """The key that signs with ``alg`` now: the newest whose lead time has passed."""
         self.refresh()
-        now = time.time()
+        now = self._clock()
         candidates = [r for r in self._records if r.alg == alg and r.active_from <= now]
         if not candidates:
             raise KeysMissing(f"no {alg} signing key in {self.directory}: run 'idp keys generate'")
@@ -165,7 +168,7 @@ class KeyStore:
         kid = key.thumbprint()
         filename = f"{alg.lower()}-{kid}.pem"
         self._write_file(filename, key.as_pem(private=True))
-        return KeyRecord(kid, alg, filename, int(time.time()), active_from)
+        return KeyRecord(kid, alg, filename, int(self._clock()), active_from)
 
     def generate(self) -> list[KeyRecord]:
         """Create a signing key for each algorithm that has none; returns the new ones."""
@@ -173,7 +176,7 @@ class KeyStore:
         created = []
         for alg in ALGORITHMS:
             if not any(r.alg == alg for r in records):
-                created.append(self._add_key(alg, int(time.time())))
+                created.append(self._add_key(alg, int(self._clock())))
         if created:
             self._write_index(records + created)
         self.refresh(force=True)
@@ -185,7 +188,7 @@ class KeyStore:
         The new key is published now and signs after ``lead_seconds``; the key it replaces
         signs until then and stays published ``token_lifetime`` seconds longer.
         """
-        now = int(time.time())
+        now = int(self._clock())
         records = self._read_index()
         kept = []
         for record in records:

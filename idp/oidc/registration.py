@@ -173,7 +173,7 @@ class ClientRegistration(ClientRegistrationEndpoint):
     def save_client(self, client_info, client_metadata, request) -> Client:
         token: InitialAccessToken = request.credential
         client_id = client_info["client_id"]
-        pending = bool(current_app.config["CLIENT_APPROVAL_REQUIRED"])
+        pending = current_app.config["CLIENT_APPROVAL_REQUIRED"]
         try:
             if not spend_token(token, client_id):
                 raise _refused(INITIAL_TOKEN_REFUSED)

@@ -134,7 +134,7 @@ def refusal(problem: Problem, **values: Any) -> DomainError:
 def https_only() -> bool:
     """Whether metadata URIs must use https (always in production)."""
     config = current_app.config
-    return config["IDP_ENV"] == "production" or bool(config["REGISTRATION_REQUIRE_HTTPS"])
+    return config["IDP_ENV"] == "production" or config["REGISTRATION_REQUIRE_HTTPS"]
 
 
 def check_uri(field: str, uri: Any, *, loopback_http: bool = True) -> str:

@@ -62,7 +62,7 @@ class InitialAccessToken(db.Model):
 def issue_token(actor: str, expires_in: int | None = None) -> tuple[str, InitialAccessToken]:
     """A new single-use initial access token (its value is returned once, never stored)."""
     if expires_in is None:
-        expires_in = int(current_app.config["REGISTRATION_TOKEN_SECONDS"])
+        expires_in = current_app.config["REGISTRATION_TOKEN_SECONDS"]
     if not MIN_LIFETIME_SECONDS <= expires_in <= MAX_LIFETIME_SECONDS:
         raise DomainError(LIFETIME_INVALID)
     value = secrets.token_urlsafe(32)

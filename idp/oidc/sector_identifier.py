@@ -34,7 +34,7 @@ SECTOR_MISSING_REDIRECT = Problem(
 
 
 def _fetch_uri_list(uri: str) -> list[str]:
-    timeout = float(current_app.config["SECTOR_IDENTIFIER_TIMEOUT"])
+    timeout = current_app.config["SECTOR_IDENTIFIER_TIMEOUT"]
     try:
         response = outbound_http().get(uri, timeout=timeout)
     except OutboundError:

@@ -107,9 +107,9 @@ def init_oauth(app: Flask) -> None:
     app.config.setdefault(
         "OAUTH2_TOKEN_EXPIRES_IN",
         {
-            "authorization_code": int(app.config["ACCESS_TOKEN_SECONDS"]),
-            "refresh_token": int(app.config["ACCESS_TOKEN_SECONDS"]),
-            "client_credentials": int(app.config["ACCESS_TOKEN_SECONDS"]),
+            "authorization_code": app.config["ACCESS_TOKEN_SECONDS"],
+            "refresh_token": app.config["ACCESS_TOKEN_SECONDS"],
+            "client_credentials": app.config["ACCESS_TOKEN_SECONDS"],
         },
     )
     app.config.setdefault("OAUTH2_SCOPES_SUPPORTED", SUPPORTED_SCOPES)

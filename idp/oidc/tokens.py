@@ -45,7 +45,7 @@ def save_token(token: dict, request) -> Token | None:
             amr=" ".join(context.amr),
             userinfo_claims=context.userinfo_claims,
         )
-        row.refresh_expires_at = row.issued_at + int(current_app.config["REFRESH_TOKEN_SECONDS"])
+        row.refresh_expires_at = row.issued_at + current_app.config["REFRESH_TOKEN_SECONDS"]
         db.session.add(row)
         if request.refresh_token is None:  # not a rotation (revoke_old_credential commits)
             commit_token_write()

@@ -36,13 +36,14 @@ def init_app(app: Flask) -> None:
     """Build the app's outbound policy and failure memory from its settings."""
     config = app.config
     app.extensions["outbound_http"] = OutboundHttp(
-        allow_private=bool(config["OUTBOUND_ALLOW_PRIVATE_ADDRESSES"]),
-        timeout=float(config["OUTBOUND_HTTP_TIMEOUT"]),
-        max_bytes=int(config["OUTBOUND_HTTP_MAX_BYTES"]),
+        allow_private=config["OUTBOUND_ALLOW_PRIVATE_ADDRESSES"],
+        timeout=config["OUTBOUND_HTTP_TIMEOUT"],
+        max_bytes=config["OUTBOUND_HTTP_MAX_BYTES"],
     )
     app.extensions["outbound_backoff"] = FailureBackoff(
-        base=float(config["OUTBOUND_BACKOFF_SECONDS"]),
-        ceiling=float(config["OUTBOUND_BACKOFF_MAX_SECONDS"]),
+        base=config["OUTBOUND_BACKOFF_SECONDS"],
+        ceiling=config["OUTBOUND_BACKOFF_MAX_SECONDS"],
+        clock=app.extensions["idp"].clock.monotonic,
     )
 
 

@@ -201,12 +201,12 @@ def test_console_session_is_separate_short_and_ends_at_sign_out(app, console):
         assert services().store.get(f"console:{cookie.value}") is None
 
 
-def test_session_past_its_maximum_age_is_over(app_factory):
+def test_session_past_its_maximum_age_is_over(app_factory, clock):
     app = app_factory(CONSOLE_SESSION_MAX_SECONDS=1)
     operator = make_operator(app)
     console = Console(app)
     assert console.sign_in(operator).status_code == 302
-    time.sleep(1.1)
+    clock.advance(1.1)
     assert console.http.get("/console/").location.startswith("/console/login")
 
 

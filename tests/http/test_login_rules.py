@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.conftest import csrf_of
+from tests.conftest import REAL_REDIS, csrf_of
 from tests.http.driver import Browser
 
 GENERIC = "Tên đăng nhập hoặc mật khẩu không đúng."
@@ -50,17 +50,19 @@ def test_correct_code_after_four_wrong_tries_is_accepted(browser, citizen, oidc_
     assert browser.submit_otp(otp_url, good).status_code == 302
 
 
-def test_expired_otp_is_refused(app_factory, outbox, citizen, oidc_client):
+def test_expired_otp_is_refused(app_factory, outbox, citizen, oidc_client, clock):
     browser = Browser(app_factory(OTP_TTL_SECONDS=1), outbox)
     otp_url = to_otp_step(browser, citizen, oidc_client)
     code = outbox.last_otp()
-    time.sleep(1.5)
+    clock.advance(1.5)
     resp = browser.submit_otp(otp_url, code)
     assert resp.status_code == 400
     assert "hết hạn" in resp.get_data(as_text=True)
 
 
-def test_resend_inside_cooldown_is_refused_then_allowed(app_factory, outbox, citizen, oidc_client):
+def test_resend_inside_cooldown_is_refused_then_allowed(
+    app_factory, outbox, citizen, oidc_client, clock
+):
     browser = Browser(app_factory(OTP_RESEND_COOLDOWN_SECONDS=4), outbox)
     otp_url = to_otp_step(browser, citizen, oidc_client)
     first = outbox.last_otp()
@@ -72,7 +74,9 @@ def test_resend_inside_cooldown_is_refused_then_allowed(app_factory, outbox, cit
     resp = browser.get(otp_url)
     assert resp.status_code == 429 and "trước khi yêu cầu gửi lại" in resp.get_data(as_text=True)
     assert browser.get(otp_url).status_code == 200  # said once
-    time.sleep(4.5)
+    clock.advance(4.5)
+    if REAL_REDIS:
+        time.sleep(4.5)  # the cooldown is a Redis key's TTL, which only real time moves
     resp = browser.post_form(resend_url, page, {})
     assert resp.status_code == 303 and resp.location == otp_url
     assert "Mã OTP mới đã được gửi." in browser.get(otp_url).get_data(as_text=True)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.conftest import REDIRECT_URI, query_of
@@ -63,9 +61,9 @@ def test_prompt_login_asks_again(browser, citizen, oidc_client):
     assert "code" in query_of(resp.location)
 
 
-def test_max_age_exceeded_asks_again(browser, citizen, oidc_client):
+def test_max_age_exceeded_asks_again(browser, citizen, oidc_client, clock):
     login_once(browser, citizen, oidc_client)
-    time.sleep(1.1)
+    clock.advance(1.1)
     url, _ = browser.authorize_url(oidc_client["client_id"], max_age="0")
     assert "/login?flow=" in browser.get(url).location
     url, _ = browser.authorize_url(oidc_client["client_id"], max_age="3600")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.conftest import REDIRECT_URI, query_of
@@ -55,11 +53,11 @@ def test_code_reuse_is_refused_and_revokes_first_tokens(browser, citizen, oidc_c
     assert 'error="invalid_token"' in resp.headers["WWW-Authenticate"]
 
 
-def test_expired_code_is_refused(app_factory, outbox, citizen, oidc_client):
+def test_expired_code_is_refused(app_factory, outbox, citizen, oidc_client, clock):
     app = app_factory(AUTH_CODE_SECONDS=1)
     browser = Browser(app, outbox)
     code, verifier = get_code(browser, citizen, oidc_client)
-    time.sleep(1.5)
+    clock.advance(1.5)
     resp = redeem(browser.http, oidc_client, code, verifier)
     assert resp.get_json()["error"] == "invalid_grant"
 

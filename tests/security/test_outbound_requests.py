@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.conftest import REDIRECT_URI
 from tests.http.test_dynamic_registration import manage, metadata, serve_provider
-from tests.loopback_http import FakeClock, LoopbackHttp, SilentServer
+from tests.loopback_http import LoopbackHttp, SilentServer
 
 STRICT = {"OUTBOUND_ALLOW_PRIVATE_ADDRESSES": False}
 
@@ -33,13 +33,6 @@ STRICT = {"OUTBOUND_ALLOW_PRIVATE_ADDRESSES": False}
 def rp_server():
     with LoopbackHttp() as server:
         yield server
-
-
-@pytest.fixture
-def clock(app):
-    clock = FakeClock()
-    app.extensions["outbound_backoff"].clock = clock
-    return clock
 
 
 def resolving(app, answers: dict[str, list[str]]) -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import time
 
 from joserfc.jwk import ECKey, RSAKey
 
+from idp.clock import Clock
 from idp.oidc.keys import KeyStore
 
 
@@ -49,13 +49,14 @@ def test_rotation_publishes_before_signing_and_retires_later(tmp_path):
 
 
 def test_rotation_without_lead_signs_at_once_and_prunes_expired(tmp_path):
-    store = KeyStore(tmp_path)
+    clock = Clock()
+    store = KeyStore(tmp_path, clock.now)
     store.generate()
     old_kid, _ = store.signing_key("ES256")
     store.rotate(lead_seconds=0, token_lifetime=0)
     new_kid, _ = store.signing_key("ES256")
     assert new_kid != old_kid
-    time.sleep(1.1)
+    clock.advance(1.1)
     store.refresh(force=True)
     assert old_kid not in {k["kid"] for k in store.jwks()["keys"]}
     store.rotate(lead_seconds=0, token_lifetime=0)  # deletes files of expired keys

@@ -56,9 +56,9 @@ class EvidenceLimits:
 def evidence_limits(config) -> EvidenceLimits:
     """The evidence limits from the settings."""
     return EvidenceLimits(
-        int(config["COMPLAINT_MAX_FILES"]),
-        int(config["COMPLAINT_MAX_FILE_BYTES"]),
-        int(config["COMPLAINT_MAX_TOTAL_BYTES"]),
+        config["COMPLAINT_MAX_FILES"],
+        config["COMPLAINT_MAX_FILE_BYTES"],
+        config["COMPLAINT_MAX_TOTAL_BYTES"],
     )
 
 
