@@ -48,6 +48,15 @@ def new_client_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
+def new_client_id() -> str:
+    """A 128-bit random client id that never starts with ``-``, so an operator can pass it
+    to ``idp clients update`` like any argument (one in 64 would read as an option)."""
+    while True:
+        client_id = secrets.token_urlsafe(16)
+        if not client_id.startswith("-"):
+            return client_id
+
+
 def create_client(
     *,
     name: str,
@@ -72,7 +81,7 @@ def create_client(
     if pkce_exempt and auth_method == "none":
         raise DomainError(PUBLIC_CLIENT_NEEDS_PKCE)
     client = Client(
-        client_id=client_id or secrets.token_urlsafe(16),
+        client_id=client_id or new_client_id(),
         client_id_issued_at=int(time.time()),
         trusted=trusted,
         status=status,

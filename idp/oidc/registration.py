@@ -15,7 +15,6 @@ requests; this module supplies storage, authentication and the provider's policy
 
 from __future__ import annotations
 
-import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -36,7 +35,14 @@ from idp import audit
 from idp.errors import DomainError, Problem
 from idp.extensions import csrf, db
 from idp.oidc import registration_metadata as rules
-from idp.oidc.clients import DELETED, SUSPENDED, create_client, delete_client, new_client_secret
+from idp.oidc.clients import (
+    DELETED,
+    SUSPENDED,
+    create_client,
+    delete_client,
+    new_client_id,
+    new_client_secret,
+)
 from idp.oidc.discovery import provider_metadata
 from idp.oidc.models import Client
 from idp.oidc.registration_tokens import (
@@ -165,7 +171,7 @@ class ClientRegistration(ClientRegistrationEndpoint):
         # The secret is made by create_client and added by generate_client_registration_info,
         # so public and private_key_jwt clients get no client_secret member at all.
         return {
-            "client_id": secrets.token_urlsafe(16),
+            "client_id": new_client_id(),
             "client_id_issued_at": int(time.time()),
             "client_secret_expires_at": 0,
         }

@@ -168,7 +168,7 @@ def test_log_lines_are_labelled_full_and_free_of_codes_tokens_and_hints(demo):
     assert authorize and all("[provider]" in line for line in authorize), authorize
     assert "id_token_hint=[redacted]" in authorize[0] and "state=visible-state" in authorize[0]
     warning = [line for line in lines if "logout token rejected" in line]
-    assert warning and re.search(r"\[portal\] WARNING idp\.portal: ", warning[0]), warning
+    assert warning and re.search(r"\[portal\] WARNING relying_party: ", warning[0]), warning
     assert not re.search(r"\] (WARNI|ERRO|CRITI) ", log)
     request_lines = [line for line in lines if '" 30' in line or '" 40' in line]
     assert request_lines and all(re.search(r"\[(provider|portal)\]", x) for x in request_lines)

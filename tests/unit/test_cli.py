@@ -338,3 +338,15 @@ def test_cli_commands_write_their_audit_rows(env):
         rows = conn.execute("SELECT event, actor FROM audit_event ORDER BY id").fetchall()
     assert ("keys.generated", "cli") in rows
     assert ("citizen.created", "cli") in rows
+
+
+def test_client_ids_never_start_with_a_dash(monkeypatch):
+    """One random id in 64 would start with ``-`` and read as an option on the command line
+    (``idp clients update <id>``); such draws are discarded."""
+    import secrets
+
+    from idp.oidc import clients
+
+    draws = iter(["-starts-with-a-dash", "--two-dashes", "fine-id"])
+    monkeypatch.setattr(secrets, "token_urlsafe", lambda _n: next(draws))
+    assert clients.new_client_id() == "fine-id"
