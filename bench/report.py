@@ -66,6 +66,9 @@ class RunReport:
     # front then server: req/s, p50, p99 and errors, or a string saying why it was not
     # measured.
     ceilings: dict[str, dict[str, dict | str]] = field(default_factory=dict)
+    # bench.ceiling's "flask-authlib" stack (Authlib's client_credentials grant on an
+    # in-memory client) under the production server, by front: figures as for ceilings.
+    stack_floor: dict[str, dict | str] = field(default_factory=dict)
     wall_seconds: float = 0.0
 
     @property
@@ -167,7 +170,40 @@ def targets_table(report: RunReport) -> str:
         lines.append(
             f"| Full logins | ≥ {LOGIN_TARGET} of the argon2id floor | {share:.3f} | {met} |"
         )
-    return "\n".join(lines)
+    floor_line = _stack_floor_line(report, front)
+    return "\n".join(lines) + (f"\n\n{floor_line}" if floor_line else "")
+
+
+CLIENT_CREDENTIALS = "POST token (client_credentials)"
+
+
+def _stack_floor_line(report: RunReport, front: str) -> str:
+    """The Flask + Authlib floor of a client_credentials request, against the anchor."""
+    floor = report.stack_floor.get(front)
+    if floor is None:
+        return ""
+    if isinstance(floor, str):
+        return f"Flask + Authlib floor (client_credentials): not measured ({floor})."
+    anchor = next(
+        (
+            r.anchor.result
+            for r in report.rows
+            if r.front == front and r.label == CLIENT_CREDENTIALS and r.anchor.result
+        ),
+        None,
+    )
+    versus = (
+        f", {floor['per_second'] / anchor.ok_per_second:.3f}× the anchor's client_credentials"
+        if anchor is not None and anchor.ok_per_second
+        else ""
+    )
+    return (
+        f"Flask + Authlib floor (client_credentials): {floor['per_second']:,.0f} req/s"
+        f"{versus}. Authlib's own grant on a client held in memory, nothing else "
+        f"(`python -m bench.ceiling --stack flask-authlib`), under {PRODUCTION_SERVER} with "
+        f"the same pin and load: no provider whose token endpoint is Authlib's in Flask is "
+        f"faster on this core."
+    )
 
 
 def _ceiling_note(report: RunReport) -> str:

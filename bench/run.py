@@ -18,7 +18,7 @@ from pathlib import Path
 from bench import machine, service_latency
 from bench.anchor import AnchorUnderTest
 from bench.browser import RelyingParty
-from bench.ceiling import CANDIDATES, measure_ceiling
+from bench.ceiling import CANDIDATES, PRODUCTION_SERVER, measure_ceiling
 from bench.code_minting import ProviderCodeMinter
 from bench.load import LoadShape, run_wrk
 from bench.local_ca import issue_loopback_tls
@@ -312,6 +312,27 @@ def measure_ceilings(bench: Bench, report: RunReport) -> None:
                 figures[server] = reason[:200]
                 print(f"  not measured: {reason}"[:300], flush=True)
         report.ceilings[front] = figures
+        print(f"measuring the Flask + Authlib floor ({_FRONT_NAMES[front]}) ...", flush=True)
+        try:
+            result = measure_ceiling(
+                bench.workdir / f"front-{front}",
+                o.provider_threads,
+                front,
+                o.shape,
+                o.warmup,
+                PRODUCTION_SERVER,
+                stack="flask-authlib",
+            )
+            report.stack_floor[front] = {
+                "per_second": result.ok_per_second,
+                "p50_ms": result.p50_ms,
+                "p99_ms": result.p99_ms,
+                "errors": result.errors,
+            }
+        except Exception as exc:  # the figures stand without it
+            reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+            report.stack_floor[front] = reason[:200]
+            print(f"  not measured: {reason}"[:300], flush=True)
 
 
 def run_phases(bench: Bench, report: RunReport) -> None:

@@ -72,3 +72,26 @@ def test_bench_run_notes_every_candidate_on_each_front_under_the_tables():
     assert "directly: gunicorn-sync 2,531 req/s, p50 5.9 ms, p99 10.4 ms, 0 errors" in direct
     assert "granian-wsgi" in direct and "not measured (RuntimeError: did not start)" in direct
     assert nginx.startswith("behind nginx: gunicorn-sync 1,400 req/s")
+
+
+def test_the_authlib_stack_is_authlibs_own_grant_on_an_in_memory_client():
+    from bench.ceiling import CLIENT_ID, CLIENT_SECRET, PATH, authlib_app
+
+    http = authlib_app.test_client()
+    body = {"grant_type": "client_credentials"}
+    answer = http.post(PATH, data=body, auth=(CLIENT_ID, CLIENT_SECRET))
+    assert answer.status_code == 200
+    assert answer.get_json()["token_type"] == "Bearer" and answer.get_json()["access_token"]
+    wrong = http.post(PATH, data=body, auth=(CLIENT_ID, CLIENT_SECRET + "x"))
+    assert wrong.status_code == 401 and wrong.get_json()["error"] == "invalid_client"
+    assert http.get("/ready").status_code == 200
+
+
+def test_the_authlib_stack_runs_under_the_production_server_only():
+    argv, _ = server_argv(CANDIDATES[0], 8123, 4, stack="flask-authlib")
+    expected, _ = granian_command("bench.ceiling:logged_authlib_app", "127.0.0.1", 8123, 1, 4)
+    assert argv == expected
+    with pytest.raises(ValueError, match="granian-wsgi only"):
+        server_argv("gunicorn-gthread", 8123, 4, stack="flask-authlib")
+    with pytest.raises(ValueError, match="unknown stack"):
+        server_argv(CANDIDATES[0], 8123, 4, stack="django")

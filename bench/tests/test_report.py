@@ -130,3 +130,21 @@ def test_targets_are_judged_on_the_production_server_alone():
     assert jwks == "| GET JWKS | ≥ 0.6× anchor | 0.245× | no |"  # not nginx's 0.750
     assert any("introspection" in line and "| – | – |" in line for line in lines)
     assert lines[-1] == "| Full logins | ≥ 0.7 of the argon2id floor | 0.517 | no |"
+
+
+def test_the_flask_authlib_floor_is_set_against_the_anchors_client_credentials():
+    report = _report()
+    report.rows.append(
+        PathRow(
+            "POST token (client_credentials)",
+            Measurement("cc", "provider", _result(10000)),
+            Measurement("cc", "anchor", _result(80000)),
+        )
+    )
+    report.stack_floor = {"none": {"per_second": 3800.0, "p50_ms": 4.0, "p99_ms": 9.0, "errors": 0}}
+    text = targets_table(report)
+    assert "Flask + Authlib floor (client_credentials): 3,800 req/s, 0.475× the anchor's" in text
+    report.stack_floor = {"none": "RuntimeError: did not start"}
+    assert "floor (client_credentials): not measured (RuntimeError" in targets_table(report)
+    report.stack_floor = {}
+    assert "Flask + Authlib" not in targets_table(report)
