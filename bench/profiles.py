@@ -119,7 +119,7 @@ def _in_access_log(frames: Frames) -> bool:
     """Writing the JSON access line (``AccessLog.log``; gunicorn's ``access`` before)."""
     return any(
         function.rsplit(".", 1)[-1] in ("log", "access")
-        and place.endswith(("idp/logging_setup.py", "bench/gunicorn_logger.py"))
+        and place.endswith(("webapp/logging_setup.py", "bench/gunicorn_logger.py"))
         for function, place in frames
     )
 
