@@ -31,7 +31,7 @@ USER idp
 ENV IDP_KEYS_DIR=/var/lib/idp/keys
 
 EXPOSE 8000
-# idp serve checks the settings, then becomes granian (idp/server.py, docs/deploy.md "The
+# idp serve checks the settings, then becomes granian (webapp/server.py, docs/deploy.md "The
 # server"): SIGHUP replaces the workers, SIGTERM lets requests finish for up to 20 s.
 STOPSIGNAL SIGTERM
 CMD ["idp", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -4,7 +4,7 @@ The provider's token, introspection and userinfo paths are Flask views behind gr
 (and nginx). To tell the provider's own cost from the cost of the stack it is built on,
 the run also measures ``app`` below, a view that answers a constant token response with no
 client check, no database, no Redis and no signing, under ``idp serve``'s own command line
-(``idp.server.granian_command``, the layers of ``idp.server.served``, the JSON access log
+(``webapp.server.granian_command``, the layers of ``webapp.server.served``, the JSON access log
 included), the same front, the same CPU pin and the same load. No provider path built on
 this stack can be faster than this figure.
 
@@ -41,7 +41,7 @@ from flask import Flask, jsonify
 from bench.front import NginxFront
 from bench.load import LoadResult, LoadShape, http_request, run_wrk
 from bench.processes import SERVER_CPU, ChildProcess, free_port, pinned
-from idp.server import granian_command, served
+from webapp.server import granian_command, served
 
 ROOT = Path(__file__).resolve().parent.parent
 PATH = "/oauth2/token"

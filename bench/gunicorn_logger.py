@@ -1,6 +1,6 @@
 """gunicorn's logger with JSON access and error lines, for the ceiling's gunicorn candidates
 (bench/gunicorn.conf.py): the same fields as the provider's access log
-(``idp.logging_setup.AccessLog``), so every candidate pays for the same log line."""
+(``webapp.logging_setup.AccessLog``), so every candidate pays for the same log line."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from gunicorn.glogging import Logger as GunicornLogger
 
-from idp.logging_setup import JsonFormatter
+from webapp.logging_setup import JsonFormatter
 
 
 class GunicornJsonLogger(GunicornLogger):

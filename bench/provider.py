@@ -120,7 +120,7 @@ class ProviderUnderTest:
         return SeededProvider(**json.loads(done.stdout.strip().splitlines()[-1]))
 
     def start(self) -> None:
-        """``idp serve`` (granian, idp.server), its workers pinned to the server CPU."""
+        """``idp serve`` (granian, webapp.server), its workers pinned to the server CPU."""
         idp = str(Path(sys.executable).with_name("idp"))
         argv = [idp, "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         argv += ["--workers", str(self.workers)]

@@ -6,11 +6,11 @@ from typing import Any
 
 from flask import Flask
 
-from idp import json_limits
 from idp.abuse.input_limits import use_ascii_integers
 from idp.clock import Clock
-from idp.logging_setup import configure_logging
 from idp.settings import ROOT, read_settings
+from webapp import json_limits
+from webapp.logging_setup import configure_logging
 
 
 def create_app(
@@ -48,7 +48,7 @@ def create_app(
     _register_blueprints(app)
     _publish_documents(app)
     _init_operations(app)
-    from idp import request_id  # outermost layer: every response carries X-Request-Id
+    from webapp import request_id  # outermost layer: every response carries X-Request-Id
 
     request_id.init_app(app)
     return app
@@ -136,7 +136,7 @@ def _init_services(app: Flask, clock: Clock) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from idp import error_pages, security_headers, static_files
+    from idp import error_pages
     from idp.flows.login.views import bp as login_bp
     from idp.login_session import apply_cookie
     from idp.oidc.authorize import bp as authorize_bp
@@ -144,6 +144,7 @@ def _register_blueprints(app: Flask) -> None:
     from idp.oidc.endpoints import bp as oidc_bp
     from idp.oidc.server import init_oauth
     from idp.pages import bp as pages_bp
+    from webapp import security_headers, static_files
 
     init_oauth(app)
     from idp.oidc.logout import init_app as init_logout  # RP-Initiated + Back-Channel Logout
@@ -176,7 +177,7 @@ def _register_blueprints(app: Flask) -> None:
 
     flow_cookie.init_app(app)
     app.context_processor(lambda: {"url_map_endpoints": app.view_functions})
-    from idp import i18n  # page language: Vietnamese default, English (Flask-Babel)
+    from webapp import i18n  # page language: Vietnamese default, English (Flask-Babel)
 
     i18n.init_app(app)
     security_headers.init_app(app)

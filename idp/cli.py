@@ -38,7 +38,7 @@ def in_operator_language(message: str) -> str:
     an app context."""
     from flask_babel import force_locale
 
-    from idp.i18n import translated
+    from webapp.i18n import translated
 
     with force_locale(operator_language()):
         return translated(message) or message
@@ -434,8 +434,8 @@ def operators_create(name: str, role: str) -> None:
 @click.option("--port", default=5000, type=int)
 @click.option("--workers", default=None, type=int, help="Overrides GRANIAN_WORKERS.")
 def serve(host: str, port: int, workers: int | None) -> None:
-    """Run the provider under granian (idp.server); SIGHUP replaces the workers."""
-    from idp.server import ServerSettingsError, exec_server, granian_command
+    """Run the provider under granian (webapp.server); SIGHUP replaces the workers."""
+    from webapp.server import ServerSettingsError, exec_server, granian_command
 
     _app()  # fail fast, with the reason, on bad settings (production refusals included)
     try:

@@ -137,8 +137,8 @@ def banner(provider: str, portal: str) -> str:
 def run_demo(host: str, port: int, portal_port: int = 5001) -> None:
     """Provider on ``host:port`` and the demo portal on ``host:portal_port``, one process."""
     from idp.demo_logging import PORTAL, PROVIDER, label_log_lines, labelled_request_handler
-    from idp.logging_setup import configure_logging
     from portal.in_process import start_portal_thread
+    from webapp.logging_setup import configure_logging
 
     configure_logging(json_logs=False)
     label_log_lines()  # from the first line on, migrations included

@@ -14,7 +14,7 @@ import threading
 
 from werkzeug.serving import WSGIRequestHandler
 
-from idp.log_redaction import RedactingFormatter
+from webapp.log_redaction import RedactingFormatter
 
 PROVIDER = "provider"
 PORTAL = "portal"

@@ -13,8 +13,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from idp.errors import Problem, ServiceUnavailable
-from idp.json_limits import JsonBodyRefused
 from idp.oidc.error_descriptions import safe_description
+from webapp.json_limits import JsonBodyRefused
 
 log = logging.getLogger("idp.errors")
 

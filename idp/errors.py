@@ -27,7 +27,7 @@ class Problem:
 
     def format(self, **values: object) -> Problem:
         """The same problem with this occurrence's values filled into its ``{placeholders}``
-        (the message stays matchable against its msgid: ``idp.i18n``'s ``translated``)."""
+        (the message stays matchable against its msgid: ``webapp.i18n``'s ``translated``)."""
         return Problem(self.code, self.message.format(**values), self.field)
 
 

@@ -6,7 +6,7 @@ event needs no metrics code to be counted. Requests are counted by endpoint and 
 and timed by endpoint (the endpoint name, never the raw path, keeps label sets small).
 
 Under granian each worker is a process: with ``PROMETHEUS_MULTIPROC_DIR`` set
-(``idp.server`` empties it when the server starts), ``/metrics`` adds up every worker's
+(``webapp.server`` empties it when the server starts), ``/metrics`` adds up every worker's
 values, those of workers that were replaced included (counters and histograms only: a
 gauge would need its dead workers' files removed). ``METRICS_ALLOWED_IPS`` restricts who
 may read ``/metrics``.

@@ -1,6 +1,6 @@
-"""WSGI entry point for the server (granian, ``idp.server``): ``idp.wsgi:app``."""
+"""WSGI entry point for the server (granian, ``webapp.server``): ``idp.wsgi:app``."""
 
 from idp import create_app
-from idp.server import served
+from webapp.server import served
 
 app = served(create_app())

@@ -1,14 +1,14 @@
 """Logging: plain lines in development, one JSON object per line when ``LOG_JSON`` is on.
 
-Every JSON line carries the request id (``g.request_id``, set by ``idp.request_id``
+Every JSON line carries the request id (``g.request_id``, set by ``webapp.request_id``
 and echoed in the ``X-Request-Id`` header and the audit trail), so one request can be
 followed across the access log, the application log and the audit trail.
 
-``AccessLog`` writes the server's access log (granian's own is off, ``idp.server``) and
+``AccessLog`` writes the server's access log (granian's own is off, ``webapp.server``) and
 granian's lines are JSON too (config/granian-logging.json). Query strings are never
 logged: they can carry flow ids. Whatever else reaches a log line (werkzeug's request
 lines, a library's message) has its codes, tokens, hints and passwords redacted
-(``idp.log_redaction``).
+(``webapp.log_redaction``).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ answer: the precomputed discovery and JWKS responses (``idp.oidc.published_docum
 and a ``before_request`` hook that refuses a request (``idp.abuse.input_limits``) never
 reach Flask's ``after_request``, and their access-log lines had no id. The id is the
 incoming ``X-Request-Id`` (nginx sets one) when it is well formed, else a random one; the
-logs (``idp.logging_setup``) and the audit trail read it from ``g.request_id``.
+logs (``webapp.logging_setup``) and the audit trail read it from ``g.request_id``.
 """
 
 from __future__ import annotations

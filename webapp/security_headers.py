@@ -1,6 +1,6 @@
 """Response headers every provider page carries: CSP without inline script, no framing,
 no caching of pages that may show personal data or secrets (the request id is
-``idp.request_id``'s)."""
+``webapp.request_id``'s)."""
 
 from __future__ import annotations
 

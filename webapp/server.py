@@ -19,7 +19,7 @@ what production needs:
 - ``GRANIAN_BACKLOG``: pending connections the kernel holds, 1024.
 
 The WSGI entry points wrap the app in ``served``: our access log
-(``idp.logging_setup.AccessLog``; granian's is off) and ``ProcessEnvironmentFilter``.
+(``webapp.logging_setup.AccessLog``; granian's is off) and ``ProcessEnvironmentFilter``.
 granian's own lines are JSON (``config/granian-logging.json``). SIGHUP replaces the
 workers one by one (``kill -HUP <pid of idp serve>``).
 

@@ -6,7 +6,7 @@ import pytest
 from bench.ceiling import CANDIDATES, candidates_table, server_argv
 from bench.load import LoadResult
 from bench.report import RunReport, _notes
-from idp.server import granian_command
+from webapp.server import granian_command
 
 
 def test_the_first_candidate_is_idp_serves_own_granian_command_line():

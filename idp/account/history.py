@@ -16,8 +16,8 @@ from idp.account.devices import Device, describe_user_agent
 from idp.audit import AuditEvent
 from idp.errors import DomainError, Problem
 from idp.extensions import db
-from idp.i18n import N_
 from idp.oidc.models import Client
+from webapp.i18n import N_
 
 PAGE_SIZE = 20
 

@@ -3,7 +3,7 @@ them with ``|translated``)."""
 
 from __future__ import annotations
 
-from idp.i18n import N_
+from webapp.i18n import N_
 
 CLIENT_STATUS = {
     "active": N_("Đang hoạt động"),

@@ -43,7 +43,7 @@ class OtpStep:
     citizen_id: Callable[[Flow], int | None]  # for the audit events
     # The masked number the page names (None: it names none), given the code's clocks.
     masked_phone: Callable[[Flow, OtpState | None], str | None]
-    heading: str | None = None  # the page's <h1>, a msgid (idp.i18n.RUNTIME_MESSAGES)
+    heading: str | None = None  # the page's <h1>, a msgid (webapp.i18n.RUNTIME_MESSAGES)
     template: str = "provider/otp.html"
     url_args: Callable[[Flow], dict[str, Any]] = _nothing  # the endpoints' other arguments
     page_args: Callable[[Flow], dict[str, Any]] = _nothing  # the template's other values

@@ -22,7 +22,6 @@ from idp.errors import DomainError
 from idp.extensions import csrf, db
 from idp.flows.flow import finish_flow, load_flow
 from idp.flows.login.flow import start_login_flow
-from idp.i18n import remember_locale
 from idp.login_session import LoginSession, add_client, current_login
 from idp.oidc.claims import subject_for
 from idp.oidc.consent import ask_consent, needs_consent
@@ -35,6 +34,7 @@ from idp.oidc.request_params import (
 )
 from idp.oidc.server import authorization_server
 from idp.services import clock
+from webapp.i18n import remember_locale
 
 bp = Blueprint("authorize", __name__)
 

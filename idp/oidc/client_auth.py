@@ -19,9 +19,9 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from idp import json_limits
 from idp.oidc.client_jwks import KeysUnavailable, import_key_set, remote_key_sets
 from idp.services import store
+from webapp import json_limits
 
 
 def _basic_header_parses(header: str | None) -> bool:
@@ -78,7 +78,7 @@ class PrivateKeyJwt(JWTBearerClientAssertion):
 
     def extract_assertion(self, assertion: str):
         """The assertion's header and (still unverified) claims, the claims parsed within
-        ``idp.json_limits``: Authlib's parser raised RecursionError on deep nesting, and
+        ``webapp.json_limits``: Authlib's parser raised RecursionError on deep nesting, and
         joserfc parses the same payload again after the signature check."""
         try:
             payload = jws.extract_compact(assertion.encode()).payload

@@ -18,8 +18,8 @@ from flask import Flask, current_app
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from idp import json_limits
 from idp.outbound import FailureBackoff, OutboundError, OutboundHttp
+from webapp import json_limits
 
 JWKS_CACHE_SECONDS = 300
 MAX_CACHED_URIS = 1000

@@ -17,8 +17,8 @@ from flask import current_app
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 
-from idp import json_limits
 from idp.services import services
+from webapp import json_limits
 
 SUPPORTED_LOCALES = ("vi", "en")
 CLAIM_TARGETS = ("userinfo", "id_token")

@@ -16,10 +16,10 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 
-from idp import json_limits
 from idp.errors import DomainError, Problem
 from idp.oidc.registration_metadata import METADATA, refusal
 from idp.outbound import OutboundError, outbound_http
+from webapp import json_limits
 
 SECTOR_REQUIRED = Problem(
     METADATA,

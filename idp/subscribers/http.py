@@ -23,8 +23,8 @@ import logging
 
 import requests
 
-from idp import json_limits
 from idp.errors import ServiceUnavailable
+from webapp import json_limits
 
 log = logging.getLogger("idp.subscribers")
 

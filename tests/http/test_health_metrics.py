@@ -14,11 +14,11 @@ import pytest
 from prometheus_client import REGISTRY
 
 from idp.errors import ServiceUnavailable
-from idp.logging_setup import AccessLog, json_handler
 from idp.services import services
 from tests.conftest import query_of
 from tests.http.driver import Browser
 from tests.http.test_code_flow import redeem
+from webapp.logging_setup import AccessLog, json_handler
 
 # The access log's JSON fields (one line per request), whichever server runs the app.
 ACCESS_LOG_FIELDS = {

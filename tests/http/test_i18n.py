@@ -224,7 +224,7 @@ def test_messages_with_fixed_numbers_are_in_the_catalog(app, index):
     show English with the numbers filled in."""
     from flask import session
 
-    from idp.i18n import translated
+    from webapp.i18n import translated
 
     problem = _fixed_number_problems()[index]
     assert "{" not in problem.message

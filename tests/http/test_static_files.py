@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from idp.static_files import CACHE_FOREVER
+from webapp.static_files import CACHE_FOREVER
 
 FINGERPRINTED_CSS = re.compile(r'href="(/static/css/site\.css\?v=([0-9a-f]{12}))"')
 

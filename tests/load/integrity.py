@@ -60,7 +60,6 @@ import psycopg
 import requests
 from sqlalchemy.engine import make_url
 
-from idp.server import DEFAULTS as SERVER_DEFAULTS
 from idp.settings import DEFAULTS
 from tests.replicas.cluster import (
     ROOT,
@@ -69,6 +68,7 @@ from tests.replicas.cluster import (
     idp_command,
     replica_env,
 )
+from webapp.server import DEFAULTS as SERVER_DEFAULTS
 
 REDIRECT_URI = "http://127.0.0.1:5001/callback"
 RP_ADDRESS = "192.0.2.80"  # the relying party's server: token and userinfo calls

@@ -1,4 +1,4 @@
-"""JSON from outside is parsed within depth and size limits (``idp.json_limits``):
+"""JSON from outside is parsed within depth and size limits (``webapp.json_limits``):
 deeply nested JSON raised RecursionError (a 500) at /oauth2/register; everywhere JSON is
 read, too deep or too large is a 4xx with an RFC error code, never a 500, and nothing is
 stored."""
@@ -15,9 +15,9 @@ import pytest
 from joserfc import jwt as jose_jwt
 from joserfc.jwk import RSAKey
 
-from idp import json_limits
 from tests.conftest import REDIRECT_URI, query_of
 from tests.live import free_port
+from webapp import json_limits
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 DEEP = "[" * 5000 + "]" * 5000  # far past Python's recursion limit

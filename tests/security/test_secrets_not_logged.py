@@ -2,7 +2,7 @@
 registration, login and recovery (the SMS backend is the outbox, not the console); the
 accepted codes are audited (``otp.verified``) by purpose only. Codes, tokens, hints and
 passwords in query strings or bodies are redacted from every log line, whoever writes it
-(``idp.log_redaction``; the demo's real request lines: tests/servers/test_demo.py)."""
+(``webapp.log_redaction``; the demo's real request lines: tests/servers/test_demo.py)."""
 
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ def test_parameter_names_that_merely_contain_a_sensitive_one_are_kept(app, caplo
 
 
 def test_json_lines_redact_tracebacks_too():
-    from idp.logging_setup import JsonFormatter
+    from webapp.logging_setup import JsonFormatter
 
     try:
         raise ValueError("fetch failed: https://rp.example/cb?code=S3cretCode&state=s")

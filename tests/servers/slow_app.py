@@ -1,5 +1,5 @@
 """A WSGI app for the server tests: ``/slow?S`` answers after S seconds with the worker's
-pid, anything else at once. Served with ``idp.server.granian_command``, so the tests of
+pid, anything else at once. Served with ``webapp.server.granian_command``, so the tests of
 reload and shutdown run the production server with the production settings."""
 
 import os

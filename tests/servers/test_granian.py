@@ -1,4 +1,4 @@
-"""The production server (granian, ``idp.server``) as a real process on 127.0.0.1: what
+"""The production server (granian, ``webapp.server``) as a real process on 127.0.0.1: what
 config/gunicorn.conf.py guaranteed before, checked on the server ``idp serve`` runs.
 
 The provider's own checks start ``idp serve``; reload and shutdown with a request in
@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from idp.server import granian_command
 from tests.http.test_health_metrics import ACCESS_LOG_FIELDS
 from tests.live import free_port
+from webapp.server import granian_command
 
 pytestmark = pytest.mark.servers
 
@@ -163,7 +163,7 @@ def test_forwarded_headers_are_ignored_from_an_untrusted_peer(provider):
 
 def test_forwarded_headers_are_believed_from_a_trusted_proxy(tmp_path):
     # HTTP_X_REQUEST_ID in the server's environment: granian copies the process
-    # environment into each request, idp.server.served takes it back out.
+    # environment into each request, webapp.server.served takes it back out.
     server = serve(
         tmp_path, workers=1, TRUSTED_PROXIES="127.0.0.1", HTTP_X_REQUEST_ID="leaked-from-env"
     )

@@ -243,7 +243,7 @@ def test_compose_has_the_production_services():
 
 
 def test_compose_lets_requests_in_flight_finish_before_docker_kills_the_server():
-    from idp.server import DEFAULTS
+    from webapp.server import DEFAULTS
 
     kill_timeout = int(DEFAULTS["GRANIAN_WORKERS_KILL_TIMEOUT"])
     for name in (*REPLICAS, "portal"):

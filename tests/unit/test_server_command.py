@@ -1,4 +1,4 @@
-"""``webapp.server.granian_command`` (also ``idp.server``): the one command line of
+"""``webapp.server.granian_command``: the one command line of
 ``idp serve`` and ``idp portal``
 (no server is started; tests/servers/test_granian.py runs it)."""
 
@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from idp.server import (
+from portal.serve import THREADS_WITHOUT_REDIS, server_command
+from webapp.server import (
     DEFAULTS,
     ProcessEnvironmentFilter,
     ServerSettingsError,
@@ -16,7 +17,6 @@ from idp.server import (
     default_workers,
     granian_command,
 )
-from portal.serve import THREADS_WITHOUT_REDIS, server_command
 
 
 def test_granian_serves_the_wsgi_target_on_the_given_address_with_our_log_settings():
@@ -26,7 +26,7 @@ def test_granian_serves_the_wsgi_target_on_the_given_address_with_our_log_settin
     assert pairs["--interface"] == "wsgi" and pairs["--http"] == "1"
     assert pairs["--host"] == "127.0.0.1" and pairs["--port"] == "8123"
     assert pairs["--log-config"].endswith("config/granian-logging.json")
-    assert "--no-access-log" in argv  # idp.logging_setup.AccessLog writes it
+    assert "--no-access-log" in argv  # webapp.logging_setup.AccessLog writes it
     assert env == {**DEFAULTS, "GRANIAN_WORKERS": str(default_workers())}
 
 

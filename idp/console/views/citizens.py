@@ -12,7 +12,7 @@ from idp.console.session import require_console
 from idp.console.views import bp
 from idp.errors import DomainError
 from idp.extensions import db
-from idp.i18n import N_
+from webapp.i18n import N_
 
 
 def _page(query: str, status: int = 200, **page):

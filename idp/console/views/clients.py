@@ -10,11 +10,11 @@ from idp.console.session import require_console
 from idp.console.views import bp
 from idp.errors import DomainError
 from idp.extensions import db
-from idp.i18n import N_
 from idp.oidc import clients as registered
 from idp.oidc.models import Client
 from idp.oidc.registration_tokens import has_registration_access
 from idp.shown_once import keep, take
+from webapp.i18n import N_
 
 NOTICES = {
     "approve": N_("Đã duyệt ứng dụng; ứng dụng có thể đăng nhập công dân."),

@@ -14,7 +14,7 @@ from idp.complaints.resolution import actions_for, resolve_complaint
 from idp.console.session import require_console
 from idp.console.views import bp
 from idp.errors import DomainError, Problem
-from idp.i18n import N_
+from webapp.i18n import N_
 
 NOTE_REQUIRED = Problem(
     "complaint.note_required", "Vui lòng ghi lý do xử lý (lưu cùng khiếu nại).", "note"

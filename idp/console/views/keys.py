@@ -8,10 +8,10 @@ from flask import flash, g, redirect, render_template, url_for
 
 from idp.console.session import require_console
 from idp.console.views import bp
-from idp.i18n import N_
 from idp.oidc.key_rotation import rotate_signing_keys
 from idp.oidc.keys import ALGORITHMS, KeysMissing
 from idp.services import services
+from webapp.i18n import N_
 
 KEYS_ADDED = N_("Đã thêm {count} khóa ký mới; khóa mới bắt đầu ký sau thời gian chờ.")
 

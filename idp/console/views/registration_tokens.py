@@ -8,7 +8,6 @@ from idp.console.session import require_console
 from idp.console.views import bp
 from idp.errors import DomainError
 from idp.extensions import db
-from idp.i18n import N_
 from idp.oidc.registration_tokens import (
     LIFETIME_INVALID,
     InitialAccessToken,
@@ -16,6 +15,7 @@ from idp.oidc.registration_tokens import (
     recent_tokens,
 )
 from idp.shown_once import keep, take
+from webapp.i18n import N_
 
 LIFETIMES = [
     (3600, N_("1 giờ")),
