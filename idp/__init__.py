@@ -140,7 +140,7 @@ def _register_blueprints(app: Flask) -> None:
     from idp.flows.login.views import bp as login_bp
     from idp.login_session import apply_cookie
     from idp.oidc.authorize import bp as authorize_bp
-    from idp.oidc.consent import bp as consent_bp
+    from idp.oidc.consent_views import bp as consent_bp
     from idp.oidc.endpoints import bp as oidc_bp
     from idp.oidc.server import init_oauth
     from idp.pages import bp as pages_bp

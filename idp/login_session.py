@@ -65,18 +65,13 @@ def current_login() -> LoginSession | None:
     return found
 
 
-def start_login(citizen_id: int, amr: list[str], acr: str) -> LoginSession:
-    """Sign the citizen in: a fresh session id.
+def begin_session(citizen_id: int, amr: list[str], acr: str) -> LoginSession:
+    """Write a new login session with a fresh id and make it this browser's.
 
-    A previous session of this browser (``prompt=login``, or another citizen signing in on
-    the same browser) ends the one way (``idp.sign_out.end_sessions``): its tokens are
-    revoked and its agencies get back-channel logouts, before the new session exists.
+    Only the record and the cookie: callers sign a citizen in with
+    ``idp.sign_in.start_login``, which first ends the browser's previous session the one
+    way (``idp.sign_out``).
     """
-    old = current_login()
-    if old:
-        from idp.sign_out import end_sessions  # idp.sign_out imports this module
-
-        end_sessions([old], reason="signed_in_again")
     session = LoginSession(
         citizen_id=citizen_id,
         sid=secrets.token_urlsafe(24),

@@ -12,7 +12,7 @@ Ending a login session always means three things together:
    gets a logout token (OpenID Connect Back-Channel Logout 1.0, ``idp.oidc.backchannel``).
 
 Callers: RP-initiated logout (one session), a new login on a browser that still has a
-session (``idp.login_session.start_login``: ``prompt=login`` or another citizen), the
+session (``idp.sign_in.start_login``: ``prompt=login`` or another citizen), the
 account page (one session, every other session after a password change, "sign out
 everywhere"), the password reset, an operator locking an account (console) and a
 complaint resolution that locks an account or changes its phone number (console and CLI).

@@ -13,8 +13,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 
-from idp.extensions import db
-from idp.oidc.models import Client
+from idp.client_directory import client_directory
 
 MAX_LENGTH = 2048
 
@@ -33,17 +32,6 @@ def provider_path(address: str | None, max_length: int = MAX_LENGTH) -> str | No
     return address if not parts.scheme and not parts.netloc else None
 
 
-def _registered_by_a_client(address: str) -> bool:
-    clients = db.session.scalars(db.select(Client).filter_by(status="active"))
-    for client in clients:
-        metadata = client.client_metadata
-        if address in metadata.get("redirect_uris", []):
-            return True
-        if address in metadata.get("post_logout_redirect_uris", []):
-            return True
-    return False
-
-
 def safe_return_address(raw: str | None) -> str | None:
     """The address to return to after registration: a provider path (the issuer's origin
     dropped) or an address an active client registered; None if it is not allowed."""
@@ -55,6 +43,6 @@ def safe_return_address(raw: str | None) -> str | None:
     if provider_path(raw):
         return raw
     parts = urlsplit(raw)
-    if parts.scheme in ("http", "https") and _registered_by_a_client(raw):
+    if parts.scheme in ("http", "https") and client_directory().registered_address(raw):
         return raw
     return None

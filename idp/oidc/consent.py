@@ -4,6 +4,9 @@ The citizen sees the agency's name and each piece of data the scopes would relea
 approves or denies. An approval is remembered per client and scope set, so the next
 authorization asking for the same or fewer scopes goes straight through; ``prompt=consent``
 asks again. Denial returns ``access_denied`` to the client.
+
+This module holds the rules and parks the request (``ask_consent``); the page and the
+citizen's decision are ``idp.oidc.consent_views``, above ``idp.oidc.authorize``.
 """
 
 from __future__ import annotations
@@ -11,16 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from authlib.oauth2.rfc6749 import scope_to_list
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import redirect, url_for
 
-from idp import audit
 from idp.extensions import db
-from idp.flows.flow import Flow, FlowData, create_flow, finish_flow, flow_data
-from idp.flows.steps import flow_step, register_guard, restart_guard
-from idp.login_session import current_login
+from idp.flows.flow import FlowData, create_flow, flow_data
 from idp.oidc.models import Consent
-
-bp = Blueprint("consent", __name__)
 
 # What each scope releases, in the words a citizen reads on the consent page.
 SCOPE_LABELS: dict[str, list[str]] = {
@@ -90,38 +88,3 @@ def ask_consent(params: dict[str, str], client, scope: str, fresh_login: bool):
     )
     flow = create_flow("consent", "ask", data)
     return redirect(url_for("consent.ask", flow=flow.id))
-
-
-register_guard("consent", restart_guard("consent"))
-
-
-@bp.get("/consent")
-@flow_step("consent", "ask")
-def ask(flow: Flow):
-    """The data the agency asks for, "Đồng ý" or "Từ chối"."""
-    return render_template(
-        "provider/consent/ask.html", flow=flow, items=data_items(flow.data.scope)
-    )
-
-
-@bp.post("/consent")
-@flow_step("consent", "ask")
-def decide(flow: Flow):
-    """The citizen's decision: "approve" (the first button) or "deny"."""
-    from idp.oidc.authorize import deny, process
-
-    login = current_login()
-    if login is None or not finish_flow(flow):
-        return redirect(url_for("pages.home"))
-    params, client_id = flow.data.authorize, flow.data.client_id
-    if request.form.get("decision") != "approve":
-        audit.record("consent.denied", citizen_id=login.citizen_id, client_id=client_id)
-        return deny(params)
-    audit.record(  # before the commit that remembers the consent: one commit for both
-        "consent.granted",
-        citizen_id=login.citizen_id,
-        client_id=client_id,
-        scope=flow.data.scope,
-    )
-    remember_consent(login.citizen_id, client_id, flow.data.scope)
-    return process(params, fresh_login=flow.data.fresh_login, consented=True)

@@ -24,6 +24,7 @@ from idp import audit
 from idp.extensions import db
 from idp.oidc.access_tokens import AccessToken, group_key, revoke_access_token, revoke_group
 from idp.oidc.claims import SUPPORTED_SCOPES, subject_for
+from idp.oidc.client_cache import cached_client
 from idp.oidc.models import Token
 from idp.oidc.tokens import commit_token_write, find_access_token, find_refresh_token, revoke_rows
 
@@ -143,7 +144,7 @@ class Introspection(IntrospectionEndpoint):
         else:
             payload.update(token_type="refresh_token", exp=token.refresh_expires_at)
             if token.citizen is not None:
-                payload["sub"] = subject_for(token.citizen, token.get_client())
+                payload["sub"] = subject_for(token.citizen, cached_client(token.client_id))
         if token.acr:
             payload.update(acr=token.acr, auth_time=token.auth_time)
         return payload

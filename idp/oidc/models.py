@@ -126,11 +126,6 @@ class Token(db.Model, TokenMixin):
     def get_user(self) -> Citizen | None:
         return self.citizen
 
-    def get_client(self) -> Client | None:
-        from idp.oidc.client_cache import cached_client  # the cache imports this module
-
-        return cached_client(self.client_id)
-
     def revoke(self) -> None:
         now = int(time.time())
         self.access_token_revoked_at = self.access_token_revoked_at or now

@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask import request as flask_request
 from werkzeug.local import LocalProxy
 
+from idp.extensions import db
 from idp.oidc import client_cache, client_limits, error_descriptions
 from idp.oidc.access_tokens import generate_access_token, generate_refresh_token
 from idp.oidc.claims import SUPPORTED_SCOPES
@@ -93,6 +94,24 @@ def query_client(client_id: str) -> Client | None:
     return client if client is not None and client.is_usable else None
 
 
+class ActiveClients:
+    """``idp.client_directory.ClientDirectory`` over the active registered clients: what
+    the self-service flows may know of agencies, without importing the protocol side."""
+
+    def name_of(self, client_id: str) -> str | None:
+        client = query_client(client_id)
+        return client.client_name if client is not None else None
+
+    def registered_address(self, address: str) -> bool:
+        for client in db.session.scalars(db.select(Client).filter_by(status="active")):
+            metadata = client.client_metadata
+            if address in metadata.get("redirect_uris", []):
+                return True
+            if address in metadata.get("post_logout_redirect_uris", []):
+                return True
+        return False
+
+
 # One server per app (tests build many apps in one process); reached through proxies.
 authorization_server: IdpAuthorizationServer = LocalProxy(  # type: ignore[assignment]
     lambda: current_app.extensions["authorization_server"]
@@ -114,6 +133,7 @@ def init_oauth(app: Flask) -> None:
     )
     app.config.setdefault("OAUTH2_SCOPES_SUPPORTED", SUPPORTED_SCOPES)
     client_cache.init_app(app)
+    app.extensions["client_directory"] = ActiveClients()
     server = IdpAuthorizationServer()
     server.init_app(app, query_client=query_client, save_token=save_token)
     protector = BearerProtector()

@@ -597,7 +597,7 @@ def agency_known(app, citizen_id: int, client_id: str) -> bool:
 @example(pairs=[("sid", "<other>")])
 @example(pairs=[("sid", "<current>")])
 def test_session_end_form(app, pairs):
-    from idp.login_session import start_login
+    from idp.sign_in import start_login
 
     http, page = account(app)
     other = in_request(

@@ -20,7 +20,8 @@ from idp.flows.login.password import check_password_login
 from idp.flows.login.totp import check_recovery_code_login, check_totp_login
 from idp.flows.otp_step import OtpStep
 from idp.flows.steps import flow_step, register_guard, restart_guard
-from idp.login_session import current_login, start_login
+from idp.login_session import current_login
+from idp.sign_in import start_login
 
 bp = Blueprint("login", __name__)
 

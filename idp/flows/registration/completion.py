@@ -16,11 +16,11 @@ from idp import audit
 from idp.citizens.creation import ACCOUNT_EXISTS, account_exists, create_citizen
 from idp.citizens.models import Citizen
 from idp.citizens.password_policy import check_password
+from idp.client_directory import client_directory
 from idp.errors import DomainError, Problem
 from idp.flows.flow import Flow, create_flow, finish_flow, load_flow
 from idp.flows.login import flow as login_states
-from idp.login_session import start_login
-from idp.oidc.server import query_client
+from idp.sign_in import start_login
 
 AMR_PASSWORD_SMS = ["pwd", "sms", "mfa"]
 ACR = "LoA1"
@@ -86,8 +86,7 @@ def agency_name(flow: Flow) -> str | None:
     if flow.data.client_name:
         return str(flow.data.client_name)
     params = flow.data.authorize or _authorize_params(flow.data.return_to or "")
-    client = query_client(params.get("client_id", "")) if params else None
-    return client.client_name if client is not None else None
+    return client_directory().name_of(params.get("client_id", "")) if params else None
 
 
 def next_address(flow: Flow) -> str:
