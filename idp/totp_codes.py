@@ -13,10 +13,13 @@ import hmac
 import time
 import unicodedata
 from collections.abc import Callable
+from typing import Any
 
 import pyotp
+from sqlalchemy import update
 
 from idp.errors import DomainError, Problem
+from idp.extensions import db
 
 STEP_SECONDS = 30
 DRIFT_STEPS = 1
@@ -34,6 +37,27 @@ def _matching_step(secret: str, code: str, now: float) -> int | None:
         if hmac.compare_digest(totp.at(step * STEP_SECONDS), code):
             return step
     return None
+
+
+def step_claim(row: Any, column: str) -> Callable[[int], bool]:
+    """A ``claim`` for ``accept_totp`` on ``row`` (a citizen's authenticator app, an
+    operator): one conditional UPDATE of ``column`` (``column < step``); the caller commits.
+    """
+    model = type(row)
+
+    def claim(step: int) -> bool:
+        result = db.session.execute(
+            update(model)
+            .where(model.id == row.id, getattr(model, column) < step)
+            .values({column: step})
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            return False
+        setattr(row, column, step)
+        return True
+
+    return claim
 
 
 def accept_totp(

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 import pyotp
 import qrcode
 import qrcode.image.svg
-from sqlalchemy import delete, update
+from sqlalchemy import delete
 
 from idp import audit
 from idp.account import recovery_codes
@@ -32,7 +32,7 @@ from idp.citizens.models import Citizen
 from idp.errors import DomainError, Problem
 from idp.extensions import db
 from idp.sealed_secrets import CITIZEN_TOTP, seal, unseal
-from idp.totp_codes import accept_totp
+from idp.totp_codes import accept_totp, step_claim
 
 ISSUER_NAME = "Cổng DVC Quốc gia"
 
@@ -135,19 +135,7 @@ def pending_enrolment(citizen: Citizen) -> Enrolment | None:
 def _accept(app: AuthenticatorApp, code: str, now: float | None) -> int:
     """Record the code's step if it is right and newer than the last one (caller commits)."""
 
-    def claim(step: int) -> bool:
-        result = db.session.execute(
-            update(AuthenticatorApp)
-            .where(AuthenticatorApp.id == app.id, AuthenticatorApp.last_step < step)
-            .values(last_step=step)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:
-            db.session.rollback()
-            return False
-        app.last_step = step
-        return True
-
+    claim = step_claim(app, "last_step")
     return accept_totp(lambda: _open(app.secret), code, claim, TOTP_INVALID, TOTP_REPLAYED, now)
 
 

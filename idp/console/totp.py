@@ -21,13 +21,11 @@ import pyotp
 import qrcode
 import qrcode.image.svg
 from flask import current_app
-from sqlalchemy import update
 
 from idp.console.models import Operator
 from idp.errors import DomainError, Problem
-from idp.extensions import db
 from idp.sealed_secrets import OPERATOR_TOTP, seal, unseal
-from idp.totp_codes import accept_totp
+from idp.totp_codes import accept_totp, step_claim
 
 ISSUER_NAME = "Cổng DVC Quốc gia - Quản trị"
 
@@ -94,16 +92,5 @@ def accept_code(operator: Operator, code: str, now: float | None = None) -> None
     """Accept a code once (records its step; the caller commits); DomainError if the code
     is wrong, expired or already used."""
 
-    def claim(step: int) -> bool:
-        result = db.session.execute(
-            update(Operator)
-            .where(Operator.id == operator.id, Operator.last_totp_step < step)
-            .values(last_totp_step=step)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:
-            return False
-        operator.last_totp_step = step
-        return True
-
+    claim = step_claim(operator, "last_totp_step")
     accept_totp(lambda: secret_of(operator), code, claim, TOTP_INVALID, TOTP_REPLAYED, now)

@@ -93,6 +93,21 @@ class FlowSteps:
         page = render_template(self.notice_template, problem=problem, continue_url=continue_url)
         return page, status
 
+    def form(
+        self,
+        template: str,
+        flow: Flow,
+        values: dict,
+        problems: dict[str, Problem] | None = None,
+        problem: Problem | None = None,
+        status: int = 200,
+    ) -> tuple[str, int]:
+        """A step's form page: the values typed, a problem per field, one for the page."""
+        page = render_template(
+            template, flow=flow, values=values, problems=problems or {}, problem=problem
+        )
+        return page, status
+
     def guard(self, states: tuple[str, ...], view_args: dict[str, Any]) -> Flow | Page:
         """The flow if it is at one of ``states``; else the page to answer with instead."""
         try:

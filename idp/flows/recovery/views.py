@@ -6,6 +6,8 @@ step the flow is not at changes nothing and says so.
 
 from __future__ import annotations
 
+import functools
+
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from idp import audit
@@ -34,15 +36,7 @@ def start():
     return redirect(url_for("recovery.identify", flow=flow.id))
 
 
-def _identify_page(flow: Flow, typed: dict, problems=None, problem=None, status: int = 200):
-    page = render_template(
-        "provider/recovery/identify.html",
-        flow=flow,
-        values=typed,
-        problems=problems or {},
-        problem=problem,
-    )
-    return page, status
+_identify_page = functools.partial(_steps.form, "provider/recovery/identify.html")
 
 
 @bp.route("/recovery/identify", methods=["GET", "POST"])

@@ -6,6 +6,8 @@ a step the flow is not at changes nothing and says so.
 
 from __future__ import annotations
 
+import functools
+
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
@@ -77,15 +79,7 @@ def choose_method(flow: Flow):
     return redirect(url_for("registration.details", flow=flow.id))
 
 
-def _details_page(flow: Flow, typed: dict, problems=None, problem=None, status: int = 200):
-    page = render_template(
-        "provider/registration/details.html",
-        flow=flow,
-        values=typed,
-        problems=problems or {},
-        problem=problem,
-    )
-    return page, status
+_details_page = functools.partial(_steps.form, "provider/registration/details.html")
 
 
 @bp.route("/register/details", methods=["GET", "POST"])
