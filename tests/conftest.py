@@ -43,6 +43,18 @@ OTHER_CITIZEN = {
     "phone": "0987654321",
     "password": "binhtran2026",
 }
+# OTHER_CITIZEN before she has an account: the registration form as she fills it in (the
+# phone as typed, with spaces).
+NEWCOMER = {
+    "id_number": OTHER_CITIZEN["id_number"],  # Đắk Lắk, 20th century, female, born 1995
+    "full_name": OTHER_CITIZEN["full_name"],
+    "date_of_birth": OTHER_CITIZEN["date_of_birth"],
+    "gender": OTHER_CITIZEN["gender"],
+    "phone": "0987 654 321",
+    "email": "",
+}
+NEWCOMER_E164 = "+84987654321"
+NEWCOMER_PASSWORD = OTHER_CITIZEN["password"]
 REDIRECT_URI = "http://127.0.0.1:5001/callback"
 
 

@@ -7,20 +7,19 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import PHONE, scroll_width
+from tests.conftest import NEWCOMER as REGISTRATION_FORM
+from tests.conftest import NEWCOMER_E164, NEWCOMER_PASSWORD
 
 PORTAL_ACCOUNT = "Tài khoản cấp bởi Cổng dịch vụ công quốc gia"
 OTP_SENT = "Mã OTP đã được gửi đến số điện thoại"
 PASSWORD = re.compile(r"^Mật khẩu")  # not "Nhập lại mật khẩu"
 
 NEWCOMER = {
-    "id_number": "066195012345",  # Đắk Lắk, 20th century, female, born 1995
-    "full_name": "Trần Thị Bình",
-    "date_of_birth": "1995-03-08",
-    "gender": "Nữ",
-    "phone": "0987 654 321",
-    "e164": "+84987654321",
+    **REGISTRATION_FORM,
+    "gender": "Nữ",  # the label the form's select shows
+    "e164": NEWCOMER_E164,
     "masked": "098****321",
-    "password": "binhtran2026",
+    "password": NEWCOMER_PASSWORD,
 }
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import CITIZEN
 from tests.http.driver import Browser
-from tests.http.test_registration import (
+from tests.http.registration_driver import (
     NEWCOMER,
     NEWCOMER_E164,
     PASSWORD,

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
-from tests.conftest import csrf_of, query_of
+from tests.conftest import NEWCOMER, NEWCOMER_E164, csrf_of, query_of
 
 # Every example sends an SMS from the same address: room for them (the caps have their
 # own tests in tests/security/).
@@ -26,15 +26,6 @@ FUZZ = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-NEWCOMER = {
-    "id_number": "066195012345",
-    "full_name": "Trần Thị Bình",
-    "date_of_birth": "1995-03-08",
-    "gender": "female",
-    "phone": "0987 654 321",
-    "email": "",
-}
-NEWCOMER_E164 = "+84987654321"
 VIETNAMESE = set("ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ")
 
 TEXT = st.text(max_size=30)

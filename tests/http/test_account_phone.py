@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import CITIZEN, create_other_citizen
+from tests.http.registration_driver import import_registry
 from tests.http.test_account_profile import AccountBrowser, signed_in_browser
-from tests.http.test_registration import import_registry
 
 NEW_PHONE = "0987 654 321"
 NEW_E164 = "+84987654321"

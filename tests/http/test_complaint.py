@@ -15,14 +15,14 @@ from click.testing import CliRunner
 import idp.cli
 from tests.conftest import CITIZEN, REDIRECT_URI, csrf_of
 from tests.http.driver import Browser
-from tests.http.test_code_flow import redeem
-from tests.http.test_registration import (
+from tests.http.registration_driver import (
     ACCOUNT_EXISTS_TEXT,
     RegistrationBrowser,
     citizens_with,
     form_actions,
     import_registry,
 )
+from tests.http.test_code_flow import redeem
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(64))
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(64))

@@ -17,12 +17,12 @@ import pytest
 
 from tests.conftest import CITIZEN
 from tests.http.driver import Browser
+from tests.http.registration_driver import import_registry
 from tests.http.test_account_history import record
 from tests.http.test_account_profile import AccountBrowser
 from tests.http.test_console import Console, make_operator
 from tests.http.test_console_actions import confidential_client, file_complaint
 from tests.http.test_i18n import html_lang
-from tests.http.test_registration import import_registry
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROME_ON_WINDOWS = (

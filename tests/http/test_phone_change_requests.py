@@ -10,12 +10,12 @@ import json
 import pytest
 
 from tests.conftest import CITIZEN, create_other_citizen
+from tests.http.registration_driver import import_registry
 from tests.http.test_account_phone import NEW_E164, NEW_PHONE, REASON, enter_code
 from tests.http.test_account_profile import AccountBrowser, signed_in_browser
 from tests.http.test_complaint import cli
 from tests.http.test_console import Console, audit_rows, make_operator
 from tests.http.test_console_actions import file_complaint
-from tests.http.test_registration import import_registry
 from tests.http.test_sign_out import agency, assert_dead, assert_told, receiver, signed_in_at
 
 __all__ = ["agency", "receiver"]  # fixtures, imported for this module's tests

@@ -24,14 +24,7 @@ from flask import request
 
 from tests.conftest import CITIZEN, query_of
 from tests.http.driver import Browser
-from tests.http.test_account_profile import AccountBrowser
-from tests.http.test_account_totp import choose, enrol, enter_recovery_code, to_second_factor
-from tests.http.test_complaint import COMPLAINANT, PNG, REFERENCE
-from tests.http.test_complaint import submit as submit_complaint
-from tests.http.test_console import Console, make_operator
-from tests.http.test_console_actions import confidential_client
-from tests.http.test_recovery import RecoveryBrowser
-from tests.http.test_registration import (
+from tests.http.registration_driver import (
     NEWCOMER,
     NEWCOMER_E164,
     PASSWORD,
@@ -39,6 +32,13 @@ from tests.http.test_registration import (
     form_actions,
     import_registry,
 )
+from tests.http.test_account_profile import AccountBrowser
+from tests.http.test_account_totp import choose, enrol, enter_recovery_code, to_second_factor
+from tests.http.test_complaint import COMPLAINANT, PNG, REFERENCE
+from tests.http.test_complaint import submit as submit_complaint
+from tests.http.test_console import Console, make_operator
+from tests.http.test_console_actions import confidential_client
+from tests.http.test_recovery import RecoveryBrowser
 from tests.http.test_token_lifecycle import make_client
 
 # Endpoints that answer programs (RFC status codes and JSON), not pages.

@@ -11,8 +11,8 @@ import pytest
 
 from tests.conftest import CITIZEN, REDIRECT_URI, query_of
 from tests.http.driver import Browser
+from tests.http.registration_driver import RegistrationBrowser, form_actions
 from tests.http.test_code_flow import redeem
-from tests.http.test_registration import RegistrationBrowser, form_actions
 
 NEW_PASSWORD = "matkhaumoi2027"
 

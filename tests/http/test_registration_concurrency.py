@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 
-from tests.http.test_registration import (
+from tests.http.registration_driver import (
     ACCOUNT_EXISTS_TEXT,
     NEWCOMER,
     RegistrationBrowser,

@@ -11,14 +11,14 @@ import pytest
 
 from tests.conftest import REDIRECT_URI, query_of
 from tests.http.driver import Browser
-from tests.http.test_code_flow import redeem, verify_id_token
-from tests.http.test_registration import (
+from tests.http.registration_driver import (
     NEWCOMER,
     NEWCOMER_E164,
     PASSWORD,
     RegistrationBrowser,
     import_registry,
 )
+from tests.http.test_code_flow import redeem, verify_id_token
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import query_of
-from tests.http.test_registration import (
+from tests.http.registration_driver import (
     NEWCOMER,
     NEWCOMER_E164,
     RegistrationBrowser,

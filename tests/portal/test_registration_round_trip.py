@@ -5,19 +5,13 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import NEWCOMER, NEWCOMER_E164, NEWCOMER_PASSWORD
 from tests.portal.citizen_browser import query_of
 
 pytestmark = pytest.mark.servers
 
-NEW_CITIZEN = {
-    "id_number": "066195012345",
-    "full_name": "Trần Thị Bình",
-    "date_of_birth": "1995-03-02",
-    "gender": "female",
-    "phone": "0987654321",
-    "email": "",
-}
-PASSWORD = "binhmatkhau2026"
+NEW_CITIZEN = {**NEWCOMER, "phone": NEWCOMER_E164.replace("+84", "0")}
+PASSWORD = NEWCOMER_PASSWORD
 
 
 @pytest.fixture

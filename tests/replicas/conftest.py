@@ -6,18 +6,11 @@ import json
 
 import pytest
 
-from tests.conftest import REAL_DB, REAL_REDIS, REDIRECT_URI
+from tests.conftest import CITIZEN, REAL_DB, REAL_REDIS, REDIRECT_URI
 from tests.replicas.cluster import Cluster, Replica, TemporaryDatabase, idp_command, replica_env
 
 CITIZENS = [
-    {
-        "id_number": "066090001234",
-        "full_name": "Nguyễn Văn An",
-        "date_of_birth": "1990-05-17",
-        "gender": "male",
-        "phone": "0912345678",
-        "password": "matkhau2026",
-    },
+    CITIZEN,
     {
         "id_number": "066192004321",
         "full_name": "Trần Thị Bình",

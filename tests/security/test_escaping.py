@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.http.test_registration import NEWCOMER, RegistrationBrowser
+from tests.http.registration_driver import NEWCOMER, RegistrationBrowser
 
 PAYLOAD = '"><script>alert(1)</script><img src=x onerror=alert(1)>'
 

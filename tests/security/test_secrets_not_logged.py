@@ -14,8 +14,8 @@ import sys
 import pytest
 
 from tests.http.driver import Browser
+from tests.http.registration_driver import NEWCOMER, NEWCOMER_E164, PASSWORD, import_registry
 from tests.http.test_recovery import RecoveryBrowser
-from tests.http.test_registration import NEWCOMER, NEWCOMER_E164, PASSWORD, import_registry
 
 NEW_PASSWORD = "doimatkhau2027"
 

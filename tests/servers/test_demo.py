@@ -20,7 +20,7 @@ import requests
 
 from idp.demo import DEMO_NEWCOMER, NOT_OWNED_PHONE
 from tests.conftest import csrf_of
-from tests.http.test_registration import form_actions
+from tests.http.registration_driver import form_actions
 
 START_SECONDS = 90  # how long the demo may take to migrate, make keys and listen
 
