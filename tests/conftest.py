@@ -91,16 +91,30 @@ def _reset_database(app) -> None:
 @pytest.fixture
 def clock():
     """The test's application clock: the system's time until a test ``advance``s it (every
-    app the test builds shares it: sessions, codes, flows, OTPs, in-process TTLs)."""
+    app the test builds shares it: sessions, codes, flows, OTPs, in-process TTLs, and the
+    TTLs of the test's keys in a real Redis, ``tests.redis_time``)."""
     from idp.clock import Clock
+    from tests.redis_time import age_keys
 
-    return Clock()
+    class TestClock(Clock):
+        def __init__(self) -> None:
+            super().__init__()
+            self.redis_prefixes: list[tuple[str, str]] = []
+
+        def advance(self, seconds: float) -> None:
+            super().advance(seconds)
+            for url, prefix in self.redis_prefixes:
+                age_keys(url, prefix, seconds)
+
+    return TestClock()
 
 
 @pytest.fixture
 def app_factory(tmp_path, keys_dir, clock):
     """Build apps sharing this test's database, store prefix, SMS outbox and clock."""
     prefix = f"test:{secrets.token_hex(4)}:"
+    if REAL_REDIS:
+        clock.redis_prefixes.append((REAL_REDIS, prefix))
     outbox = tmp_path / "outbox.jsonl"
     database = REAL_DB or f"sqlite:///{tmp_path / 'idp.sqlite3'}"
     built = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 import uuid
@@ -15,6 +16,7 @@ from idp.errors import ServiceUnavailable
 from idp.store import MemoryStore, Store, create_store
 from idp.store.base import MISSING
 from idp.store.redis_store import RedisStore
+from tests.redis_time import age_keys
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -48,7 +50,7 @@ class FakeClock:
 @dataclass
 class Backend:
     store: Store
-    # Let ``seconds`` pass for the store: a fake clock for memory, real sleep for Redis.
+    # Let ``seconds`` pass for the store: a fake clock for memory, TTLs aged for Redis.
     advance: Callable[[float], None]
 
 
@@ -61,7 +63,7 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
     prefix = f"test-{uuid.uuid4().hex}:"
     store = RedisStore(REDIS_URL, prefix=prefix)
     try:
-        yield Backend(store, time.sleep)
+        yield Backend(store, functools.partial(age_keys, REDIS_URL, prefix))
     finally:
         client = redis.Redis.from_url(REDIS_URL)
         keys = list(client.scan_iter(match=f"{prefix}*"))
