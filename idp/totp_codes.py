@@ -10,7 +10,6 @@ or spaces; they are normalised as for SMS codes (``idp.otp``).
 from __future__ import annotations
 
 import hmac
-import time
 import unicodedata
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +19,7 @@ from sqlalchemy import update
 
 from idp.errors import DomainError, Problem
 from idp.extensions import db
+from idp.services import clock
 
 STEP_SECONDS = 30
 DRIFT_STEPS = 1
@@ -76,7 +76,7 @@ def accept_totp(
     code = _clean(code)
     if len(code) != DIGITS or not code.isascii() or not code.isdigit():
         raise DomainError(invalid)
-    step = _matching_step(secret(), code, time.time() if now is None else now)
+    step = _matching_step(secret(), code, clock().now() if now is None else now)
     if step is None:
         raise DomainError(invalid)
     if not claim(step):

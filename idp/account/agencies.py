@@ -11,7 +11,6 @@ nothing and says so.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -27,6 +26,7 @@ from idp.oidc.access_tokens import pair_key, revoke_group
 from idp.oidc.consent import data_items
 from idp.oidc.models import Client, Consent, Token
 from idp.oidc.tokens import revoke_rows
+from idp.services import clock
 
 CODE_ISSUED = "authorization.code_issued"
 CONSENT_REVOKED = "consent.revoked"
@@ -100,7 +100,7 @@ def _access_may_be_live(events: list[AuditEvent], client_id: str, now: float) ->
 
 def agencies_of(citizen_id: int) -> list[Agency]:
     """Every agency that received the citizen's data or holds a consent, latest first."""
-    now = time.time()
+    now = clock().now()
     found: dict[str, Agency] = {}
     events = _codes(citizen_id)
     for event in events:
@@ -145,7 +145,7 @@ def revoke_agency(citizen_id: int, client_id: str) -> bool:
         db.session.rollback()
         raise DomainError(AGENCY_NOT_FOUND)
     live = [t for t in tokens if _refresh_unrevoked(t)]
-    access_live = _access_may_be_live(events, client_id, time.time())
+    access_live = _access_may_be_live(events, client_id, clock().now())
     if not live and not access_live and not consent_deleted:
         db.session.rollback()
         return False

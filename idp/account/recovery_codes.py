@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import secrets
 import unicodedata
-from datetime import UTC, datetime
 
 from flask import current_app
 from sqlalchemy import delete, func, update
@@ -21,6 +20,7 @@ from sqlalchemy import delete, func, update
 from idp.account.models import RecoveryCode
 from idp.errors import DomainError, Problem
 from idp.extensions import db
+from idp.services import clock
 
 FIELD = "recovery_code"
 COUNT = 10
@@ -79,7 +79,7 @@ def use_code(citizen_id: int, raw: str) -> None:
             RecoveryCode.code_hash == digest,
             RecoveryCode.used_at.is_(None),
         )
-        .values(used_at=datetime.now(UTC))
+        .values(used_at=clock().utcnow())
         .execution_options(synchronize_session=False)
     )
     if result.rowcount == 1:

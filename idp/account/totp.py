@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import pyotp
 import qrcode
@@ -32,6 +31,7 @@ from idp.citizens.models import Citizen
 from idp.errors import DomainError, Problem
 from idp.extensions import db
 from idp.sealed_secrets import CITIZEN_TOTP, seal, unseal
+from idp.services import clock
 from idp.totp_codes import accept_totp, step_claim
 
 ISSUER_NAME = "Cổng DVC Quốc gia"
@@ -147,7 +147,7 @@ def confirm_enrolment(citizen: Citizen, code: str, now: float | None = None) -> 
     if app.is_confirmed:
         raise DomainError(TOTP_ALREADY_ENABLED)
     _accept(app, code, now)
-    app.confirmed_at = datetime.now(UTC)
+    app.confirmed_at = clock().utcnow()
     codes = recovery_codes.replace_codes(citizen.id)
     db.session.commit()
     audit.record("totp.enrolled", citizen_id=citizen.id, recovery_codes=len(codes))

@@ -17,8 +17,6 @@ every session ends with back-channel logout to the agencies (``idp.sign_out``). 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from idp import audit
 from idp.citizens.creation import phone_used_by_another
 from idp.citizens.models import Citizen
@@ -39,6 +37,7 @@ from idp.complaints.models import (
 )
 from idp.errors import DomainError, Problem, ServiceUnavailable
 from idp.extensions import db
+from idp.services import clock
 from idp.sign_out import end_citizen_sessions, revoke_tokens_of
 from idp.subscribers import check_subscriber
 
@@ -186,7 +185,7 @@ def resolve_complaint(reference: str, action: str, note: str, actor: str) -> Com
         complaint.resolution = action
         complaint.resolution_note = note
         complaint.resolved_by = actor
-        complaint.resolved_at = datetime.now(UTC)
+        complaint.resolved_at = clock().utcnow()
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -32,7 +32,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from flask import current_app
 
@@ -44,6 +43,7 @@ from idp.console import totp
 from idp.console.models import Operator
 from idp.errors import DomainError, Problem
 from idp.extensions import db
+from idp.services import clock
 
 CREDENTIALS_INVALID = Problem(
     "console.credentials_invalid", "Tên đăng nhập hoặc mật khẩu không đúng."
@@ -182,7 +182,7 @@ def check_code(name: str, operator: Operator | None, code: str, counted_as: str)
         raise
     enrolled_now = not operator.totp_confirmed
     operator.totp_confirmed = True
-    operator.last_login_at = datetime.now(UTC)
+    operator.last_login_at = clock().utcnow()
     db.session.commit()
     LOCK.register_success(name)
     CODE_LOCK.register_success(counted_as)

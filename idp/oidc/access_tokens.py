@@ -29,7 +29,6 @@ import functools
 import json
 import os
 import secrets
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,7 +43,7 @@ from joserfc.errors import JoseError
 
 from idp.oidc.claims import subject_for
 from idp.oidc.models import keyed_hash
-from idp.services import services, store
+from idp.services import clock, services, store
 
 JWT_ALG = "ES256"
 RECORD = "at:"
@@ -55,7 +54,7 @@ MAX_TOKEN_LENGTH = 4096
 
 
 def _now_ms() -> int:
-    return int(time.time() * 1000)
+    return int(clock().now() * 1000)
 
 
 def _lifetime() -> int:
@@ -103,7 +102,7 @@ class AccessToken(TokenMixin):
         return self.expires_at - self.issued_at
 
     def is_expired(self) -> bool:
-        return self.expires_at < time.time()
+        return self.expires_at < clock().now()
 
     def is_revoked(self) -> bool:
         return False  # a revoked token is never returned by check_access_token

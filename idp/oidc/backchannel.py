@@ -41,6 +41,7 @@ from idp.outbound import (
     outbound_backoff,
     outbound_http,
 )
+from idp.services import clock
 
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 LOGOUT_TOKEN_SECONDS = 120
@@ -60,7 +61,7 @@ class Delivery:
 
 def logout_token(login: LoginSession, citizen: Citizen, client) -> str:
     """The signed logout token for ``client`` about ``login`` (§2.4)."""
-    now = int(time.time())
+    now = int(clock().now())
     claims = {
         "iss": current_app.config["IDP_ISSUER"],
         "aud": client.client_id,

@@ -9,7 +9,6 @@ is accepted once (remembered in the store until the assertion would have expired
 from __future__ import annotations
 
 import base64
-import time
 
 from authlib.oauth2.rfc6749 import InvalidClientError
 from authlib.oauth2.rfc6749.authenticate_client import authenticate_client_secret_basic
@@ -20,7 +19,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from idp.oidc.client_jwks import KeysUnavailable, import_key_set, remote_key_sets
-from idp.services import store
+from idp.services import clock, store
 from webapp import json_limits
 
 
@@ -88,7 +87,7 @@ class PrivateKeyJwt(JWTBearerClientAssertion):
         return super().extract_assertion(assertion)
 
     def validate_jti(self, claims, jti) -> bool:
-        ttl = max(60, int(claims.get("exp", 0)) - int(time.time()) + self.leeway)
+        ttl = max(60, int(claims.get("exp", 0)) - int(clock().now()) + self.leeway)
         return store().add(f"jti:{claims['sub']}:{str(jti)[:128]}", {"at": 1}, min(ttl, 3600))
 
     def resolve_client_public_key(self, client) -> KeySet:

@@ -10,7 +10,6 @@ is audited with who made it.
 from __future__ import annotations
 
 import secrets
-import time
 from dataclasses import dataclass
 
 from sqlalchemy import update
@@ -21,6 +20,7 @@ from idp.extensions import db
 from idp.oidc.access_tokens import group_key, revoke_group
 from idp.oidc.models import Client, Token
 from idp.oidc.registration_tokens import revoke_registration_access
+from idp.services import clock
 
 ACTIVE = "active"
 PENDING = "pending"
@@ -82,7 +82,7 @@ def create_client(
         raise DomainError(PUBLIC_CLIENT_NEEDS_PKCE)
     client = Client(
         client_id=client_id or new_client_id(),
-        client_id_issued_at=int(time.time()),
+        client_id_issued_at=int(clock().now()),
         trusted=trusted,
         status=status,
         pkce_exempt=pkce_exempt,
@@ -155,7 +155,7 @@ def revoke_client_tokens(client_id: str) -> None:
     db.session.execute(
         update(Token)
         .where(Token.client_id == client_id, Token.refresh_token_revoked_at == 0)
-        .values(refresh_token_revoked_at=int(time.time()))
+        .values(refresh_token_revoked_at=int(clock().now()))
         .execution_options(synchronize_session=False)
     )
 

@@ -9,8 +9,6 @@
 
 from __future__ import annotations
 
-import time
-
 from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant
 from authlib.oauth2.rfc7636 import CodeChallenge
@@ -25,7 +23,7 @@ from idp.oidc.claims import allowed_claim, subject_for, user_claims
 from idp.oidc.codes import AuthorizationCode, CodeReused, hash_code, redeem_code, save_code
 from idp.oidc.reads import autocommit_get
 from idp.oidc.tokens import revoke_tokens_from_code
-from idp.services import services
+from idp.services import clock, services
 
 
 class CodeGrant(AuthorizationCodeGrant):
@@ -134,7 +132,7 @@ class IdToken(OpenIDCode):
         client = request.client
         code: AuthorizationCode = request.authorization_code
         alg = client.id_token_signed_response_alg
-        now = int(time.time())
+        now = int(clock().now())
         claims = {
             "iss": current_app.config["IDP_ISSUER"],
             "sub": subject_for(request.user, client),

@@ -12,8 +12,6 @@
 
 from __future__ import annotations
 
-import time
-
 from authlib.oauth2.rfc6749 import scope_to_list
 from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant, RefreshTokenGrant
 from authlib.oauth2.rfc7009 import RevocationEndpoint
@@ -27,6 +25,7 @@ from idp.oidc.claims import SUPPORTED_SCOPES, subject_for
 from idp.oidc.client_cache import cached_client
 from idp.oidc.models import Token
 from idp.oidc.tokens import commit_token_write, find_access_token, find_refresh_token, revoke_rows
+from idp.services import clock
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
 CITIZEN_SCOPES = set(SUPPORTED_SCOPES)
@@ -63,7 +62,7 @@ class RotatingRefreshGrant(RefreshTokenGrant):
             # A rotated-away token came back: treat the family as stolen.
             revoke_family(token.family, "refresh_token_reuse")
             return None
-        if token.refresh_expires_at and token.refresh_expires_at < time.time():
+        if token.refresh_expires_at and token.refresh_expires_at < clock().now():
             return None
         g.token_family = token  # what the new access token carries (access_tokens._context)
         return token
@@ -124,7 +123,7 @@ class Introspection(IntrospectionEndpoint):
         if token is None:
             return {"active": False}
         if isinstance(token, Token):
-            expired = bool(token.refresh_expires_at and token.refresh_expires_at < time.time())
+            expired = bool(token.refresh_expires_at and token.refresh_expires_at < clock().now())
             if token.refresh_token_revoked_at or expired:
                 return {"active": False}
         return self.introspect_token(token)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
 from datetime import UTC, datetime
 
 from authlib.integrations.sqla_oauth2 import OAuth2ClientMixin
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from idp.citizens.models import Citizen
 from idp.extensions import db
+from idp.services import clock
 
 
 def keyed_hash(value: str) -> str:
@@ -87,7 +87,7 @@ class Token(db.Model, TokenMixin):
     access_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     refresh_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     scope: Mapped[str] = mapped_column(Text, default="")
-    issued_at: Mapped[int] = mapped_column(Integer, default=lambda: int(time.time()))
+    issued_at: Mapped[int] = mapped_column(Integer, default=lambda: int(clock().now()))
     expires_in: Mapped[int] = mapped_column(Integer, default=0)
     refresh_expires_at: Mapped[int] = mapped_column(Integer, default=0)
     access_token_revoked_at: Mapped[int] = mapped_column(Integer, default=0)
@@ -121,13 +121,13 @@ class Token(db.Model, TokenMixin):
         return bool(self.refresh_token_revoked_at)
 
     def is_expired(self) -> bool:
-        return self.refresh_expires_at < time.time()
+        return self.refresh_expires_at < clock().now()
 
     def get_user(self) -> Citizen | None:
         return self.citizen
 
     def revoke(self) -> None:
-        now = int(time.time())
+        now = int(clock().now())
         self.access_token_revoked_at = self.access_token_revoked_at or now
         if self.refresh_token_hash:
             self.refresh_token_revoked_at = self.refresh_token_revoked_at or now

@@ -15,7 +15,6 @@ requests; this module supplies storage, authentication and the provider's policy
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +54,7 @@ from idp.oidc.registration_tokens import (
 )
 from idp.oidc.sector_identifier import sector_of
 from idp.oidc.server import authorization_server
+from idp.services import clock
 
 bp = Blueprint("client_registration", __name__)
 
@@ -172,7 +172,7 @@ class ClientRegistration(ClientRegistrationEndpoint):
         # so public and private_key_jwt clients get no client_secret member at all.
         return {
             "client_id": new_client_id(),
-            "client_id_issued_at": int(time.time()),
+            "client_id_issued_at": int(clock().now()),
             "client_secret_expires_at": 0,
         }
 

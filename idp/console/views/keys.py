@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 from flask import flash, g, redirect, render_template, url_for
 
 from idp.console.session import require_console
 from idp.console.views import bp
 from idp.oidc.key_rotation import rotate_signing_keys
 from idp.oidc.keys import ALGORITHMS, KeysMissing
-from idp.services import services
+from idp.services import clock, services
 from webapp.i18n import N_
 
 KEYS_ADDED = N_("Đã thêm {count} khóa ký mới; khóa mới bắt đầu ký sau thời gian chờ.")
@@ -29,7 +27,7 @@ def keys():
         except KeysMissing:
             pass
     return render_template(
-        "console/keys.html", records=records, signing=signing, now=int(time.time())
+        "console/keys.html", records=records, signing=signing, now=int(clock().now())
     )
 
 
