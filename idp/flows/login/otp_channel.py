@@ -58,12 +58,17 @@ def _read_row_of(id_number: str | None) -> None:
 
 
 def send_code(flow: Flow) -> OtpState:
-    """Send (or, on the look-alike step, pretend to send) a code; the OTP rules apply."""
+    """Send (or, on the look-alike step, pretend to send) a code; the OTP rules apply.
+
+    The login's one way to send its code: from the password step, the choice of SMS over
+    the authenticator app, and "Gửi lại OTP".
+    """
     citizen_id = flow.data.citizen_id
-    # The row is read from the database even when the session holds it already (the
-    # password step loaded it), so that the real step and the look-alike read alike.
+    # Under the lock the row is read from the database even when the session holds it
+    # already (the password step loaded it), so the real step and the look-alike read
+    # alike; outside it, the row the password step loaded serves.
     citizen = (
-        db.session.get(Citizen, citizen_id, populate_existing=True)
+        db.session.get(Citizen, citizen_id, populate_existing=bool(flow.data.under_lock))
         if citizen_id is not None
         else None
     )

@@ -6,7 +6,6 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from idp import audit
 from idp.abuse import TooManyRequests
-from idp.abuse.sms_pumping import send_otp
 from idp.account.totp import has_authenticator
 from idp.citizens import lockout
 from idp.citizens.models import Citizen
@@ -74,14 +73,14 @@ def password(flow: Flow):
             return _otp_under_lock(flow, check.citizen, check.username)
         citizen = check.citizen
         with_app = has_authenticator(citizen.id)
+        flow.data.citizen_id, flow.data.under_lock = citizen.id, False  # saved once sent
         if not with_app:
-            send_otp(flow.id, citizen.phone, "login", id_number=citizen.id_number)
+            otp_channel.send_code(flow)
     except DomainError as exc:
         status = 429 if isinstance(exc, TooManyRequests) else 400
         return render_template(
             "provider/login/password.html", flow=flow, username=username, problem=exc.problem
         ), status
-    flow.data.citizen_id, flow.data.under_lock = citizen.id, False
     flow.data.decoy_phone = None
     if with_app:  # the citizen chooses SMS or the authenticator app first
         flow.state = states.SECOND_FACTOR
@@ -166,12 +165,11 @@ def second_factor(flow: Flow):
         flow.state = states.TOTP
         save_flow(flow)
         return redirect(url_for("login.totp", flow=flow.id))
-    citizen = db.session.get(Citizen, flow.data.citizen_id)
     try:
-        send_otp(flow.id, citizen.phone, "login", id_number=citizen.id_number)
+        otp_channel.send_code(flow)
     except DomainError as exc:
         return _render_second_factor(flow, exc.problem, 429)
-    audit.record("otp.sent", citizen_id=citizen.id, purpose="login")
+    audit.record("otp.sent", citizen_id=flow.data.citizen_id, purpose="login")
     flow.state = states.OTP
     save_flow(flow)
     return redirect(url_for("login.otp", flow=flow.id))

@@ -104,14 +104,14 @@ def details(flow: Flow):
     if not registered:
         audit.record("registration.subscriber_mismatch")
         return _details_page(flow, typed, {"phone": SUBSCRIBER_MISMATCH}, status=400)
+    flow.data.details = checked.as_dict()  # saved below, once the code is sent
     try:
-        send_otp(flow.id, checked.phone, "registration", id_number=checked.id_number)
+        _send_code(flow)
     except DomainError as exc:
         return _details_page(flow, typed, problem=exc.problem, status=429)
     except ServiceUnavailable:
         return _details_page(flow, typed, problem=UNAVAILABLE, status=503)
     audit.record("otp.sent", purpose="registration")
-    flow.data.details = checked.as_dict()
     flow.state = states.OTP
     save_flow(flow)
     return redirect(url_for("registration.otp", flow=flow.id))
@@ -130,9 +130,15 @@ def exists(flow: Flow) -> ResponseReturnValue:
     return render_template("provider/registration/exists.html", flow=flow, problem=ACCOUNT_EXISTS)
 
 
-def _resend_code(flow: Flow) -> None:
+def _send_code(flow: Flow) -> None:
+    """A code to the phone of the details (step 4), under the OTP rules: the first and
+    every "Gửi lại OTP"."""
     details = flow.data.details
     send_otp(flow.id, details["phone"], "registration", id_number=details["id_number"])
+
+
+def _resend_code(flow: Flow) -> None:
+    _send_code(flow)
     audit.record("otp.sent", purpose="registration", resend=True)
 
 
