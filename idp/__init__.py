@@ -142,6 +142,7 @@ def _register_blueprints(app: Flask) -> None:
     from idp.oidc.authorize import bp as authorize_bp
     from idp.oidc.consent_views import bp as consent_bp
     from idp.oidc.endpoints import bp as oidc_bp
+    from idp.oidc.par_endpoint import bp as par_bp
     from idp.oidc.server import init_oauth
     from idp.pages import bp as pages_bp
     from webapp import security_headers, static_files
@@ -150,7 +151,7 @@ def _register_blueprints(app: Flask) -> None:
     from idp.oidc.logout import init_app as init_logout  # RP-Initiated + Back-Channel Logout
 
     init_logout(app)
-    for blueprint in (oidc_bp, authorize_bp, consent_bp, login_bp, pages_bp):
+    for blueprint in (oidc_bp, authorize_bp, par_bp, consent_bp, login_bp, pages_bp):
         app.register_blueprint(blueprint)
     from idp import subscribers  # the "chính chủ" check: fails fast, warns when off
     from idp.flows.complaint.views import bp as complaint_bp

@@ -147,6 +147,8 @@ def client_metadata(opts: dict) -> dict:
         "scope": opts["scope"],
         "id_token_signed_response_alg": opts["alg"],
     }
+    if opts.get("require_par"):
+        metadata["require_pushed_authorization_requests"] = True
     optional = {
         "backchannel_logout_uri": opts["backchannel_logout_uri"],
         "jwks_uri": opts["jwks_uri"],
@@ -180,6 +182,11 @@ def client_metadata(opts: dict) -> dict:
 @click.option("--vn-claims", is_flag=True, help="Also return the national portal's claims.")
 @click.option("--alg", type=click.Choice(["RS256", "ES256"]), default="RS256")
 @click.option("--client-id", default=None, help="Choose the id (default: random).")
+@click.option(
+    "--require-par",
+    is_flag=True,
+    help="The client must push its authorization requests (RFC 9126).",
+)
 @click.option(
     "--pkce-exempt",
     is_flag=True,
@@ -227,20 +234,44 @@ def clients_create(**opts) -> None:
     default=None,
     help="Exempt this confidential client from PKCE (legacy agency), or require it again.",
 )
-def clients_update(client_id: str, pkce_exempt: bool | None) -> None:
-    """Change a registered client; prints its id and PKCE policy."""
-    if pkce_exempt is None:
-        raise click.UsageError("Nothing to change: give --pkce-exempt or --pkce-required.")
+@click.option(
+    "--par-required/--par-optional",
+    "par_required",
+    default=None,
+    help="Require pushed authorization requests (RFC 9126) of this client, or not.",
+)
+def clients_update(client_id: str, pkce_exempt: bool | None, par_required: bool | None) -> None:
+    """Change a registered client; prints its id, PKCE policy and PAR requirement."""
+    if pkce_exempt is None and par_required is None:
+        raise click.UsageError(
+            "Nothing to change: give --pkce-exempt/--pkce-required or "
+            "--par-required/--par-optional."
+        )
     app = _app()
     from idp.errors import DomainError
-    from idp.oidc.clients import set_pkce_exemption
+    from idp.oidc.clients import find_client, set_par_requirement, set_pkce_exemption
 
     with app.app_context():
         try:
-            client = set_pkce_exemption(client_id, pkce_exempt, actor="cli")
+            if pkce_exempt is not None:
+                set_pkce_exemption(client_id, pkce_exempt, actor="cli")
+            if par_required is not None:
+                set_par_requirement(client_id, par_required, actor="cli")
+            client = find_client(client_id)
         except DomainError as exc:
             raise refusal(exc.problem) from None
-        click.echo(json.dumps({"client_id": client.client_id, "pkce_exempt": client.pkce_exempt}))
+        metadata = client.client_metadata
+        click.echo(
+            json.dumps(
+                {
+                    "client_id": client.client_id,
+                    "pkce_exempt": client.pkce_exempt,
+                    "require_pushed_authorization_requests": bool(
+                        metadata.get("require_pushed_authorization_requests")
+                    ),
+                }
+            )
+        )
 
 
 # -- citizens -----------------------------------------------------------------------

@@ -104,7 +104,7 @@ NAMED_LIMITS: tuple[NamedLimit, ...] = (
     NamedLimit("AUTHORIZE", ("authorize.authorize",)),
     NamedLimit(
         "CLIENT_AUTH_FAILURES",
-        ("oidc.token", "oidc.introspect", "oidc.revoke"),
+        ("oidc.token", "oidc.introspect", "oidc.revoke", "par.push"),
         ("POST",),
         protocol=True,
         per=FAILED_AUTHENTICATION,
@@ -114,6 +114,7 @@ NAMED_LIMITS: tuple[NamedLimit, ...] = (
         "INTROSPECTION_PER_CLIENT", ("oidc.introspect",), ("POST",), protocol=True, per=CLIENT
     ),
     NamedLimit("REVOCATION_PER_CLIENT", ("oidc.revoke",), ("POST",), protocol=True, per=CLIENT),
+    NamedLimit("PAR_PER_CLIENT", ("par.push",), ("POST",), protocol=True, per=CLIENT),
     NamedLimit("BEARER_FAILURES", ("oidc.userinfo",), protocol=True, per=FAILED_AUTHENTICATION),
     NamedLimit("USERINFO_PER_CLIENT", ("oidc.userinfo",), protocol=True, per=CLIENT),
 )

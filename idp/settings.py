@@ -118,6 +118,10 @@ class Settings:
     SESSION_COOKIE_SECURE: bool = setting(False)
     LOGIN_SESSION_SECONDS: int = setting(28800, minimum=1)
     AUTH_CODE_SECONDS: int = setting(60, minimum=1)
+    # Pushed authorization requests (RFC 9126, idp/oidc/par_endpoint.py): how long a
+    # request_uri works (the RFC suggests 5 to 600 s), and whether every client must push.
+    PAR_REQUEST_URI_SECONDS: int = setting(60, minimum=5, maximum=600)
+    REQUIRE_PUSHED_AUTHORIZATION_REQUESTS: bool = setting(False)
     ACCESS_TOKEN_SECONDS: int = setting(3600, minimum=1)
     ID_TOKEN_SECONDS: int = setting(3600, minimum=1)
     REFRESH_TOKEN_SECONDS: int = setting(2592000, minimum=1)
@@ -204,6 +208,7 @@ class Settings:
     RATE_LIMIT_TOKEN_PER_CLIENT: str = setting("6000/minute")
     RATE_LIMIT_INTROSPECTION_PER_CLIENT: str = setting("12000/minute")
     RATE_LIMIT_REVOCATION_PER_CLIENT: str = setting("6000/minute")
+    RATE_LIMIT_PAR_PER_CLIENT: str = setting("6000/minute")
     RATE_LIMIT_BEARER_FAILURES: str = setting("60/minute")
     RATE_LIMIT_USERINFO_PER_CLIENT: str = setting("12000/minute")
     METRICS_ALLOWED_IPS: str = setting("")

@@ -12,7 +12,11 @@ from __future__ import annotations
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import AccessDeniedError, InvalidRequestError, OAuth2Request
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
-from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
+from authlib.oidc.core.errors import (
+    ConsentRequiredError,
+    InvalidRequestURIError,
+    LoginRequiredError,
+)
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
@@ -23,6 +27,7 @@ from idp.extensions import csrf, db
 from idp.flows.flow import finish_flow, load_flow
 from idp.flows.login.flow import start_login_flow
 from idp.login_session import LoginSession, add_client, current_login
+from idp.oidc import pushed_requests
 from idp.oidc.claims import subject_for
 from idp.oidc.consent import ask_consent, needs_consent
 from idp.oidc.grants import Issuer
@@ -71,7 +76,9 @@ def _parameter(key: str) -> str:
     return f"Parameter '{key[:64]}'"
 
 
-def _request_params() -> dict[str, str]:
+def request_parameters() -> dict[str, str]:
+    """The request's parameters (the query, or a POST's form), each at most once (RFC 6749
+    §3.1) and at most ``MAX_PARAM_LENGTH`` long; InvalidRequestError otherwise."""
     source = request.form if request.method == "POST" else request.args
     params = {}
     for key in source:
@@ -117,14 +124,45 @@ def _signed_in_citizen(login: LoginSession | None) -> Citizen | None:
     return citizen if citizen is not None and citizen.is_active else None
 
 
-def process(params: dict[str, str], fresh_login: bool = False, consented: bool = False):
-    """Validate an authorization request and answer it: code, error, login or consent first."""
+def check_pushed_request(params: dict[str, str]) -> None:
+    """Validate a pushed authorization request as this endpoint will (RFC 9126 §2.1), with
+    no citizen yet: OAuth2Error, for a JSON answer (never a redirect), when it could not
+    succeed. The endpoint checks it again, in full, when the browser brings it."""
+    req = StoredAuthorizationRequest(params)
+    try:
+        authorization_server.get_consent_grant(req, end_user=None)
+    except (LoginRequiredError, ConsentRequiredError):
+        pass  # prompt=none: decided when the browser comes, with its session
+    except OAuth2Error as error:
+        error.redirect_uri = None
+        raise
+    refuse_request_objects(params, None)
+    requested_claims(params, None)
+    _max_age(params, None)
+
+
+def process(
+    params: dict[str, str],
+    fresh_login: bool = False,
+    consented: bool = False,
+    front_channel: bool = False,
+):
+    """Validate an authorization request and answer it: code, error, login or consent first.
+
+    ``front_channel``: the parameters came in the browser's request itself, not pushed
+    (RFC 9126) nor parked by this provider; a client that must push is refused them.
+    """
     req = StoredAuthorizationRequest(params)
     login = current_login()
     citizen = _signed_in_citizen(login)
     try:
         grant = authorization_server.get_consent_grant(req, end_user=citizen)
         redirect_uri = grant.redirect_uri
+        if front_channel and pushed_requests.required_of(grant.request.client):
+            raise InvalidRequestError(
+                "This client must push its authorization requests (RFC 9126).",
+                redirect_uri=redirect_uri,
+            )
         refuse_request_objects(params, redirect_uri)
         req.requested_claims = requested_claims(params, redirect_uri)
         max_age = _max_age(params, redirect_uri)
@@ -188,12 +226,22 @@ def deny(params: dict[str, str]):
 @bp.route("/oauth2/authorize", methods=["GET", "POST"])
 @csrf.exempt  # a cross-site form POST from the client (OIDC Core §3.1.2.1)
 def authorize():
-    """OIDC Core §3.1.2.1: GET and POST with the same parameters."""
+    """OIDC Core §3.1.2.1: GET and POST with the same parameters; RFC 9126 §4: or
+    ``client_id`` and the ``request_uri`` of a pushed request, whose parameters are then
+    the only ones read."""
     try:
-        params = _request_params()
+        params = request_parameters()
     except OAuth2Error as error:
         return _error_page(error)
-    return process(params)
+    request_uri = params.get("request_uri")
+    if pushed_requests.is_pushed_reference(request_uri):
+        pushed = pushed_requests.take(params.get("client_id"), request_uri)
+        if pushed is None:
+            return _error_page(
+                InvalidRequestURIError("The request_uri is unknown, used or expired.")
+            )
+        return process(pushed)
+    return process(params, front_channel=True)
 
 
 @bp.get("/oauth2/authorize/resume")

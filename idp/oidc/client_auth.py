@@ -2,7 +2,8 @@
 
 The client signs an assertion with a key from its registered ``jwks`` (or ``jwks_uri``,
 fetched under the outbound policy and cached briefly: ``idp.oidc.client_jwks``); the
-assertion's ``aud`` must name this provider's token endpoint or issuer, and each ``jti``
+assertion's ``aud`` must name this provider's issuer or the endpoint it is sent to (token,
+introspection, revocation, pushed authorization requests), and each ``jti``
 is accepted once (remembered in the store until the assertion would have expired).
 """
 
@@ -73,6 +74,7 @@ class PrivateKeyJwt(JWTBearerClientAssertion):
             issuer,
             f"{issuer}/oauth2/introspect",
             f"{issuer}/oauth2/revoke",
+            f"{issuer}/oauth2/par",  # RFC 9126 §2
         ]
 
     def extract_assertion(self, assertion: str):

@@ -199,6 +199,19 @@ def set_pkce_exemption(client_id: str, exempt: bool, actor: str) -> Client:
     return client
 
 
+def set_par_requirement(client_id: str, required: bool, actor: str) -> Client:
+    """Require this client to push its authorization requests (RFC 9126 §6,
+    ``require_pushed_authorization_requests``), or accept them on the front channel again."""
+    client = find_client(client_id)
+    metadata = dict(client.client_metadata)
+    metadata["require_pushed_authorization_requests"] = required
+    client.set_client_metadata(metadata)
+    db.session.commit()
+    event = "client.par_required" if required else "client.par_optional"
+    audit.record(event, client_id=client.client_id, actor=actor)
+    return client
+
+
 def delete_client(client: Client, actor: str) -> None:
     """RFC 7592 §2.3: the client id, secret and registration access token stop working.
 

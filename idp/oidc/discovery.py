@@ -20,6 +20,10 @@ def provider_metadata(app: Flask) -> dict:
         "registration_endpoint": f"{iss}/oauth2/register",
         "introspection_endpoint": f"{iss}/oauth2/introspect",
         "revocation_endpoint": f"{iss}/oauth2/revoke",
+        "pushed_authorization_request_endpoint": f"{iss}/oauth2/par",
+        "require_pushed_authorization_requests": app.config[
+            "REQUIRE_PUSHED_AUTHORIZATION_REQUESTS"
+        ],
         "scopes_supported": SUPPORTED_SCOPES,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],

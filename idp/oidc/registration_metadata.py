@@ -187,7 +187,11 @@ def check_types(data: dict[str, Any]) -> None:
     jwks = data.get("jwks")
     if jwks is not None and not (isinstance(jwks, dict) and isinstance(jwks.get("keys"), list)):
         raise refusal(NOT_A_KEY_SET, field="jwks")
-    for field in ("backchannel_logout_session_required", "require_auth_time"):
+    for field in (
+        "backchannel_logout_session_required",
+        "require_auth_time",
+        "require_pushed_authorization_requests",
+    ):
         if data.get(field) is not None and not isinstance(data[field], bool):
             raise refusal(NOT_A_BOOLEAN, field=field)
 
@@ -287,4 +291,19 @@ class LogoutMetadata(BaseClaims):
             self.setdefault("backchannel_logout_session_required", True)
 
 
-CLAIMS_CLASSES = [ProviderClientMetadata, ProviderOidcMetadata, LogoutMetadata]
+class PushedRequestMetadata(BaseClaims):
+    """RFC 9126 §6: ``require_pushed_authorization_requests`` (default false)."""
+
+    REGISTERED_CLAIMS = ["require_pushed_authorization_requests"]
+
+    def validate(self, now=None, leeway=0) -> None:
+        super().validate(now, leeway)
+        self.setdefault("require_pushed_authorization_requests", False)
+
+
+CLAIMS_CLASSES = [
+    ProviderClientMetadata,
+    ProviderOidcMetadata,
+    LogoutMetadata,
+    PushedRequestMetadata,
+]

@@ -549,28 +549,29 @@ OUTSIDE_ERROR_CHARACTERS = st.one_of(
     st.characters(min_codepoint=0x80, blacklist_categories=["Cs"]),
 )
 VALUE_PREFIXES = ["", "code", "openid", "S256", "authorization_code", REDIRECT_URI, "vi"]
+AUTHORIZATION_PARAMETERS = [
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+    "prompt",
+    "max_age",
+    "login_hint",
+    "id_token_hint",
+    "request",
+    "request_uri",
+    "claims",
+    "acr_values",
+    "ui_locales",
+    "response_mode",
+    "display",
+]
 ENDPOINT_PARAMETERS = {
-    "authorization_endpoint": [
-        "response_type",
-        "client_id",
-        "redirect_uri",
-        "scope",
-        "state",
-        "nonce",
-        "code_challenge",
-        "code_challenge_method",
-        "prompt",
-        "max_age",
-        "login_hint",
-        "id_token_hint",
-        "request",
-        "request_uri",
-        "claims",
-        "acr_values",
-        "ui_locales",
-        "response_mode",
-        "display",
-    ],
+    "authorization_endpoint": AUTHORIZATION_PARAMETERS,
     "token_endpoint": [
         "grant_type",
         "code",
@@ -584,6 +585,13 @@ ENDPOINT_PARAMETERS = {
         "client_assertion_type",
     ],
     "userinfo_endpoint": ["access_token"],
+    # RFC 9126: the authorization request's parameters, pushed with client authentication.
+    "pushed_authorization_request_endpoint": [
+        *AUTHORIZATION_PARAMETERS,
+        "client_secret",
+        "client_assertion",
+        "client_assertion_type",
+    ],
     "end_session_endpoint": [
         "id_token_hint",
         "logout_hint",
@@ -627,6 +635,17 @@ def _base_request(app, endpoint: str) -> tuple[str, str, dict, dict]:
             "code_challenge_method": "S256",
         }
         return "/oauth2/authorize", "GET", params, {}
+    if endpoint == "pushed_authorization_request_endpoint":
+        params = {
+            "response_type": "code",
+            "client_id": fuzz["client_id"],
+            "redirect_uri": REDIRECT_URI,
+            "scope": "openid profile",
+            "state": "s",
+            "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            "code_challenge_method": "S256",
+        }
+        return "/oauth2/par", "POST", params, client_auth
     if endpoint == "token_endpoint":
         params = {
             "grant_type": "authorization_code",

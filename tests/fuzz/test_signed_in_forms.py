@@ -13,6 +13,7 @@ from __future__ import annotations
 import shutil
 import time
 import unicodedata
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import pyotp
@@ -662,7 +663,7 @@ def set_authenticator(app, setting: str) -> str | None:
             return None
         secret = totp.start_enrolment(the_citizen(app)).secret
         if setting == "confirmed":
-            totp.authenticator_of(cid).confirmed_at = totp.datetime.now(totp.UTC)
+            totp.authenticator_of(cid).confirmed_at = datetime.now(UTC)
             recovery_codes.replace_codes(cid)
             db.session.commit()
         return secret

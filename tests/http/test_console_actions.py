@@ -365,3 +365,23 @@ def test_operator_resolves_complaints_with_the_complaints_service(app, console, 
     resolved = audit_rows(app, event="complaint.resolved", actor=ACTOR)
     assert {row.details["reference"] for row in resolved} == {rejected, disputed}
     assert audit_rows(app, event="complaint.viewed", actor=ACTOR)
+
+
+def test_operator_requires_pushed_requests_of_a_client_and_lifts_it(app, console, oidc_client):
+    """The client page says whether the client must push (RFC 9126); the operator switches
+    it, and the authorization endpoint follows at once."""
+    from tests.http.driver import Browser
+
+    cid = oidc_client["client_id"]
+    assert 'id="client-par">Không bắt buộc' in console.page(f"/console/clients/{cid}")
+    assert console.post(f"/console/clients/{cid}/par", par="required").status_code == 302
+    page = console.page(f"/console/clients/{cid}")
+    assert "phải gửi trước yêu cầu đăng nhập" in page
+    assert 'id="client-par">Bắt buộc gửi trước yêu cầu đăng nhập' in page
+    browser = Browser(app, None)
+    url, _ = browser.authorize_url(cid)
+    refused = browser.get(url)
+    assert refused.status_code == 302 and "error=invalid_request" in refused.location
+    assert console.post(f"/console/clients/{cid}/par", par="optional").status_code == 302
+    assert browser.get(url).location.startswith("/login")
+    assert console.post(f"/console/clients/{cid}/par", par="maybe").status_code == 400

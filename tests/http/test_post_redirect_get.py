@@ -46,6 +46,7 @@ PROTOCOL_ENDPOINTS = {
     "oidc.token": "RFC 6749 §3.2",
     "oidc.introspect": "RFC 7662",
     "oidc.revoke": "RFC 7009",
+    "par.push": "RFC 9126 §2: 201 with a request_uri, or a JSON error",
     "oidc.userinfo": "OIDC Core §5.3",
     "client_registration.register": "RFC 7591",
     "authorize.authorize": "RFC 6749 §3.1: a redirect or an error page, GET or POST",

@@ -12,6 +12,7 @@ PROTOCOL_EXEMPT = {
     "/oauth2/token",
     "/oauth2/introspect",
     "/oauth2/revoke",
+    "/oauth2/par",
     "/oauth2/userinfo",
     "/oauth2/register",
     "/oauth2/authorize",

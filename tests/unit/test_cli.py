@@ -121,12 +121,43 @@ def test_pkce_exemption_is_set_at_creation_and_changed_later(env, monkeypatch):
     assert exempt() == {legacy: True, modern: False}
     changed = run("clients", "update", legacy, "--pkce-required")
     assert changed.exit_code == 0
-    assert json.loads(changed.output) == {"client_id": legacy, "pkce_exempt": False}
+    assert json.loads(changed.output) == {
+        "client_id": legacy,
+        "pkce_exempt": False,
+        "require_pushed_authorization_requests": False,
+    }
     assert run("clients", "update", modern, "--pkce-exempt").exit_code == 0
     assert exempt() == {legacy: False, modern: True}
     assert run("clients", "update", modern).exit_code != 0  # nothing to change
     unknown = run("clients", "update", "no-such-client", "--pkce-exempt")
     assert unknown.exit_code != 0 and "was not found" in unknown.output
+
+
+def test_pushed_requests_are_required_at_creation_and_changed_later(env):
+    """``--require-par`` on ``clients create``; ``clients update --par-optional`` and
+    ``--par-required`` switch it (RFC 9126 ``require_pushed_authorization_requests``)."""
+    run("db", "upgrade")
+    base = ("clients", "create", "--name", "Thuế", "--redirect-uri", "https://x.example/cb")
+    strict = json.loads(run(*base, "--require-par").output)["client_id"]
+    relaxed = json.loads(run(*base).output)["client_id"]
+
+    from idp import create_app
+    from idp.extensions import db
+    from idp.oidc.models import Client
+
+    def required() -> dict[str, bool]:
+        with create_app("test").app_context():
+            return {
+                c.client_id: c.client_metadata["require_pushed_authorization_requests"]
+                for c in db.session.scalars(db.select(Client))
+            }
+
+    assert required() == {strict: True, relaxed: False}
+    changed = run("clients", "update", strict, "--par-optional")
+    assert changed.exit_code == 0, changed.output
+    assert json.loads(changed.output)["require_pushed_authorization_requests"] is False
+    assert run("clients", "update", relaxed, "--par-required").exit_code == 0
+    assert required() == {strict: False, relaxed: True}
 
 
 def test_bad_citizen_input_is_a_clear_error(env):

@@ -370,7 +370,7 @@ def test_nginx_limits_the_protocol_endpoints_per_address_coarsely():
     )
     assert zone, "no per-address zone for the protocol endpoints"
     location = re.search(
-        r"location ~ \^/oauth2/\(token\|introspect\|revoke\|userinfo\)\$ \{(.*?)\n    \}",
+        r"location ~ \^/oauth2/\(token\|introspect\|revoke\|par\|userinfo\)\$ \{(.*?)\n    \}",
         conf,
         re.S,
     )

@@ -25,6 +25,10 @@ PKCE_NOTICES = {
     "exempt": N_("Đã miễn PKCE cho ứng dụng này (cơ quan cũ chưa gửi được PKCE)."),
     "required": N_("Ứng dụng này từ nay phải dùng PKCE (S256)."),
 }
+PAR_NOTICES = {
+    "required": N_("Ứng dụng này từ nay phải gửi trước yêu cầu đăng nhập qua kênh sau (PAR)."),
+    "optional": N_("Ứng dụng này lại được gửi yêu cầu đăng nhập qua trình duyệt."),
+}
 
 
 @bp.get("/clients")
@@ -99,4 +103,19 @@ def client_pkce(client_id: str):
     except DomainError as exc:
         return _client_page(client_id, 400, problem=exc.problem)
     flash(PKCE_NOTICES[choice])
+    return redirect(url_for("console.client", client_id=client_id))
+
+
+@bp.post("/clients/<client_id>/par")
+@require_console(change=True)
+def client_par(client_id: str):
+    """Require pushed authorization requests (RFC 9126) of this client, or not (``par``)."""
+    choice = request.form.get("par", "")
+    try:
+        if choice not in PAR_NOTICES:
+            raise DomainError(registered.CLIENT_WRONG_STATUS)
+        registered.set_par_requirement(client_id, choice == "required", g.console.actor)
+    except DomainError as exc:
+        return _client_page(client_id, 400, problem=exc.problem)
+    flash(PAR_NOTICES[choice])
     return redirect(url_for("console.client", client_id=client_id))
