@@ -258,3 +258,36 @@ def test_an_unreachable_limiter_store_skips_the_limits(limited, monkeypatch):
     for _ in range(3):
         assert _post(http, "/oauth2/token", agency).status_code == 200
         assert _post(http, "/oauth2/token", agency, secret="sai").status_code == 401
+
+
+def _push(http, client: dict, secret: str | None = None, ip: str = AGENCY_ADDRESS):
+    from tests.http.test_pushed_requests import authorization_request
+
+    params, _ = authorization_request(client["client_id"])
+    return http.post(
+        "/oauth2/par",
+        data=params,
+        auth=(client["client_id"], secret or client["client_secret"]),
+        headers={"X-Forwarded-For": ip},
+    )
+
+
+def test_pushed_requests_are_limited_per_client(limited):
+    """RFC 9126 pushes: counted per client after authentication, like the token endpoint."""
+    app = limited(RATE_LIMIT_PAR_PER_CLIENT="2/minute")
+    busy, quiet = make_client(app, name="Cục Thuế"), make_client(app, name="BHXH")
+    http = app.test_client()
+    for _ in range(2):
+        assert _push(http, busy).status_code == 201
+    _assert_slow_down(_push(http, busy), "this client")
+    assert _push(http, quiet).status_code == 201
+
+
+def test_failed_pushes_are_throttled_per_address(limited):
+    app = limited(RATE_LIMIT_CLIENT_AUTH_FAILURES="2/minute")
+    agency = make_client(app, name="Cục Thuế")
+    http = app.test_client()
+    for _ in range(2):
+        assert _push(http, agency, secret="doan-sai").status_code == 401
+    _assert_slow_down(_push(http, agency), "failed authentications")
+    assert _push(http, agency, ip=OTHER_ADDRESS).status_code == 201

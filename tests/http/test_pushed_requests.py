@@ -5,6 +5,7 @@ refusal as a JSON error or an error page, never a 500."""
 from __future__ import annotations
 
 import base64
+import json
 from urllib.parse import urlencode
 
 import pytest
@@ -316,3 +317,61 @@ def test_registration_takes_and_shows_the_clients_requirement(app_factory):
         assert plain.json()["require_pushed_authorization_requests"] is False
         bad = provider.register(metadata(require_pushed_authorization_requests="yes"))
         assert bad.status_code == 400 and bad.json()["error"] == "invalid_client_metadata"
+
+
+def test_private_key_jwt_may_name_the_par_endpoint_as_audience(app, browser):
+    """RFC 9126 §2: the assertion's audience may be the issuer, the token endpoint or the
+    pushed authorization request endpoint."""
+    import time
+    import uuid
+
+    import jwt as pyjwt
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from idp.oidc.clients import create_client
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    public = json.loads(pyjwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
+    with app.app_context():
+        client_id, _ = create_client(
+            name="Khoá riêng",
+            redirect_uris=[REDIRECT_URI],
+            scope="openid profile phone",
+            auth_method="private_key_jwt",
+            extra_metadata={"jwks": {"keys": [{**public, "kid": "k1", "use": "sig"}]}},
+        )
+
+    def assertion(audience: str) -> str:
+        now = int(time.time())
+        claims = {
+            "iss": client_id,
+            "sub": client_id,
+            "aud": audience,
+            "jti": uuid.uuid4().hex,
+            "iat": now,
+            "exp": now + 60,
+        }
+        return pyjwt.encode(claims, key, algorithm="ES256", headers={"kid": "k1"})
+
+    params, _ = authorization_request(client_id)
+    for audience in ("http://127.0.0.1:5000/oauth2/par", "http://127.0.0.1:5000"):
+        answer = browser.http.post(
+            "/oauth2/par",
+            data={
+                **params,
+                "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                "client_assertion": assertion(audience),
+            },
+        )
+        assert answer.status_code == 201, answer.get_data(as_text=True)
+    elsewhere = browser.http.post(
+        "/oauth2/par",
+        data={
+            **params,
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": assertion("https://other.example/token"),
+        },
+    )
+    # RFC 6749 §5.2: invalid_client, 400 when no Authorization header was used.
+    assert elsewhere.status_code == 400, elsewhere.get_data(as_text=True)
+    assert elsewhere.get_json()["error"] == "invalid_client"

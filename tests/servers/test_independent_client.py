@@ -1,12 +1,14 @@
 """An OIDC client library that is not Authlib (requests-oauthlib, on oauthlib) completes
 the code flow against the provider served over real HTTP on 127.0.0.1: it fills the
-forms, reads the OTP from the SMS outbox, and PyJWT verifies the ID token via the JWKS."""
+forms, reads the OTP from the SMS outbox, and PyJWT verifies the ID token via the JWKS;
+once with the request in the browser's URL, once pushed first (RFC 9126) by a client that
+must push."""
 
 from __future__ import annotations
 
 import os
 import re
-from urllib.parse import urljoin
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import jwt
 import pytest
@@ -39,24 +41,21 @@ def provider(app_factory):
             scope="openid profile phone offline_access",
             trusted=True,
         )
+        pushing_id, pushing_secret = create_client(
+            name="Agency that must push",
+            redirect_uris=["http://127.0.0.1:9/callback"],
+            scope="openid profile phone",
+            trusted=True,
+            extra_metadata={"require_pushed_authorization_requests": True},
+        )
+    app.pushing_client = (pushing_id, pushing_secret)
     with LiveServer(app, port) as server:
+        server.app = app
         yield server, client_id, secret, Outbox(app_factory.outbox)
 
 
-def test_requests_oauthlib_completes_the_code_flow(provider):
-    server, client_id, secret, outbox = provider
-    os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"  # plain http on loopback only
-    meta = requests.get(f"{server.url}/.well-known/openid-configuration", timeout=5).json()
-    assert meta["issuer"] == server.url
-
-    oauth = OAuth2Session(
-        client_id,
-        redirect_uri="http://127.0.0.1:9/callback",
-        scope=["openid", "profile", "phone"],
-        pkce="S256",
-    )
-    url, _ = oauth.authorization_url(meta["authorization_endpoint"], nonce="n-oauthlib")
-
+def sign_in_through_the_pages(server, url: str, outbox: Outbox) -> str:
+    """A citizen's browser from the authorization URL to the client's callback URL."""
     browser = requests.Session()
     resp = browser.get(url, timeout=5)  # follows to the method choice page
     page = resp.text
@@ -85,6 +84,24 @@ def test_requests_oauthlib_completes_the_code_flow(provider):
         resp = browser.get(callback, allow_redirects=False, timeout=5)
         callback = urljoin(resp.url, resp.headers["Location"])
     assert callback.startswith("http://127.0.0.1:9/callback")
+    return callback
+
+
+def test_requests_oauthlib_completes_the_code_flow(provider):
+    server, client_id, secret, outbox = provider
+    os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"  # plain http on loopback only
+    meta = requests.get(f"{server.url}/.well-known/openid-configuration", timeout=5).json()
+    assert meta["issuer"] == server.url
+
+    oauth = OAuth2Session(
+        client_id,
+        redirect_uri="http://127.0.0.1:9/callback",
+        scope=["openid", "profile", "phone"],
+        pkce="S256",
+    )
+    url, _ = oauth.authorization_url(meta["authorization_endpoint"], nonce="n-oauthlib")
+
+    callback = sign_in_through_the_pages(server, url, outbox)
 
     token = oauth.fetch_token(
         meta["token_endpoint"],
@@ -105,3 +122,50 @@ def test_requests_oauthlib_completes_the_code_flow(provider):
     info = oauth.get(meta["userinfo_endpoint"], timeout=5).json()
     assert info["sub"] == claims["sub"] and info["name"] == CITIZEN["full_name"]
     assert f"iss={server.url}".replace(":", "%3A").replace("/", "%2F") in callback
+
+
+def test_requests_oauthlib_completes_the_code_flow_through_a_pushed_request(provider):
+    """RFC 9126: the client pushes the request oauthlib built (with its PKCE challenge and
+    state) to the endpoint discovery names, sends the browser with the request_uri only,
+    and redeems the code as usual; the same request in the URL is refused."""
+    server, _, _, outbox = provider
+    client_id, secret = server.app.pushing_client
+    os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
+    meta = requests.get(f"{server.url}/.well-known/openid-configuration", timeout=5).json()
+    oauth = OAuth2Session(
+        client_id,
+        redirect_uri="http://127.0.0.1:9/callback",
+        scope=["openid", "profile", "phone"],
+        pkce="S256",
+    )
+    front_url, state = oauth.authorization_url(meta["authorization_endpoint"], nonce="n-par")
+    refused = requests.get(front_url, allow_redirects=False, timeout=5)
+    assert "error=invalid_request" in refused.headers["Location"]
+
+    pushed = requests.post(
+        meta["pushed_authorization_request_endpoint"],
+        data=dict(parse_qsl(urlsplit(front_url).query)),
+        auth=(client_id, secret),
+        timeout=5,
+    )
+    assert pushed.status_code == 201, pushed.text
+    reference = pushed.json()["request_uri"]
+    url = (
+        meta["authorization_endpoint"]
+        + "?"
+        + urlencode({"client_id": client_id, "request_uri": reference})
+    )
+    callback = sign_in_through_the_pages(server, url, outbox)
+    assert dict(parse_qsl(urlsplit(callback).query))["state"] == state
+
+    token = oauth.fetch_token(
+        meta["token_endpoint"],
+        authorization_response=callback,
+        client_secret=secret,
+        include_client_id=False,
+    )
+    claims = jwt.decode(token["id_token"], options={"verify_signature": False})
+    assert claims["nonce"] == "n-par" and claims["aud"] == client_id
+    assert oauth.get(meta["userinfo_endpoint"], timeout=5).json()["sub"] == claims["sub"]
+    again = requests.get(url, allow_redirects=False, timeout=5)
+    assert again.status_code == 400 and "invalid_request_uri" in again.text
