@@ -169,3 +169,42 @@ def test_requests_oauthlib_completes_the_code_flow_through_a_pushed_request(prov
     assert oauth.get(meta["userinfo_endpoint"], timeout=5).json()["sub"] == claims["sub"]
     again = requests.get(url, allow_redirects=False, timeout=5)
     assert again.status_code == 400 and "invalid_request_uri" in again.text
+
+
+def test_authlibs_client_pushes_as_docs_agencies_shows(provider):
+    """The snippet of docs/agencies.md, "Pushed authorization requests", with Authlib's
+    requests client: push, the short URL, the code exchange with the verifier."""
+    from authlib.common.security import generate_token
+    from authlib.integrations.requests_client import OAuth2Session as AuthlibSession
+
+    server, _, _, outbox = provider
+    client_id, secret = server.app.pushing_client
+    meta = requests.get(f"{server.url}/.well-known/openid-configuration", timeout=5).json()
+    oauth = AuthlibSession(
+        client_id,
+        secret,
+        scope="openid profile",
+        redirect_uri="http://127.0.0.1:9/callback",
+        code_challenge_method="S256",
+    )
+    verifier = generate_token(48)
+    url, state = oauth.create_authorization_url(
+        meta["authorization_endpoint"], code_verifier=verifier, nonce=generate_token(20)
+    )
+    pushed = oauth.post(
+        meta["pushed_authorization_request_endpoint"],
+        data=dict(parse_qsl(urlsplit(url).query)),
+        auth=(client_id, secret),
+        timeout=5,
+    ).json()
+    browser_url = (
+        meta["authorization_endpoint"]
+        + "?"
+        + urlencode({"client_id": client_id, "request_uri": pushed["request_uri"]})
+    )
+    callback = sign_in_through_the_pages(server, browser_url, outbox)
+    token = oauth.fetch_token(
+        meta["token_endpoint"], authorization_response=callback, code_verifier=verifier
+    )
+    assert token["token_type"] == "Bearer" and token["id_token"]
+    assert dict(parse_qsl(urlsplit(callback).query))["state"] == state
