@@ -27,7 +27,7 @@ from idp.extensions import csrf, db
 from idp.flows.flow import finish_flow, load_flow
 from idp.flows.login.flow import start_login_flow
 from idp.login_session import LoginSession, add_client, current_login
-from idp.oidc import pushed_requests
+from idp.oidc import pushed_requests, request_objects
 from idp.oidc.claims import subject_for
 from idp.oidc.consent import ask_consent, needs_consent
 from idp.oidc.grants import Issuer
@@ -228,7 +228,8 @@ def deny(params: dict[str, str]):
 def authorize():
     """OIDC Core §3.1.2.1: GET and POST with the same parameters; RFC 9126 §4: or
     ``client_id`` and the ``request_uri`` of a pushed request, whose parameters are then
-    the only ones read."""
+    the only ones read; RFC 9101: or ``client_id`` and a signed ``request`` object, whose
+    members are."""
     try:
         params = request_parameters()
     except OAuth2Error as error:
@@ -241,6 +242,10 @@ def authorize():
                 InvalidRequestURIError("The request_uri is unknown, used or expired.")
             )
         return process(pushed)
+    try:
+        params = request_objects.resolve(params)  # RFC 9101: a signed request object
+    except OAuth2Error as error:
+        return _error_page(error)
     return process(params, front_channel=True)
 
 

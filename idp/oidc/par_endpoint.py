@@ -5,9 +5,10 @@ and gets a single-use ``request_uri`` to send the browser with instead.
 The request is checked as the authorization endpoint would check it (client,
 ``redirect_uri``, ``response_type``, scope, PKCE, ``claims``, ``max_age``); what cannot
 succeed is refused here with a JSON error (RFC 9126 §2.3), never a redirect. A pushed
-``request_uri`` is refused (§2.1), and so is ``request`` (signed request objects are not
-supported yet: ``request_not_supported``). The client's own credentials are not kept with
-the request. Limits: per client after authentication, failures per address
+``request_uri`` is refused (§2.1). A signed ``request`` object (RFC 9101) is verified
+here (``idp.oidc.request_objects``) and its members are what is kept, so its ``jti`` is
+spent once, at the push. The client's own credentials are not kept with the request.
+Limits: per client after authentication, failures per address
 (``RATE_LIMIT_PAR_PER_CLIENT``, ``RATE_LIMIT_CLIENT_AUTH_FAILURES``), and the request
 parameters' own limits (``idp.abuse.input_limits``, ``authorize.request_parameters``).
 """
@@ -19,7 +20,7 @@ from authlib.oauth2.rfc6749 import InvalidRequestError
 from flask import Blueprint, Response, jsonify, request
 
 from idp.extensions import csrf
-from idp.oidc import pushed_requests
+from idp.oidc import pushed_requests, request_objects
 from idp.oidc.authorize import check_pushed_request, request_parameters
 from idp.oidc.server import authorization_server
 
@@ -45,6 +46,7 @@ def push() -> Response:
             raise InvalidRequestError("'client_id' is not the authenticated client.")
         if "request_uri" in params:
             raise InvalidRequestError("'request_uri' cannot be pushed (RFC 9126 2.1).")
+        params = request_objects.resolve(params)  # a signed request object inside the push
         check_pushed_request(params)
     except OAuth2Error as error:
         return authorization_server.handle_error_response(oauth_request, error)

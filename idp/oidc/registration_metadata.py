@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 from authlib.oauth2.claims import BaseClaims
 from authlib.oauth2.rfc7591 import ClientMetadataClaims
+from authlib.oauth2.rfc9101 import ClientMetadataClaims as SignedRequestMetadata
 from authlib.oidc.registration import ClientMetadataClaims as OidcClientMetadataClaims
 from flask import current_app
 
@@ -306,4 +307,5 @@ CLAIMS_CLASSES = [
     ProviderOidcMetadata,
     LogoutMetadata,
     PushedRequestMetadata,
+    SignedRequestMetadata,  # RFC 9101 require_signed_request_object (Authlib's)
 ]

@@ -1,7 +1,9 @@
 """OIDC Core §3.1.2.1 request parameters beyond RFC 6749, one rule per function.
 
-- ``refuse_request_objects``: §6 ``request``/``request_uri`` are not supported: refused
-  with ``request_not_supported`` / ``request_uri_not_supported`` (Discovery says so).
+- ``refuse_request_objects``: §6 ``request_uri`` by reference to another host is refused
+  with ``request_uri_not_supported`` (pushed requests are resolved before, RFC 9126), and
+  a ``request`` still present here (signed request objects are resolved before, RFC 9101:
+  ``idp.oidc.request_objects``) with ``request_not_supported``.
 - ``requested_claims``: §5.5 the ``claims`` parameter (JSON), kept per target.
 - ``id_token_hint_subject``: the ``sub`` of a previously issued ID token (signature and
   issuer checked; expiry ignored, as §3.1.2.1 allows an expired hint).

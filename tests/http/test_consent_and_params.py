@@ -106,11 +106,18 @@ def test_malformed_claims_parameter(browser, oidc_client, bad):
     assert query_of(browser.get(url).location)["error"] == "invalid_request"
 
 
-def test_request_objects_are_not_supported(browser, oidc_client):
-    url, _ = browser.authorize_url(oidc_client["client_id"], request="eyJhbGciOiJub25lIn0.e30.")
-    assert query_of(browser.get(url).location)["error"] == "request_not_supported"
+def test_request_objects_by_reference_are_not_fetched(browser, oidc_client):
+    """RFC 9101 by value is supported (tests/http/test_request_objects.py); a request_uri on
+    another host is refused on the verified redirect URI, never fetched."""
     url, _ = browser.authorize_url(oidc_client["client_id"], request_uri="https://x.example/r")
     assert query_of(browser.get(url).location)["error"] == "request_uri_not_supported"
+    unsigned, _ = browser.authorize_url(
+        oidc_client["client_id"], request="eyJhbGciOiJub25lIn0.e30."
+    )
+    page = browser.get(unsigned)
+    assert page.status_code == 400 and "<code>invalid_request_object</code>" in page.get_data(
+        as_text=True
+    )
 
 
 def test_unknown_parameters_are_ignored(browser, oidc_client):

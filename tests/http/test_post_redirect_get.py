@@ -219,6 +219,7 @@ def _console(app, citizen: dict, complaint: str) -> None:
     assert console.post(f"/console/clients/{pending}/status", action="approve").status_code
     console.post(f"/console/clients/{pending}/secret")
     console.post(f"/console/clients/{pending}/pkce", pkce="exempt")
+    console.post(f"/console/clients/{pending}/par", par="required")
     console.post(f"/console/citizens/{citizen['id']}/lock", reason="Yêu cầu của công an")
     console.post(f"/console/citizens/{citizen['id']}/unlock")
     console.post(f"/console/complaints/{complaint}/resolve", action="reject", note="Không đủ")

@@ -225,7 +225,7 @@ def test_a_public_client_pushes_with_its_client_id_and_pkce(app, browser, citize
         ({"max_age": "-1"}, "invalid_request"),
         ({"prompt": "none login"}, "invalid_request"),
         ({"request_uri": URN + "abc"}, "invalid_request"),
-        ({"request": "eyJhbGciOiJub25lIn0.e30."}, "request_not_supported"),
+        ({"request": "eyJhbGciOiJub25lIn0.e30."}, "invalid_request_object"),
         ({"client_id": "someone-else"}, "invalid_request"),
     ],
 )
