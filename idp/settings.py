@@ -52,6 +52,8 @@ PROVIDER_FAMILIES = (
     "BACKCHANNEL_",
     "POW_",
     "REGISTRATION_",
+    "DPOP_",
+    "PAR_",
 )
 NOT_SETTINGS = frozenset({"IDP_HOST"})
 _WHOLE_NUMBER = re.compile(r"-?[0-9]+")
@@ -121,6 +123,11 @@ class Settings:
     # Pushed authorization requests (RFC 9126, idp/oidc/par_endpoint.py): how long a
     # request_uri works (the RFC suggests 5 to 600 s), and whether every client must push.
     PAR_REQUEST_URI_SECONDS: int = setting(60, minimum=5, maximum=600)
+    # DPoP (RFC 9449, idp/oidc/dpop.py): how far a proof's iat may be from now; whether
+    # proofs must carry the server's nonce, and how long each nonce lasts.
+    DPOP_PROOF_SECONDS: int = setting(60, minimum=5, maximum=600)
+    DPOP_REQUIRE_NONCE: bool = setting(False)
+    DPOP_NONCE_SECONDS: int = setting(300, minimum=10, maximum=3600)
     REQUIRE_PUSHED_AUTHORIZATION_REQUESTS: bool = setting(False)
     ACCESS_TOKEN_SECONDS: int = setting(3600, minimum=1)
     ID_TOKEN_SECONDS: int = setting(3600, minimum=1)

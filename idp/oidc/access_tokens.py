@@ -90,6 +90,11 @@ class AccessToken(TokenMixin):
     amr: list[str] = field(default_factory=list)
     userinfo_claims: list[str] | None = None
     iat_ms: int = 0
+    jkt: str | None = None  # RFC 9449: the key the token is bound to (DPoP), if any
+
+    @property
+    def token_type(self) -> str:
+        return "DPoP" if self.jkt else "Bearer"
 
     # -- Authlib's TokenMixin ----------------------------------------------------------
     def check_client(self, client) -> bool:
@@ -150,6 +155,7 @@ def _context(client, user, scope: str) -> AccessToken:
         issued_at=now,
         expires_at=now + _lifetime(),
         iat_ms=now_ms,
+        jkt=g.get("dpop_jkt"),
     )
     if user is not None:
         token.citizen_id = user.id
@@ -200,6 +206,8 @@ def _jwt_access_token(client, context: AccessToken) -> str:
             claims[name] = getattr(context, name)
     if context.amr:
         claims["amr"] = context.amr
+    if context.jkt:
+        claims["cnf"] = {"jkt": context.jkt}  # RFC 9449 §6.1
     claims["idp"] = seal_context(
         {"c": context.citizen_id, "f": context.family, "k": context.code_hash, "t": context.iat_ms}
         | ({"u": context.userinfo_claims} if context.userinfo_claims else {})
@@ -233,6 +241,7 @@ def _record_of(token: AccessToken) -> dict[str, Any]:
         "acr": token.acr,
         "amr": token.amr,
         "uc": token.userinfo_claims,
+        "j": token.jkt,
         "g": token.marker_keys(),
     }
 
@@ -311,6 +320,7 @@ def _check_opaque(value: str) -> AccessToken | None:
         amr=record.get("amr") or [],
         userinfo_claims=record.get("uc"),
         iat_ms=record.get("t", 0),
+        jkt=record.get("j"),
     )
     return None if _revoked(token, markers) else token
 
@@ -344,6 +354,7 @@ def _verify_jwt(value: str) -> AccessToken | None:
             amr=list(claims.get("amr") or []),
             userinfo_claims=private.get("u"),
             iat_ms=int(private["t"]),
+            jkt=_jkt_of(claims.get("cnf")),
         )
     except (KeyError, ValueError, TypeError):
         return None
@@ -351,6 +362,11 @@ def _verify_jwt(value: str) -> AccessToken | None:
     if deny is not None or _revoked(token, markers):
         return None
     return token
+
+
+def _jkt_of(cnf: Any) -> str | None:
+    jkt = cnf.get("jkt") if isinstance(cnf, dict) else None
+    return jkt if isinstance(jkt, str) else None
 
 
 # -- revoking -----------------------------------------------------------------------------

@@ -49,6 +49,7 @@ def provider_metadata(app: Flask) -> dict:
             "none",
         ],
         "code_challenge_methods_supported": ["S256"],
+        "dpop_signing_alg_values_supported": ["ES256", "PS256", "RS256"],
         "claims_supported": CLAIMS_SUPPORTED,
         "claims_parameter_supported": True,
         "request_parameter_supported": True,

@@ -3,9 +3,11 @@ served by ``idp.oidc.published_documents`` in front of Flask)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app
+from authlib.oauth2 import OAuth2Error
+from flask import Blueprint, Response, current_app, g, request
 
 from idp.extensions import csrf
+from idp.oidc import dpop
 from idp.oidc.server import authorization_server
 
 bp = Blueprint("oidc", __name__)
@@ -14,8 +16,19 @@ bp = Blueprint("oidc", __name__)
 @bp.post("/oauth2/token")
 @csrf.exempt
 def token() -> Response:
-    """RFC 6749 §3.2: the token endpoint."""
-    return authorization_server.create_token_response()
+    """RFC 6749 §3.2: the token endpoint; RFC 9449 §5: with a DPoP proof, the tokens are
+    bound to its key (``dpop.TokenBinding`` and ``access_tokens`` do the binding)."""
+    try:
+        g.dpop_jkt = dpop.token_request_key()
+    except OAuth2Error as error:
+        response = authorization_server.handle_error_response(
+            authorization_server.create_oauth2_request(request), error
+        )
+    else:
+        response = authorization_server.create_token_response()
+    if dpop.nonce_required():
+        response.headers["DPoP-Nonce"] = dpop.current_nonce()
+    return response
 
 
 @bp.post("/oauth2/introspect")
@@ -35,8 +48,12 @@ def revoke() -> Response:
 @bp.route("/oauth2/userinfo", methods=["GET", "POST"])
 @csrf.exempt
 def userinfo() -> Response:
-    """OIDC Core §5.3: GET or POST, bearer token in the header or the form body."""
-    return bearer_challenge(authorization_server.create_endpoint_response("userinfo"))
+    """OIDC Core §5.3: GET or POST, bearer token in the header or the form body, or a
+    DPoP-bound token with its proof (RFC 9449 §7)."""
+    response = bearer_challenge(authorization_server.create_endpoint_response("userinfo"))
+    if dpop.nonce_required():
+        response.headers["DPoP-Nonce"] = dpop.current_nonce()
+    return response
 
 
 def bearer_challenge(response: Response) -> Response:

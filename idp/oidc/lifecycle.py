@@ -137,11 +137,15 @@ class Introspection(IntrospectionEndpoint):
             "iss": current_app.config["IDP_ISSUER"],
         }
         if isinstance(token, AccessToken):
-            payload.update(token_type="Bearer", exp=token.expires_at)
+            payload.update(token_type=token.token_type, exp=token.expires_at)
+            if token.jkt:
+                payload["cnf"] = {"jkt": token.jkt}  # RFC 9449 §6.2
             if token.subject is not None:
                 payload["sub"] = token.subject
         else:
             payload.update(token_type="refresh_token", exp=token.refresh_expires_at)
+            if token.dpop_jkt:
+                payload["cnf"] = {"jkt": token.dpop_jkt}
             if token.citizen is not None:
                 payload["sub"] = subject_for(token.citizen, cached_client(token.client_id))
         if token.acr:

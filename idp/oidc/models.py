@@ -102,6 +102,9 @@ class Token(db.Model, TokenMixin):
     amr: Mapped[str | None] = mapped_column(String(64))
     # Claims named in the request's ``claims`` parameter for userinfo (OIDC Core §5.5).
     userinfo_claims: Mapped[list[str] | None] = mapped_column(JSON)
+    # RFC 9449 §5.8: the DPoP key (RFC 7638 thumbprint) a public client's refresh token is
+    # bound to; a refresh needs a proof by that key.
+    dpop_jkt: Mapped[str | None] = mapped_column(String(64))
 
     citizen: Mapped[Citizen | None] = relationship(lazy="joined")
 

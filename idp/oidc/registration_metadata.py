@@ -192,6 +192,7 @@ def check_types(data: dict[str, Any]) -> None:
         "backchannel_logout_session_required",
         "require_auth_time",
         "require_pushed_authorization_requests",
+        "dpop_bound_access_tokens",
     ):
         if data.get(field) is not None and not isinstance(data[field], bool):
             raise refusal(NOT_A_BOOLEAN, field=field)
@@ -302,10 +303,22 @@ class PushedRequestMetadata(BaseClaims):
         self.setdefault("require_pushed_authorization_requests", False)
 
 
+class DPoPMetadata(BaseClaims):
+    """RFC 9449 §5.2: ``dpop_bound_access_tokens`` (default false): the client always sends
+    a DPoP proof to the token endpoint, and a token request without one is refused."""
+
+    REGISTERED_CLAIMS = ["dpop_bound_access_tokens"]
+
+    def validate(self, now=None, leeway=0) -> None:
+        super().validate(now, leeway)
+        self.setdefault("dpop_bound_access_tokens", False)
+
+
 CLAIMS_CLASSES = [
     ProviderClientMetadata,
     ProviderOidcMetadata,
     LogoutMetadata,
     PushedRequestMetadata,
     SignedRequestMetadata,  # RFC 9101 require_signed_request_object (Authlib's)
+    DPoPMetadata,
 ]

@@ -11,7 +11,7 @@ from flask import request as flask_request
 from werkzeug.local import LocalProxy
 
 from idp.extensions import db
-from idp.oidc import client_cache, client_limits, error_descriptions
+from idp.oidc import client_cache, client_limits, dpop, error_descriptions
 from idp.oidc.access_tokens import generate_access_token, generate_refresh_token
 from idp.oidc.claims import SUPPORTED_SCOPES
 from idp.oidc.client_auth import PrivateKeyJwt, client_secret_basic
@@ -81,6 +81,11 @@ class BearerProtector(ResourceProtector):
         if not header:
             raise NoAccessTokenProvided()
         scheme, _, value = header.strip().partition(" ")
+        if scheme.lower() == "dpop" and value.strip():
+            # RFC 9449 §7: the proof names this request and the token (``ath``); the
+            # validator then holds the token to the proof's key.
+            request.dpop_jkt = dpop.resource_proof_key(value.strip())
+            return self.get_token_validator("bearer"), value.strip()
         if scheme.lower() != "bearer" or not value.strip():
             # RFC 6750 §3.1: a malformed request is invalid_request (400), as
             # node-oidc-provider answers; Authlib would say unsupported_token_type.
@@ -138,9 +143,10 @@ def init_oauth(app: Flask) -> None:
     server.init_app(app, query_client=query_client, save_token=save_token)
     protector = BearerProtector()
     protector.register_token_validator(OpaqueBearerValidator())
-    server.register_grant(CodeGrant, [S256Challenge(required=True), IdToken()])
-    server.register_grant(RotatingRefreshGrant)
-    server.register_grant(AgencyClientCredentials)
+    binding = dpop.TokenBinding()
+    server.register_grant(CodeGrant, [S256Challenge(required=True), IdToken(), binding])
+    server.register_grant(RotatingRefreshGrant, [binding])
+    server.register_grant(AgencyClientCredentials, [binding])
     server.register_client_auth_method("client_secret_basic", client_secret_basic)
     server.register_client_auth_method(PrivateKeyJwt.CLIENT_AUTH_METHOD, PrivateKeyJwt())
     server.register_extension(Issuer())

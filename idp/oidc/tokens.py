@@ -3,12 +3,13 @@ rows of ``oauth_token`` (hashed), found by value and revoked with their access t
 
 from __future__ import annotations
 
-from authlib.oauth2.rfc6750 import BearerTokenValidator
+from authlib.oauth2.rfc6750 import BearerTokenValidator, InvalidTokenError
 from flask import current_app, g
 from sqlalchemy import text
 
 from idp import audit, metrics
 from idp.extensions import db
+from idp.oidc import dpop
 from idp.oidc.access_tokens import (
     AccessToken,
     check_access_token,
@@ -26,6 +27,7 @@ def save_token(token: dict, request) -> Token | None:
     the old one's revocation (``RotatingRefreshGrant.revoke_old_credential``)."""
     context: AccessToken = g.access_token_context
     access_hash = save_access_token(token["access_token"], context)
+    token["token_type"] = context.token_type  # RFC 9449 §5: "DPoP" for a bound token
     row = None
     if token.get("refresh_token"):
         row = Token(
@@ -44,6 +46,9 @@ def save_token(token: dict, request) -> Token | None:
             acr=context.acr,
             amr=" ".join(context.amr),
             userinfo_claims=context.userinfo_claims,
+            # RFC 9449 §5.8: a public client's refresh token is bound to its DPoP key (a
+            # confidential client's is bound to its credentials already).
+            dpop_jkt=context.jkt if request.client.token_endpoint_auth_method == "none" else None,
         )
         row.refresh_expires_at = row.issued_at + current_app.config["REFRESH_TOKEN_SECONDS"]
         db.session.add(row)
@@ -107,3 +112,19 @@ class OpaqueBearerValidator(BearerTokenValidator):
 
     def authenticate_token(self, token_string: str) -> AccessToken | None:
         return find_access_token(token_string)
+
+    def validate_token(self, token, scopes, request) -> None:
+        """Authlib's checks, then RFC 9449 §7: a DPoP-bound token only with a proof by its
+        key (``BearerProtector`` checked the proof), and a bearer token only as one."""
+        super().validate_token(token, scopes, request)
+        presented = getattr(request, "dpop_jkt", None)
+        if token.jkt is None and presented is not None:
+            raise InvalidTokenError(description="This access token is not bound to a DPoP key.")
+        if token.jkt is not None and presented is None:
+            raise InvalidTokenError(
+                description="A DPoP-bound access token must be sent with the DPoP scheme."
+            )
+        if token.jkt is not None and presented != token.jkt:
+            raise dpop.InvalidDPoPProofAtResource(
+                "The DPoP proof is not signed by the key the access token is bound to."
+            )
