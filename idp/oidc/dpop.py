@@ -202,20 +202,24 @@ def token_request_key() -> str | None:
     return None if proof is None else verify_proof(proof, "POST", endpoint_url())
 
 
+def check_required(client) -> None:
+    """At the token endpoint, once the client is authenticated and before its code or
+    refresh token is spent: a client registered with ``dpop_bound_access_tokens`` must
+    have sent a proof (§5.2)."""
+    if g.get("dpop_jkt") is None and client_requires_dpop(client):
+        raise InvalidDPoPProof("This client must send a DPoP proof with token requests.")
+
+
 class TokenBinding:
-    """Grant extension (every grant): before a token is made, a client registered with
-    ``dpop_bound_access_tokens`` must have sent a proof (§5.2), and a refresh token bound
-    to a key is refreshed only with a proof by that key (§5.8)."""
+    """Grant extension (every grant): before a token is made from a refresh token bound to
+    a key, the request's proof must be by that key (§5.8)."""
 
     def __call__(self, grant) -> None:
         grant.register_hook("before_create_token_response", self.check)
 
     def check(self, grant) -> None:
-        jkt = g.get("dpop_jkt")
-        if jkt is None and client_requires_dpop(grant.request.client):
-            raise InvalidDPoPProof("This client must send a DPoP proof with token requests.")
         bound = getattr(getattr(grant.request, "refresh_token", None), "dpop_jkt", None)
-        if bound is not None and bound != jkt:
+        if bound is not None and bound != g.get("dpop_jkt"):
             raise InvalidDPoPProof("The refresh token is bound to another DPoP key.")
 
 

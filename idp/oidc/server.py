@@ -44,6 +44,9 @@ class IdpAuthorizationServer(AuthorizationServer):
             client_limits.count_failure()
             raise
         client_limits.charge(client, getattr(request, "auth_method", None))
+        if flask_request.endpoint == "oidc.token":
+            # Before the grant spends the code or the refresh token (RFC 9449 §5.2).
+            dpop.check_required(client)
         return client
 
     def handle_response(self, status_code, payload, headers):
