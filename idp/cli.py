@@ -149,6 +149,8 @@ def client_metadata(opts: dict) -> dict:
     }
     if opts.get("require_par"):
         metadata["require_pushed_authorization_requests"] = True
+    if opts.get("dpop_bound"):
+        metadata["dpop_bound_access_tokens"] = True
     optional = {
         "backchannel_logout_uri": opts["backchannel_logout_uri"],
         "jwks_uri": opts["jwks_uri"],
@@ -186,6 +188,11 @@ def client_metadata(opts: dict) -> dict:
     "--require-par",
     is_flag=True,
     help="The client must push its authorization requests (RFC 9126).",
+)
+@click.option(
+    "--dpop-bound",
+    is_flag=True,
+    help="The client must send DPoP proofs; its tokens are bound to its key (RFC 9449).",
 )
 @click.option(
     "--pkce-exempt",

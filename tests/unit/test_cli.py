@@ -381,3 +381,21 @@ def test_client_ids_never_start_with_a_dash(monkeypatch):
     draws = iter(["-starts-with-a-dash", "--two-dashes", "fine-id"])
     monkeypatch.setattr(secrets, "token_urlsafe", lambda _n: next(draws))
     assert clients.new_client_id() == "fine-id"
+
+
+def test_a_client_created_dpop_bound_must_send_proofs(env):
+    run("db", "upgrade")
+    base = ("clients", "create", "--name", "BHXH", "--redirect-uri", "https://x.example/cb")
+    bound = json.loads(run(*base, "--dpop-bound").output)["client_id"]
+    plain = json.loads(run(*base).output)["client_id"]
+
+    from idp import create_app
+    from idp.extensions import db
+    from idp.oidc.models import Client
+
+    with create_app("test").app_context():
+        flags = {
+            c.client_id: c.client_metadata["dpop_bound_access_tokens"]
+            for c in db.session.scalars(db.select(Client))
+        }
+    assert flags == {bound: True, plain: False}
