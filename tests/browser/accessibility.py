@@ -97,6 +97,9 @@ class AccessibilityAudit:
         if page.is_closed() or not page.url.startswith("http"):
             return
         try:
+            # Stylesheets first: before they apply, sizes (target-size) are the browser's
+            # defaults, and a click can come before the "load" event.
+            page.wait_for_load_state("load", timeout=10_000)
             if page.evaluate(MARK_AUDITED):
                 return
             violations = self._axe.run(page, options=AXE_OPTIONS).response["violations"]
