@@ -151,6 +151,10 @@ def client_metadata(opts: dict) -> dict:
         metadata["require_pushed_authorization_requests"] = True
     if opts.get("dpop_bound"):
         metadata["dpop_bound_access_tokens"] = True
+    if opts.get("fapi2"):
+        from idp.oidc.security_profiles import fapi2_metadata
+
+        metadata = fapi2_metadata(metadata)
     optional = {
         "backchannel_logout_uri": opts["backchannel_logout_uri"],
         "jwks_uri": opts["jwks_uri"],
@@ -188,6 +192,12 @@ def client_metadata(opts: dict) -> dict:
     "--require-par",
     is_flag=True,
     help="The client must push its authorization requests (RFC 9126).",
+)
+@click.option(
+    "--fapi2",
+    is_flag=True,
+    help="Hold the client to the FAPI 2.0 Security Profile (needs --auth-method "
+    "private_key_jwt; implies --require-par, --dpop-bound and ES256 ID tokens).",
 )
 @click.option(
     "--dpop-bound",
@@ -247,16 +257,30 @@ def clients_create(**opts) -> None:
     default=None,
     help="Require pushed authorization requests (RFC 9126) of this client, or not.",
 )
-def clients_update(client_id: str, pkce_exempt: bool | None, par_required: bool | None) -> None:
-    """Change a registered client; prints its id, PKCE policy and PAR requirement."""
-    if pkce_exempt is None and par_required is None:
+@click.option(
+    "--fapi2/--standard-profile",
+    "fapi2",
+    default=None,
+    help="Hold the client to the FAPI 2.0 Security Profile (private_key_jwt clients), or "
+    "to the standard rules again.",
+)
+def clients_update(
+    client_id: str, pkce_exempt: bool | None, par_required: bool | None, fapi2: bool | None
+) -> None:
+    """Change a registered client; prints its id, PKCE policy, PAR requirement and profile."""
+    if pkce_exempt is None and par_required is None and fapi2 is None:
         raise click.UsageError(
-            "Nothing to change: give --pkce-exempt/--pkce-required or "
-            "--par-required/--par-optional."
+            "Nothing to change: give --pkce-exempt/--pkce-required, "
+            "--par-required/--par-optional or --fapi2/--standard-profile."
         )
     app = _app()
     from idp.errors import DomainError
-    from idp.oidc.clients import find_client, set_par_requirement, set_pkce_exemption
+    from idp.oidc.clients import (
+        find_client,
+        set_par_requirement,
+        set_pkce_exemption,
+        set_security_profile,
+    )
 
     with app.app_context():
         try:
@@ -264,6 +288,8 @@ def clients_update(client_id: str, pkce_exempt: bool | None, par_required: bool 
                 set_pkce_exemption(client_id, pkce_exempt, actor="cli")
             if par_required is not None:
                 set_par_requirement(client_id, par_required, actor="cli")
+            if fapi2 is not None:
+                set_security_profile(client_id, "fapi2" if fapi2 else "standard", actor="cli")
             client = find_client(client_id)
         except DomainError as exc:
             raise refusal(exc.problem) from None
@@ -276,6 +302,7 @@ def clients_update(client_id: str, pkce_exempt: bool | None, par_required: bool 
                     "require_pushed_authorization_requests": bool(
                         metadata.get("require_pushed_authorization_requests")
                     ),
+                    "security_profile": metadata.get("security_profile", "standard"),
                 }
             )
         )

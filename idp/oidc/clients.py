@@ -17,6 +17,7 @@ from sqlalchemy import update
 from idp import audit
 from idp.errors import DomainError, Problem
 from idp.extensions import db
+from idp.oidc import security_profiles as profiles
 from idp.oidc.access_tokens import group_key, revoke_group
 from idp.oidc.models import Client, Token
 from idp.oidc.registration_tokens import revoke_registration_access
@@ -37,6 +38,14 @@ CLIENT_HAS_NO_SECRET = Problem(
     "Ứng dụng này không xác thực bằng client secret nên không có secret để cấp lại.",
 )
 
+FAPI2_NEEDS_PRIVATE_KEY_JWT = Problem(
+    "client.fapi2_needs_private_key_jwt",
+    "Hồ sơ FAPI 2.0 chỉ dành cho ứng dụng xác thực bằng private_key_jwt (khoá riêng của cơ quan).",
+)
+FAPI2_NEVER_EXEMPT = Problem(
+    "client.fapi2_needs_pkce",
+    "Ứng dụng theo hồ sơ FAPI 2.0 luôn phải dùng PKCE; không thể miễn PKCE cho ứng dụng này.",
+)
 PUBLIC_CLIENT_NEEDS_PKCE = Problem(
     "client.public_needs_pkce",
     "Ứng dụng công khai (xác thực none) luôn phải dùng PKCE; không thể miễn PKCE cho ứng dụng này.",
@@ -192,10 +201,35 @@ def set_pkce_exemption(client_id: str, exempt: bool, actor: str) -> Client:
     client = find_client(client_id)
     if exempt and client.token_endpoint_auth_method == "none":
         raise DomainError(PUBLIC_CLIENT_NEEDS_PKCE)
+    if exempt and profiles.is_fapi2(client):
+        raise DomainError(FAPI2_NEVER_EXEMPT)
     client.pkce_exempt = exempt
     db.session.commit()
     event = "client.pkce_exempted" if exempt else "client.pkce_required"
     audit.record(event, client_id=client.client_id, actor=actor)
+    return client
+
+
+def set_security_profile(client_id: str, profile: str, actor: str) -> Client:
+    """Hold a client to the FAPI 2.0 Security Profile (``fapi2``: pushed requests, DPoP,
+    ES256 ID tokens, set with it; ``private_key_jwt`` required), or to the standard rules
+    again (what FAPI set stays set). DomainError when the client cannot take the profile."""
+    client = find_client(client_id)
+    if profile not in profiles.PROFILES:
+        raise DomainError(CLIENT_WRONG_STATUS)
+    metadata = dict(client.client_metadata)
+    if profile == profiles.FAPI2:
+        metadata = profiles.fapi2_metadata(metadata)
+        if profiles.fapi2_metadata_problem(metadata):
+            raise DomainError(FAPI2_NEEDS_PRIVATE_KEY_JWT)
+        client.pkce_exempt = False
+    else:
+        metadata["security_profile"] = profiles.STANDARD
+    client.set_client_metadata(metadata)
+    db.session.commit()
+    audit.record(
+        "client.security_profile", client_id=client.client_id, profile=profile, actor=actor
+    )
     return client
 
 

@@ -59,9 +59,11 @@ def hash_code(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
 
 
-def save_code(code: str, record: AuthorizationCode) -> None:
-    """Store a new code for ``AUTH_CODE_SECONDS``."""
+def save_code(code: str, record: AuthorizationCode, most_seconds: int | None = None) -> None:
+    """Store a new code for ``AUTH_CODE_SECONDS`` (or ``most_seconds`` if fewer)."""
     ttl = current_app.config["AUTH_CODE_SECONDS"]
+    if most_seconds is not None:
+        ttl = min(ttl, most_seconds)
     record.expires_at = clock().now() + ttl  # the store's TTL may run on another clock
     store().set(f"code:{record.code_hash}", asdict(record), ttl)
 

@@ -29,6 +29,7 @@ from joserfc.jwk import JWKRegistry
 from joserfc.jws import JWSRegistry
 
 from idp.oidc.models import keyed_hash
+from idp.oidc.security_profiles import FAPI2_ALGORITHMS, is_fapi2
 from idp.services import clock, store
 from webapp import json_limits
 
@@ -187,8 +188,9 @@ def _check_claims(claims: dict, method: str, url: str, access_token: str | None)
 
 
 def client_requires_dpop(client) -> bool:
-    """RFC 9449 §5.2: the client registered ``dpop_bound_access_tokens: true``."""
-    return bool(client.client_metadata.get("dpop_bound_access_tokens"))
+    """RFC 9449 §5.2: the client registered ``dpop_bound_access_tokens: true`` (a FAPI 2.0
+    client always has)."""
+    return bool(client.client_metadata.get("dpop_bound_access_tokens")) or is_fapi2(client)
 
 
 def thumbprint_claim(jkt: str) -> dict[str, str]:
@@ -197,9 +199,14 @@ def thumbprint_claim(jkt: str) -> dict[str, str]:
 
 
 def token_request_key() -> str | None:
-    """The ``jkt`` of the token request's proof, or None when it sent none (§5)."""
+    """The ``jkt`` of the token request's proof, or None when it sent none (§5); the
+    proof's ``alg`` is kept as ``g.dpop_alg`` for the client's profile (``check_required``)."""
     proof = proof_header()
-    return None if proof is None else verify_proof(proof, "POST", endpoint_url())
+    if proof is None:
+        return None
+    jkt = verify_proof(proof, "POST", endpoint_url())
+    g.dpop_alg = _header_of(proof).get("alg")
+    return jkt
 
 
 def check_required(client) -> None:
@@ -208,6 +215,8 @@ def check_required(client) -> None:
     have sent a proof (§5.2)."""
     if g.get("dpop_jkt") is None and client_requires_dpop(client):
         raise InvalidDPoPProof("This client must send a DPoP proof with token requests.")
+    if is_fapi2(client) and g.get("dpop_jkt") and g.get("dpop_alg") not in FAPI2_ALGORITHMS:
+        raise InvalidDPoPProof("A FAPI 2.0 client signs its DPoP proofs ES256 or PS256.")
 
 
 class TokenBinding:

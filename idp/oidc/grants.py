@@ -22,6 +22,7 @@ from idp.citizens.models import Citizen
 from idp.oidc.claims import allowed_claim, subject_for, user_claims
 from idp.oidc.codes import AuthorizationCode, CodeReused, hash_code, redeem_code, save_code
 from idp.oidc.reads import autocommit_get
+from idp.oidc.security_profiles import FAPI2_CODE_SECONDS, is_fapi2
 from idp.oidc.tokens import revoke_tokens_from_code
 from idp.services import clock, services
 
@@ -73,6 +74,7 @@ class CodeGrant(AuthorizationCodeGrant):
                 code_challenge_method=data.get("code_challenge_method"),
                 claims=request.requested_claims or {},
             ),
+            most_seconds=FAPI2_CODE_SECONDS if is_fapi2(request.client) else None,
         )
         request.code_issued = True
 

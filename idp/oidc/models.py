@@ -62,6 +62,8 @@ class Client(db.Model, OAuth2ClientMixin):
     def requires_pkce(self) -> bool:
         """RFC 9700 §2.1.1: PKCE for every client, unless an operator exempted this
         confidential one (a public client is never exempt)."""
+        if self.client_metadata.get("security_profile") == "fapi2":
+            return True  # FAPI 2.0: PKCE S256 always
         return not (self.pkce_exempt and self.token_endpoint_auth_method != "none")
 
     @property

@@ -22,6 +22,7 @@ from flask import Blueprint, Response, jsonify, request
 from idp.extensions import csrf
 from idp.oidc import pushed_requests, request_objects
 from idp.oidc.authorize import check_pushed_request, request_parameters
+from idp.oidc.security_profiles import is_fapi2
 from idp.oidc.server import authorization_server
 
 bp = Blueprint("par", __name__)
@@ -47,6 +48,8 @@ def push() -> Response:
         if "request_uri" in params:
             raise InvalidRequestError("'request_uri' cannot be pushed (RFC 9126 2.1).")
         params = request_objects.resolve(params)  # a signed request object inside the push
+        if is_fapi2(client) and not params.get("redirect_uri"):
+            raise InvalidRequestError("A FAPI 2.0 client names its redirect_uri.")
         check_pushed_request(params)
     except OAuth2Error as error:
         return authorization_server.handle_error_response(oauth_request, error)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from idp.oidc.models import keyed_hash
+from idp.oidc.security_profiles import is_fapi2
 from idp.services import store
 
 URN_PREFIX = "urn:ietf:params:oauth:request_uri:"
@@ -34,7 +35,7 @@ class Pushed:
 def required_of(client) -> bool:
     """Must this client push its authorization requests? (RFC 9126 §5 and §6: the
     provider's ``REQUIRE_PUSHED_AUTHORIZATION_REQUESTS``, or the client's metadata.)"""
-    if current_app.config["REQUIRE_PUSHED_AUTHORIZATION_REQUESTS"]:
+    if current_app.config["REQUIRE_PUSHED_AUTHORIZATION_REQUESTS"] or is_fapi2(client):
         return True
     return bool(client.client_metadata.get("require_pushed_authorization_requests"))
 

@@ -33,6 +33,7 @@ from authlib.oidc.registration import ClientMetadataClaims as OidcClientMetadata
 from flask import current_app
 
 from idp.errors import DomainError, Problem
+from idp.oidc import security_profiles as profiles
 from idp.oidc.claims import SUPPORTED_SCOPES
 from idp.outbound import OutboundRefused, outbound_http
 
@@ -314,6 +315,29 @@ class DPoPMetadata(BaseClaims):
         self.setdefault("dpop_bound_access_tokens", False)
 
 
+PROFILE_UNKNOWN = Problem(
+    METADATA, "security_profile must be one of: " + ", ".join(profiles.PROFILES) + "."
+)
+PROFILE_BROKEN = Problem(METADATA, "{reason}")
+
+
+class SecurityProfileMetadata(BaseClaims):
+    """``security_profile`` (this provider's): ``standard`` or ``fapi2`` (the FAPI 2.0
+    Security Profile, ``idp.oidc.security_profiles``), whose metadata must fit it."""
+
+    REGISTERED_CLAIMS = ["security_profile"]
+
+    def validate(self, now=None, leeway=0) -> None:
+        super().validate(now, leeway)
+        self.setdefault("security_profile", profiles.STANDARD)
+        if self["security_profile"] not in profiles.PROFILES:
+            raise refusal(PROFILE_UNKNOWN)
+        if self["security_profile"] == profiles.FAPI2:
+            reason = profiles.fapi2_metadata_problem(self)
+            if reason:
+                raise refusal(PROFILE_BROKEN, reason=reason)
+
+
 CLAIMS_CLASSES = [
     ProviderClientMetadata,
     ProviderOidcMetadata,
@@ -321,4 +345,5 @@ CLAIMS_CLASSES = [
     PushedRequestMetadata,
     SignedRequestMetadata,  # RFC 9101 require_signed_request_object (Authlib's)
     DPoPMetadata,
+    SecurityProfileMetadata,
 ]

@@ -33,6 +33,7 @@ from joserfc.jwt import JWTClaimsRegistry
 
 from idp.oidc.client_auth import client_key_set
 from idp.oidc.models import keyed_hash
+from idp.oidc.security_profiles import FAPI2_ALGORITHMS, is_fapi2
 from idp.oidc.server import authorization_server
 from idp.services import clock, store
 
@@ -60,6 +61,9 @@ class ClientSignedRequests(JWTAuthenticationRequest):
             "issuer": current_app.config["IDP_ISSUER"],
             "request_object_signing_alg_values_supported": ALGORITHMS,
         }
+
+    def get_request_object_signing_algorithms(self, client) -> list[str]:
+        return list(FAPI2_ALGORITHMS) if is_fapi2(client) else ALGORITHMS
 
     def get_client_require_signed_request_object(self, client) -> bool:
         return bool(client.client_metadata.get("require_signed_request_object"))

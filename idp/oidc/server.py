@@ -8,6 +8,8 @@ from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, OAut
 from authlib.oauth2.rfc6750 import InvalidTokenError
 from flask import Flask, current_app
 from flask import request as flask_request
+from joserfc import jws
+from joserfc.errors import JoseError
 from werkzeug.local import LocalProxy
 
 from idp.extensions import db
@@ -24,6 +26,7 @@ from idp.oidc.lifecycle import (
     RotatingRefreshGrant,
 )
 from idp.oidc.models import Client
+from idp.oidc.security_profiles import FAPI2_ALGORITHMS, is_fapi2
 from idp.oidc.tokens import OpaqueBearerValidator, save_token
 from idp.oidc.userinfo import UserInfo
 
@@ -44,6 +47,8 @@ class IdpAuthorizationServer(AuthorizationServer):
             client_limits.count_failure()
             raise
         client_limits.charge(client, getattr(request, "auth_method", None))
+        if is_fapi2(client):
+            check_fapi2_authentication(request)
         if flask_request.endpoint == "oidc.token":
             # Before the grant spends the code or the refresh token (RFC 9449 §5.2).
             dpop.check_required(client)
@@ -53,6 +58,24 @@ class IdpAuthorizationServer(AuthorizationServer):
         response = super().handle_response(status_code, payload, headers)
         response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+def check_fapi2_authentication(request) -> None:
+    """FAPI 2.0 §5.3.2.1: ``private_key_jwt`` with an ES256 or PS256 assertion, whatever
+    the client's metadata allows besides."""
+    if getattr(request, "auth_method", None) != PrivateKeyJwt.CLIENT_AUTH_METHOD:
+        raise InvalidClientError(
+            description="A FAPI 2.0 client authenticates with private_key_jwt."
+        )
+    assertion = str(request.form.get("client_assertion") or "")
+    try:
+        alg = jws.extract_compact(assertion.encode()).headers().get("alg")
+    except (JoseError, ValueError):
+        alg = None
+    if alg not in FAPI2_ALGORITHMS:
+        raise InvalidClientError(
+            description="A FAPI 2.0 client signs its assertion ES256 or PS256."
+        )
 
 
 class NoAccessTokenProvided(InvalidTokenError):

@@ -220,6 +220,12 @@ def _console(app, citizen: dict, complaint: str) -> None:
     console.post(f"/console/clients/{pending}/secret")
     console.post(f"/console/clients/{pending}/pkce", pkce="exempt")
     console.post(f"/console/clients/{pending}/par", par="required")
+    keyed = confidential_client(
+        app,
+        auth_method="private_key_jwt",
+        extra_metadata={"jwks": {"keys": []}, "token_endpoint_auth_method": "private_key_jwt"},
+    )["client_id"]
+    console.post(f"/console/clients/{keyed}/profile", profile="fapi2")
     console.post(f"/console/citizens/{citizen['id']}/lock", reason="Yêu cầu của công an")
     console.post(f"/console/citizens/{citizen['id']}/unlock")
     console.post(f"/console/complaints/{complaint}/resolve", action="reject", note="Không đủ")

@@ -125,6 +125,7 @@ def test_pkce_exemption_is_set_at_creation_and_changed_later(env, monkeypatch):
         "client_id": legacy,
         "pkce_exempt": False,
         "require_pushed_authorization_requests": False,
+        "security_profile": "standard",
     }
     assert run("clients", "update", modern, "--pkce-exempt").exit_code == 0
     assert exempt() == {legacy: False, modern: True}
@@ -399,3 +400,30 @@ def test_a_client_created_dpop_bound_must_send_proofs(env):
             for c in db.session.scalars(db.select(Client))
         }
     assert flags == {bound: True, plain: False}
+
+
+def test_the_fapi2_profile_at_creation_and_by_update(env):
+    """``--fapi2`` needs private_key_jwt and sets what the profile implies; ``clients update
+    --standard-profile`` and ``--fapi2`` switch it."""
+    run("db", "upgrade")
+    base = ("clients", "create", "--name", "Thuế", "--redirect-uri", "https://x.example/cb")
+    keyed = ("--auth-method", "private_key_jwt", "--jwks-uri", "https://keys.example/jwks")
+    refused = run(*base, "--fapi2")
+    assert refused.exit_code != 0 and "private_key_jwt" in refused.output
+    created = run(*base, *keyed, "--fapi2")
+    assert created.exit_code == 0, created.output
+    client_id = json.loads(created.output)["client_id"]
+
+    from idp import create_app
+    from idp.oidc.clients import find_client
+
+    with create_app("test").app_context():
+        metadata = find_client(client_id).client_metadata
+    assert metadata["security_profile"] == "fapi2"
+    assert metadata["require_pushed_authorization_requests"] is True
+    assert metadata["dpop_bound_access_tokens"] is True
+    assert metadata["id_token_signed_response_alg"] == "ES256"
+    standard = run("clients", "update", client_id, "--standard-profile")
+    assert json.loads(standard.output)["security_profile"] == "standard"
+    again = run("clients", "update", client_id, "--fapi2")
+    assert json.loads(again.output)["security_profile"] == "fapi2"

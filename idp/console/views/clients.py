@@ -119,3 +119,24 @@ def client_par(client_id: str):
         return _client_page(client_id, 400, problem=exc.problem)
     flash(PAR_NOTICES[choice])
     return redirect(url_for("console.client", client_id=client_id))
+
+
+PROFILE_NOTICES = {
+    "fapi2": N_("Ứng dụng này từ nay theo hồ sơ bảo mật FAPI 2.0."),
+    "standard": N_("Ứng dụng này trở lại hồ sơ bảo mật tiêu chuẩn."),
+}
+
+
+@bp.post("/clients/<client_id>/profile")
+@require_console(change=True)
+def client_profile(client_id: str):
+    """Hold the client to the FAPI 2.0 Security Profile, or not (field ``profile``)."""
+    choice = request.form.get("profile", "")
+    try:
+        if choice not in PROFILE_NOTICES:
+            raise DomainError(registered.CLIENT_WRONG_STATUS)
+        registered.set_security_profile(client_id, choice, g.console.actor)
+    except DomainError as exc:
+        return _client_page(client_id, 400, problem=exc.problem)
+    flash(PROFILE_NOTICES[choice])
+    return redirect(url_for("console.client", client_id=client_id))
