@@ -51,6 +51,16 @@ class PortalSettings:
     PORTAL_ISSUER: str = "http://127.0.0.1:5000"
     PORTAL_CLIENT_ID: str = "demo-client"
     PORTAL_CLIENT_SECRET: str = ""
+    # client_secret_basic (PORTAL_CLIENT_SECRET) or private_key_jwt (PORTAL_PRIVATE_KEY: a
+    # PEM or a JWK as JSON text, its public half registered at the provider).
+    PORTAL_TOKEN_ENDPOINT_AUTH_METHOD: str = "client_secret_basic"
+    PORTAL_PRIVATE_KEY: str = ""
+    PORTAL_PRIVATE_KEY_ALG: str = "ES256"
+    # Push authorization requests first (RFC 9126); DPoP-bound tokens (RFC 9449) with this
+    # private key (empty: bearer tokens). All three for a client under FAPI 2.0.
+    PORTAL_USE_PAR: bool = False
+    PORTAL_DPOP_KEY: str = ""
+    PORTAL_DPOP_ALG: str = "ES256"
     PORTAL_BASE_URL: str = "http://127.0.0.1:5001"
     PORTAL_NAME: str = "Hệ thống thông tin giải quyết thủ tục hành chính tỉnh Đắk Lắk"
     # Shown on English pages; empty: PORTAL_NAME on every page.
@@ -176,8 +186,18 @@ def check_portal_settings(settings: Mapping[str, Any]) -> None:
         problems.append(f"IDP_ENV must be one of {', '.join(ENVIRONMENTS)}")
     if not settings["PORTAL_CLIENT_ID"]:
         problems.append("PORTAL_CLIENT_ID is not set")
-    if not settings["PORTAL_CLIENT_SECRET"]:
+    method = settings["PORTAL_TOKEN_ENDPOINT_AUTH_METHOD"]
+    if method not in ("client_secret_basic", "private_key_jwt"):
+        problems.append(
+            "PORTAL_TOKEN_ENDPOINT_AUTH_METHOD must be client_secret_basic or private_key_jwt"
+        )
+    if method == "client_secret_basic" and not settings["PORTAL_CLIENT_SECRET"]:
         problems.append("PORTAL_CLIENT_SECRET is not set (idp clients create prints it)")
+    if method == "private_key_jwt" and not settings["PORTAL_PRIVATE_KEY"]:
+        problems.append("PORTAL_PRIVATE_KEY is not set (private_key_jwt signs with it)")
+    for name in ("PORTAL_PRIVATE_KEY_ALG", "PORTAL_DPOP_ALG"):
+        if settings[name] not in ("ES256", "PS256", "RS256"):
+            problems.append(f"{name} must be ES256, PS256 or RS256")
     for name in ("PORTAL_ISSUER", "PORTAL_BASE_URL"):
         if not str(settings[name]).startswith(("https://", "http://")):
             problems.append(f"{name} must be an http(s):// URL")
@@ -202,6 +222,12 @@ def client_settings(settings: Mapping[str, Any]) -> ClientSettings:
         issuer=settings["PORTAL_ISSUER"],
         client_id=settings["PORTAL_CLIENT_ID"],
         client_secret=settings["PORTAL_CLIENT_SECRET"],
+        token_endpoint_auth_method=settings["PORTAL_TOKEN_ENDPOINT_AUTH_METHOD"],
+        private_key=settings["PORTAL_PRIVATE_KEY"],
+        private_key_alg=settings["PORTAL_PRIVATE_KEY_ALG"],
+        use_par=settings["PORTAL_USE_PAR"],
+        dpop_key=settings["PORTAL_DPOP_KEY"],
+        dpop_alg=settings["PORTAL_DPOP_ALG"],
         base_url=settings["PORTAL_BASE_URL"],
         scope=settings["PORTAL_SCOPE"],
         acr_values=settings["PORTAL_ACR_VALUES"],

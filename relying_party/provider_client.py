@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
 from authlib.integrations.flask_client import OAuth
@@ -24,7 +25,7 @@ from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from flask import Flask, session
 from joserfc.jwk import import_key
 
-from relying_party import json_limits
+from relying_party import dpop, json_limits
 from relying_party.errors import Problem, RelyingPartyError
 from relying_party.settings import ClientSettings
 
@@ -63,17 +64,53 @@ class BoundedJsonSession(OAuth2Session):
 def session_class(settings: ClientSettings) -> type[BoundedJsonSession]:
     """The client session class for ``settings``: with ``private_key_jwt``, one that signs a
     client assertion with the private key (Authlib's ``PrivateKeyJWT``, ``aud`` = the
-    token endpoint) for every token request."""
-    if settings.token_endpoint_auth_method != "private_key_jwt":
-        return BoundedJsonSession
-    alg = settings.private_key_alg
+    endpoint called) for every token request; with a DPoP key, one that sends a DPoP proof
+    with every request to the provider that is not a plain read (``relying_party.dpop``)."""
+    base: type[BoundedJsonSession] = BoundedJsonSession
+    if settings.token_endpoint_auth_method == "private_key_jwt":
+        alg = settings.private_key_alg
 
-    class PrivateKeyJwtSession(BoundedJsonSession):
-        def __init__(self, *args: Any, **kwargs: Any):
-            super().__init__(*args, **kwargs)
-            self.register_client_auth_method(PrivateKeyJWT(alg=alg))
+        class PrivateKeyJwtSession(BoundedJsonSession):
+            def __init__(self, *args: Any, **kwargs: Any):
+                super().__init__(*args, **kwargs)
+                self.register_client_auth_method(PrivateKeyJWT(alg=alg))
 
-    return PrivateKeyJwtSession
+        base = PrivateKeyJwtSession
+    if not settings.dpop_key:
+        return base
+    prover = dpop.Prover(settings.dpop_key, settings.dpop_alg)
+
+    class TokenAuth(dpop.DPoPTokenAuth):
+        pass
+
+    TokenAuth.prover = prover
+
+    class DPoPSession(base):  # type: ignore[valid-type,misc]
+        token_auth_class = TokenAuth
+
+        def request(self, method, url, withhold_token=False, auth=None, **kwargs):
+            def send():
+                headers = dict(kwargs.get("headers") or {})
+                if (
+                    method.upper() == "POST"
+                    and auth is not None
+                    and not isinstance(auth, dpop.OAuth2Auth)
+                ):  # a client-authenticated call: the token endpoint, PAR
+                    headers["DPoP"] = prover.proof(method, url)
+                return super(DPoPSession, self).request(
+                    method, url, withhold_token, auth, **{**kwargs, "headers": headers}
+                )
+
+            response = send()
+            nonce = dpop.wants_a_nonce(response)
+            if nonce is not None:
+                prover.nonce = nonce
+                response = send()
+            elif response.headers.get("DPoP-Nonce"):
+                prover.nonce = response.headers["DPoP-Nonce"]
+            return response
+
+    return DPoPSession
 
 
 def signing_key(settings: ClientSettings) -> Any:
@@ -160,7 +197,31 @@ class ProviderClient:
         except requests.RequestException as exc:
             raise RelyingPartyError(PROVIDER_UNREACHABLE) from exc
         self.oauth_app.save_authorize_data(redirect_uri=redirect_uri, **request, **saved)
+        if self.settings.use_par:
+            return self._pushed(request["url"])
         return request["url"]
+
+    def _pushed(self, url: str) -> str:
+        """RFC 9126: push the request ``url`` names, authenticated as at the token
+        endpoint; the URL for the browser then names only the client and the reference."""
+        metadata = self.metadata()
+        endpoint = metadata.get("pushed_authorization_request_endpoint")
+        if not endpoint:
+            log.error("use_par is set but the provider offers no PAR endpoint")
+            raise RelyingPartyError(PROVIDER_MISCONFIGURED)
+        params = dict(parse_qsl(urlsplit(url).query))
+        try:
+            with self.oauth_app._get_oauth_client() as client:
+                auth = client.client_auth(client.token_endpoint_auth_method)
+                answer = client.post(endpoint, data=params, auth=auth, withhold_token=True)
+        except requests.RequestException as exc:
+            raise RelyingPartyError(PROVIDER_UNREACHABLE) from exc
+        if answer.status_code != 201:
+            log.error("the provider refused the pushed request: %s", answer.text[:300])
+            raise RelyingPartyError(PROVIDER_MISCONFIGURED)
+        reference = answer.json().get("request_uri")
+        query = urlencode({"client_id": self.client_id, "request_uri": reference})
+        return f"{metadata['authorization_endpoint']}?{query}"
 
     def take_authorization(self, state: str | None) -> dict[str, Any] | None:
         """The saved request for ``state`` (removed: a state works once), or None."""

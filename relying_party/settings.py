@@ -34,6 +34,13 @@ class ClientSettings:
     #: text (its public half registered at the provider), and its signing algorithm.
     private_key: str = ""
     private_key_alg: str = "RS256"
+    #: Push each authorization request to the provider first (RFC 9126); the browser then
+    #: carries only the client id and the reference the provider returned.
+    use_par: bool = False
+    #: DPoP (RFC 9449): the private key proofs are signed with (a PEM or a JWK as JSON
+    #: text; empty: no DPoP, bearer tokens) and its algorithm.
+    dpop_key: str = ""
+    dpop_alg: str = "ES256"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "issuer", self.issuer.rstrip("/"))
@@ -42,6 +49,8 @@ class ClientSettings:
             raise ValueError(f"token_endpoint_auth_method must be one of {AUTH_METHODS}")
         if (self.token_endpoint_auth_method == "private_key_jwt") != bool(self.private_key):
             raise ValueError("private_key is for token_endpoint_auth_method private_key_jwt")
+        if self.dpop_alg not in ("ES256", "PS256", "RS256"):
+            raise ValueError("dpop_alg must be ES256, PS256 or RS256")
 
     @property
     def redirect_uri(self) -> str:

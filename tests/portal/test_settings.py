@@ -115,3 +115,30 @@ def test_the_client_registration_for_the_relying_party(monkeypatch):
     assert client.redirect_uri == "https://p.example/callback"
     assert client.post_logout_redirect_uri == "https://p.example/"
     assert client.scope == settings["PORTAL_SCOPE"]
+
+
+def test_the_portal_can_run_under_the_fapi2_profile():
+    """private_key_jwt with its key, pushed requests and a DPoP key reach the relying
+    party's client settings; the key is required with private_key_jwt, not the secret."""
+    import json
+
+    from joserfc.jwk import ECKey
+
+    from portal.settings import check_portal_settings
+
+    key = json.dumps(ECKey.generate_key("P-256", private=True).as_dict(private=True))
+    fapi = {
+        "PORTAL_TOKEN_ENDPOINT_AUTH_METHOD": "private_key_jwt",
+        "PORTAL_PRIVATE_KEY": key,
+        "PORTAL_USE_PAR": True,
+        "PORTAL_DPOP_KEY": key,
+    }
+    settings = load_portal_settings(fapi)
+    check_portal_settings(settings)  # no secret needed
+    client = client_settings(settings)
+    assert client.token_endpoint_auth_method == "private_key_jwt" and client.use_par
+    assert client.dpop_key == key and client.private_key_alg == "ES256"
+    with pytest.raises(SettingsError, match="PORTAL_PRIVATE_KEY is not set"):
+        check_portal_settings(load_portal_settings({**fapi, "PORTAL_PRIVATE_KEY": ""}))
+    with pytest.raises(SettingsError, match="PORTAL_DPOP_ALG"):
+        check_portal_settings(load_portal_settings({**BASE, "PORTAL_DPOP_ALG": "HS256"}))
