@@ -20,6 +20,7 @@ from flask import current_app, g
 
 from idp import audit
 from idp.extensions import db
+from idp.oidc import dpop
 from idp.oidc.access_tokens import AccessToken, group_key, revoke_access_token, revoke_group
 from idp.oidc.claims import SUPPORTED_SCOPES, subject_for
 from idp.oidc.client_cache import cached_client
@@ -161,12 +162,21 @@ class Revocation(RevocationEndpoint):
 
     def authenticate_token(self, request, client) -> AnyToken | None:
         """RFC 7009 §2.2: another client's token is answered like an unknown one (200,
-        nothing revoked); Authlib's ``invalid_grant`` told a client which tokens are live."""
+        nothing revoked); Authlib's ``invalid_grant`` told a client which tokens are live.
+
+        RFC 9449: a DPoP proof sent here must be valid for this endpoint; a public client
+        revokes a token bound to its key only with a proof by that key (a confidential
+        client has authenticated already)."""
         self.check_params(request, client)
+        proof = dpop.proof_header()
+        jkt = None if proof is None else dpop.verify_proof(proof, "POST", dpop.endpoint_url())
         token = self.query_token(request.form["token"], request.form.get("token_type_hint"))
         if token is not None and not token.check_client(client):
             audit.record("token.revocation_refused", client_id=client.client_id)
             return None
+        bound = getattr(token, "jkt", None) or getattr(token, "dpop_jkt", None)
+        if bound and client.token_endpoint_auth_method == "none" and jkt != bound:
+            raise dpop.InvalidDPoPProof("Revoking this token needs a DPoP proof by its key.")
         return token
 
     def revoke_token(self, token: AnyToken, request) -> None:

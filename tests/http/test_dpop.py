@@ -361,3 +361,35 @@ def test_a_proof_replayed_on_another_replica_is_refused(app_factory):
     assert client_credentials(first.test_client(), client, proof).status_code == 200
     replay = client_credentials(second.test_client(), client, proof)
     assert replay.status_code == 400 and replay.get_json()["error"] == "invalid_dpop_proof"
+
+
+def test_revocation_checks_a_proof_and_a_public_clients_bound_token_needs_one(
+    browser, citizen, app
+):
+    client, key = agency(app, token_endpoint_auth_method="none"), DPoPKey()
+    tokens = code_tokens(browser, citizen, client, key, public=True).get_json()
+    revoke_url = f"{ISSUER}/oauth2/revoke"
+
+    def revoke(proof: str | None):
+        return browser.http.post(
+            "/oauth2/revoke",
+            data={"token": tokens["refresh_token"], "client_id": client["client_id"]},
+            headers={"DPoP": proof} if proof else {},
+        )
+
+    without = revoke(None)
+    assert without.status_code == 400 and without.get_json()["error"] == "invalid_dpop_proof"
+    broken = revoke(key.proof(htu=TOKEN_URL))
+    assert broken.status_code == 400 and broken.get_json()["error"] == "invalid_dpop_proof"
+    assert revoke(DPoPKey().proof(htu=revoke_url)).status_code == 400
+    assert revoke(key.proof(htu=revoke_url)).status_code == 200
+    refreshed = browser.http.post(
+        "/oauth2/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": tokens["refresh_token"],
+            "client_id": client["client_id"],
+        },
+        headers={"DPoP": key.proof()},
+    )
+    assert refreshed.status_code == 400 and refreshed.get_json()["error"] == "invalid_grant"

@@ -6,6 +6,7 @@ must push."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
@@ -208,3 +209,69 @@ def test_authlibs_client_pushes_as_docs_agencies_shows(provider):
     )
     assert token["token_type"] == "Bearer" and token["id_token"]
     assert dict(parse_qsl(urlsplit(callback).query))["state"] == state
+
+
+def test_requests_oauthlib_completes_the_code_flow_with_a_signed_request_object(app_factory):
+    """RFC 9101 over real HTTP: the client signs its request with PyJWT (ES256, a key it
+    registered), the browser carries client_id and request only; requests-oauthlib
+    redeems the code. The same object a second time is refused (its jti is spent)."""
+    import time
+    import uuid
+
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    port = free_port()
+    app = app_factory(IDP_ISSUER=f"http://127.0.0.1:{port}")
+    from idp.citizens.creation import create_citizen
+    from idp.oidc.clients import create_client
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    public = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
+    with app.app_context():
+        create_citizen(**CITIZEN, actor="test")
+        client_id, secret = create_client(
+            name="Agency signing its requests",
+            redirect_uris=["http://127.0.0.1:9/callback"],
+            scope="openid profile phone",
+            trusted=True,
+            extra_metadata={"jwks": {"keys": [{**public, "kid": "k1"}]}},
+        )
+    with LiveServer(app, port) as server:
+        os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
+        meta = requests.get(f"{server.url}/.well-known/openid-configuration", timeout=5).json()
+        assert meta["request_parameter_supported"] is True
+        oauth = OAuth2Session(
+            client_id,
+            redirect_uri="http://127.0.0.1:9/callback",
+            scope=["openid", "profile", "phone"],
+            pkce="S256",
+        )
+        url, state = oauth.authorization_url(meta["authorization_endpoint"], nonce="n-jar")
+        now = int(time.time())
+        claims = {
+            **dict(parse_qsl(urlsplit(url).query)),
+            "iss": client_id,
+            "aud": server.url,
+            "iat": now,
+            "exp": now + 300,
+            "jti": uuid.uuid4().hex,
+        }
+        signed = jwt.encode(claims, key, algorithm="ES256", headers={"kid": "k1"})
+        short = (
+            meta["authorization_endpoint"]
+            + "?"
+            + urlencode({"client_id": client_id, "request": signed})
+        )
+        callback = sign_in_through_the_pages(server, short, Outbox(app_factory.outbox))
+        assert dict(parse_qsl(urlsplit(callback).query))["state"] == state
+        token = oauth.fetch_token(
+            meta["token_endpoint"],
+            authorization_response=callback,
+            client_secret=secret,
+            include_client_id=False,
+        )
+        assert jwt.decode(token["id_token"], options={"verify_signature": False})["nonce"] == (
+            "n-jar"
+        )
+        replay = requests.get(short, allow_redirects=False, timeout=5)
+        assert replay.status_code == 400 and "invalid_request_object" in replay.text
