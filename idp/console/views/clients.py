@@ -4,6 +4,7 @@ exempt a legacy agency from PKCE or require it again."""
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import case
 
 from idp.console.session import require_console
@@ -91,34 +92,42 @@ def client_secret(client_id: str):
     return redirect(url_for("console.client", client_id=client_id), 303)
 
 
+def _switch(client_id: str, field: str, notices: dict[str, str], apply) -> ResponseReturnValue:
+    """One of the client's switches: the form's ``field`` is a key of ``notices``;
+    ``apply(client_id, choice, actor)`` makes the change (DomainError: the page says why)."""
+    choice = request.form.get(field, "")
+    try:
+        if choice not in notices:
+            raise DomainError(registered.CLIENT_WRONG_STATUS)
+        apply(client_id, choice, g.console.actor)
+    except DomainError as exc:
+        return _client_page(client_id, 400, problem=exc.problem)
+    flash(notices[choice])
+    return redirect(url_for("console.client", client_id=client_id))
+
+
 @bp.post("/clients/<client_id>/pkce")
 @require_console(change=True)
 def client_pkce(client_id: str):
     """Exempt a legacy agency from PKCE or require it again (field ``pkce``)."""
-    choice = request.form.get("pkce", "")
-    try:
-        if choice not in PKCE_NOTICES:
-            raise DomainError(registered.CLIENT_WRONG_STATUS)
-        registered.set_pkce_exemption(client_id, choice == "exempt", g.console.actor)
-    except DomainError as exc:
-        return _client_page(client_id, 400, problem=exc.problem)
-    flash(PKCE_NOTICES[choice])
-    return redirect(url_for("console.client", client_id=client_id))
+    return _switch(
+        client_id,
+        "pkce",
+        PKCE_NOTICES,
+        lambda cid, choice, actor: registered.set_pkce_exemption(cid, choice == "exempt", actor),
+    )
 
 
 @bp.post("/clients/<client_id>/par")
 @require_console(change=True)
 def client_par(client_id: str):
     """Require pushed authorization requests (RFC 9126) of this client, or not (``par``)."""
-    choice = request.form.get("par", "")
-    try:
-        if choice not in PAR_NOTICES:
-            raise DomainError(registered.CLIENT_WRONG_STATUS)
-        registered.set_par_requirement(client_id, choice == "required", g.console.actor)
-    except DomainError as exc:
-        return _client_page(client_id, 400, problem=exc.problem)
-    flash(PAR_NOTICES[choice])
-    return redirect(url_for("console.client", client_id=client_id))
+    return _switch(
+        client_id,
+        "par",
+        PAR_NOTICES,
+        lambda cid, choice, actor: registered.set_par_requirement(cid, choice == "required", actor),
+    )
 
 
 PROFILE_NOTICES = {
@@ -131,12 +140,4 @@ PROFILE_NOTICES = {
 @require_console(change=True)
 def client_profile(client_id: str):
     """Hold the client to the FAPI 2.0 Security Profile, or not (field ``profile``)."""
-    choice = request.form.get("profile", "")
-    try:
-        if choice not in PROFILE_NOTICES:
-            raise DomainError(registered.CLIENT_WRONG_STATUS)
-        registered.set_security_profile(client_id, choice, g.console.actor)
-    except DomainError as exc:
-        return _client_page(client_id, 400, problem=exc.problem)
-    flash(PROFILE_NOTICES[choice])
-    return redirect(url_for("console.client", client_id=client_id))
+    return _switch(client_id, "profile", PROFILE_NOTICES, registered.set_security_profile)
