@@ -285,54 +285,43 @@ def profile_paths(bench: Bench, provider: Target, report: RunReport) -> None:
         report.profiles["Full login"] = recording.summary()
 
 
-def measure_ceilings(bench: Bench, report: RunReport) -> None:
-    """The empty Flask view under every candidate server, on each measured front."""
+def _measured(label: str, bench: Bench, front: str, server: str, stack: str) -> dict | str:
+    """One ``bench.ceiling`` measurement's figures, or why it was not measured."""
     o = bench.options
-    for front in o.fronts:
-        figures: dict[str, dict | str] = {}
-        for server in CANDIDATES:
-            print(f"measuring the ceiling under {server} ({_FRONT_NAMES[front]}) ...", flush=True)
-            try:
-                result = measure_ceiling(
-                    bench.workdir / f"front-{front}",
-                    o.provider_threads,
-                    front,
-                    o.shape,
-                    o.warmup,
-                    server,
-                )
-                figures[server] = {
-                    "per_second": result.ok_per_second,
-                    "p50_ms": result.p50_ms,
-                    "p99_ms": result.p99_ms,
-                    "errors": result.errors,
-                }
-            except Exception as exc:  # the figures stand without it
-                reason = " ".join(f"{type(exc).__name__}: {exc}".split())
-                figures[server] = reason[:200]
-                print(f"  not measured: {reason}"[:300], flush=True)
-        report.ceilings[front] = figures
-        print(f"measuring the Flask + Authlib floor ({_FRONT_NAMES[front]}) ...", flush=True)
-        try:
-            result = measure_ceiling(
-                bench.workdir / f"front-{front}",
-                o.provider_threads,
-                front,
-                o.shape,
-                o.warmup,
-                PRODUCTION_SERVER,
-                stack="flask-authlib",
-            )
-            report.stack_floor[front] = {
-                "per_second": result.ok_per_second,
-                "p50_ms": result.p50_ms,
-                "p99_ms": result.p99_ms,
-                "errors": result.errors,
-            }
-        except Exception as exc:  # the figures stand without it
-            reason = " ".join(f"{type(exc).__name__}: {exc}".split())
-            report.stack_floor[front] = reason[:200]
-            print(f"  not measured: {reason}"[:300], flush=True)
+    print(f"measuring {label} ({_FRONT_NAMES[front]}) ...", flush=True)
+    try:
+        result = measure_ceiling(
+            bench.workdir / f"front-{front}",
+            o.provider_threads,
+            front,
+            o.shape,
+            o.warmup,
+            server,
+            stack=stack,
+        )
+    except Exception as exc:  # the figures stand without it
+        reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+        print(f"  not measured: {reason}"[:300], flush=True)
+        return reason[:200]
+    return {
+        "per_second": result.ok_per_second,
+        "p50_ms": result.p50_ms,
+        "p99_ms": result.p99_ms,
+        "errors": result.errors,
+    }
+
+
+def measure_ceilings(bench: Bench, report: RunReport) -> None:
+    """The empty Flask view under every candidate server, and the Flask + Authlib floor
+    under the production server, on each measured front."""
+    for front in bench.options.fronts:
+        report.ceilings[front] = {
+            server: _measured(f"the ceiling under {server}", bench, front, server, "flask")
+            for server in CANDIDATES
+        }
+        report.stack_floor[front] = _measured(
+            "the Flask + Authlib floor", bench, front, PRODUCTION_SERVER, "flask-authlib"
+        )
 
 
 def run_phases(bench: Bench, report: RunReport) -> None:

@@ -59,7 +59,7 @@ RFC_ERRORS = {
     "registration_not_supported",
     "temporarily_unavailable",
 }
-PARAM_NAMES = [
+AUTHORIZATION_PARAMETERS = [
     "response_type",
     "client_id",
     "redirect_uri",
@@ -78,6 +78,10 @@ PARAM_NAMES = [
     "acr_values",
     "ui_locales",
     "response_mode",
+    "display",
+]
+PARAM_NAMES = [
+    *(name for name in AUTHORIZATION_PARAMETERS if name not in ("display",)),
     "grant_type",
     "code",
     "code_verifier",
@@ -549,27 +553,6 @@ OUTSIDE_ERROR_CHARACTERS = st.one_of(
     st.characters(min_codepoint=0x80, blacklist_categories=["Cs"]),
 )
 VALUE_PREFIXES = ["", "code", "openid", "S256", "authorization_code", REDIRECT_URI, "vi"]
-AUTHORIZATION_PARAMETERS = [
-    "response_type",
-    "client_id",
-    "redirect_uri",
-    "scope",
-    "state",
-    "nonce",
-    "code_challenge",
-    "code_challenge_method",
-    "prompt",
-    "max_age",
-    "login_hint",
-    "id_token_hint",
-    "request",
-    "request_uri",
-    "claims",
-    "acr_values",
-    "ui_locales",
-    "response_mode",
-    "display",
-]
 ENDPOINT_PARAMETERS = {
     "authorization_endpoint": AUTHORIZATION_PARAMETERS,
     "token_endpoint": [
