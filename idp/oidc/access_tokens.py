@@ -37,7 +37,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import current_app, g
+from flask import current_app
 from joserfc import jwt
 from joserfc.errors import JoseError
 
@@ -144,8 +144,10 @@ class AccessToken(TokenMixin):
 # -- issuance ---------------------------------------------------------------------------
 
 
-def _context(client, user, scope: str) -> AccessToken:
-    """What the token being issued carries: from the code or the refresh token redeemed."""
+def context_for(request, client, user, scope: str) -> AccessToken:
+    """What the token being issued carries: from the code (``request.authorization_code``)
+    or the refresh token (``request.refresh_token``) the token request redeems, bound to
+    the key of its DPoP proof (``request.dpop_jkt``), if any."""
     now_ms = _now_ms()
     now = now_ms // 1000
     token = AccessToken(
@@ -155,13 +157,13 @@ def _context(client, user, scope: str) -> AccessToken:
         issued_at=now,
         expires_at=now + _lifetime(),
         iat_ms=now_ms,
-        jkt=g.get("dpop_jkt"),
+        jkt=getattr(request, "dpop_jkt", None),
     )
     if user is not None:
         token.citizen_id = user.id
         token.subject = subject_for(user, client)
-    code = g.get("code_record")
-    parent = g.get("token_family")
+    code = getattr(request, "authorization_code", None)
+    parent = getattr(request, "refresh_token", None)
     if parent is not None:
         token.sid, token.family, token.code_hash = parent.sid, parent.family, parent.code_hash
         token.auth_time, token.acr = parent.auth_time, parent.acr
@@ -175,10 +177,9 @@ def _context(client, user, scope: str) -> AccessToken:
     return token
 
 
-def generate_access_token(client, grant_type: str, user, scope: str) -> str:
-    """Authlib's access token generator hook; ``save_token`` stores an opaque record."""
-    context = _context(client, user, scope)
-    g.access_token_context = context
+def token_value(client, context: AccessToken) -> str:
+    """The access token for ``context``: 256 random bits (``save_token`` stores its
+    record), or a signed JWT for a client registered with ``access_token_format: jwt``."""
     if client.client_metadata.get("access_token_format") != "jwt":
         return secrets.token_urlsafe(32)
     return _jwt_access_token(client, context)

@@ -22,7 +22,7 @@ import hmac
 from urllib.parse import urlsplit
 
 from authlib.oauth2 import OAuth2Error
-from flask import current_app, g, request
+from flask import current_app, request
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import JWKRegistry
@@ -198,24 +198,25 @@ def thumbprint_claim(jkt: str) -> dict[str, str]:
     return {"jkt": jkt}
 
 
-def token_request_key() -> str | None:
-    """The ``jkt`` of the token request's proof, or None when it sent none (§5); the
-    proof's ``alg`` is kept as ``g.dpop_alg`` for the client's profile (``check_required``)."""
+def read_token_request_proof(oauth_request) -> None:
+    """The token request's proof (§5), if it sent one, checked: its key's ``jkt`` and its
+    ``alg`` kept on ``oauth_request`` (``dpop_jkt``, ``dpop_alg``) for the grant."""
+    oauth_request.dpop_jkt = oauth_request.dpop_alg = None
     proof = proof_header()
-    if proof is None:
-        return None
-    jkt = verify_proof(proof, "POST", endpoint_url())
-    g.dpop_alg = _header_of(proof).get("alg")
-    return jkt
+    if proof is not None:
+        oauth_request.dpop_jkt = verify_proof(proof, "POST", endpoint_url())
+        oauth_request.dpop_alg = _header_of(proof).get("alg")
 
 
-def check_required(client) -> None:
+def check_required(client, oauth_request) -> None:
     """At the token endpoint, once the client is authenticated and before its code or
     refresh token is spent: a client registered with ``dpop_bound_access_tokens`` must
-    have sent a proof (§5.2)."""
-    if g.get("dpop_jkt") is None and client_requires_dpop(client):
+    have sent a proof (§5.2), signed ES256/PS256 for a FAPI 2.0 client."""
+    jkt = getattr(oauth_request, "dpop_jkt", None)
+    if jkt is None and client_requires_dpop(client):
         raise InvalidDPoPProof("This client must send a DPoP proof with token requests.")
-    if is_fapi2(client) and g.get("dpop_jkt") and g.get("dpop_alg") not in FAPI2_ALGORITHMS:
+    alg = getattr(oauth_request, "dpop_alg", None)
+    if is_fapi2(client) and jkt and alg not in FAPI2_ALGORITHMS:
         raise InvalidDPoPProof("A FAPI 2.0 client signs its DPoP proofs ES256 or PS256.")
 
 
@@ -228,7 +229,7 @@ class TokenBinding:
 
     def check(self, grant) -> None:
         bound = getattr(getattr(grant.request, "refresh_token", None), "dpop_jkt", None)
-        if bound is not None and bound != g.get("dpop_jkt"):
+        if bound is not None and bound != getattr(grant.request, "dpop_jkt", None):
             raise InvalidDPoPProof("The refresh token is bound to another DPoP key.")
 
 

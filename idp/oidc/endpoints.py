@@ -4,7 +4,7 @@ served by ``idp.oidc.published_documents`` in front of Flask)."""
 from __future__ import annotations
 
 from authlib.oauth2 import OAuth2Error
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, current_app, request
 
 from idp.extensions import csrf
 from idp.oidc import dpop
@@ -18,14 +18,13 @@ bp = Blueprint("oidc", __name__)
 def token() -> Response:
     """RFC 6749 §3.2: the token endpoint; RFC 9449 §5: with a DPoP proof, the tokens are
     bound to its key (``dpop.TokenBinding`` and ``access_tokens`` do the binding)."""
+    oauth_request = authorization_server.create_oauth2_request(request)
     try:
-        g.dpop_jkt = dpop.token_request_key()
+        dpop.read_token_request_proof(oauth_request)
     except OAuth2Error as error:
-        response = authorization_server.handle_error_response(
-            authorization_server.create_oauth2_request(request), error
-        )
+        response = authorization_server.handle_error_response(oauth_request, error)
     else:
-        response = authorization_server.create_token_response()
+        response = authorization_server.create_token_response(oauth_request)
     if dpop.nonce_required():
         response.headers["DPoP-Nonce"] = dpop.current_nonce()
     return response

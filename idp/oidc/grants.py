@@ -15,7 +15,7 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc9207 import IssuerParameter
 from authlib.oidc.core.grants import OpenIDCode
 from authlib.oidc.core.util import create_half_hash
-from flask import current_app, g
+from flask import current_app
 from joserfc import jwt
 
 from idp.citizens.models import Citizen
@@ -23,11 +23,11 @@ from idp.oidc.claims import allowed_claim, subject_for, user_claims
 from idp.oidc.codes import AuthorizationCode, CodeReused, hash_code, redeem_code, save_code
 from idp.oidc.reads import autocommit_get
 from idp.oidc.security_profiles import FAPI2_CODE_SECONDS, is_fapi2
-from idp.oidc.tokens import revoke_tokens_from_code
+from idp.oidc.tokens import TokensFromTheRequest, revoke_tokens_from_code
 from idp.services import clock, services
 
 
-class CodeGrant(AuthorizationCodeGrant):
+class CodeGrant(TokensFromTheRequest, AuthorizationCodeGrant):
     """RFC 6749 §4.1 with single-use, short-lived, client-bound codes."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = [
@@ -86,8 +86,7 @@ class CodeGrant(AuthorizationCodeGrant):
             raise InvalidGrantError("The authorization code was already used.") from None
         if record is None or record.client_id != client.client_id:
             return None
-        g.code_record = record  # what the access token carries (access_tokens._context)
-        return record
+        return record  # Authlib keeps it as request.authorization_code (context_for reads it)
 
     def delete_authorization_code(self, authorization_code) -> None:
         """Nothing to do: ``redeem_code`` already removed it atomically."""

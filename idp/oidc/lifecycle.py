@@ -16,7 +16,7 @@ from authlib.oauth2.rfc6749 import scope_to_list
 from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant, RefreshTokenGrant
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
-from flask import current_app, g
+from flask import current_app
 
 from idp import audit
 from idp.extensions import db
@@ -25,7 +25,13 @@ from idp.oidc.access_tokens import AccessToken, group_key, revoke_access_token, 
 from idp.oidc.claims import SUPPORTED_SCOPES, subject_for
 from idp.oidc.client_cache import cached_client
 from idp.oidc.models import Token
-from idp.oidc.tokens import commit_token_write, find_access_token, find_refresh_token, revoke_rows
+from idp.oidc.tokens import (
+    TokensFromTheRequest,
+    commit_token_write,
+    find_access_token,
+    find_refresh_token,
+    revoke_rows,
+)
 from idp.services import clock
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
@@ -51,7 +57,7 @@ def revoke_family(family: str | None, reason: str) -> int:
     return len(rows)
 
 
-class RotatingRefreshGrant(RefreshTokenGrant):
+class RotatingRefreshGrant(TokensFromTheRequest, RefreshTokenGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = [*CLIENT_AUTH_METHODS, "none"]
     INCLUDE_NEW_REFRESH_TOKEN = True
 
@@ -65,8 +71,7 @@ class RotatingRefreshGrant(RefreshTokenGrant):
             return None
         if token.refresh_expires_at and token.refresh_expires_at < clock().now():
             return None
-        g.token_family = token  # what the new access token carries (access_tokens._context)
-        return token
+        return token  # Authlib keeps it as request.refresh_token (context_for reads it)
 
     def authenticate_user(self, refresh_token: Token):
         citizen = refresh_token.citizen
@@ -78,7 +83,7 @@ class RotatingRefreshGrant(RefreshTokenGrant):
         commit_token_write()
 
 
-class AgencyClientCredentials(ClientCredentialsGrant):
+class AgencyClientCredentials(TokensFromTheRequest, ClientCredentialsGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
 
     def validate_token_request(self) -> None:

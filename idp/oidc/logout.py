@@ -19,7 +19,7 @@ from __future__ import annotations
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oidc.rpinitiated import EndSessionEndpoint, EndSessionRequest
-from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
@@ -57,8 +57,12 @@ class EndSession(EndSessionEndpoint):
         return claims
 
     def is_post_logout_redirect_uri_legitimate(self, request, uri, client, logout_hint) -> bool:
-        # Without a hint, the citizen's own confirmation makes a registered URI legitimate.
-        return bool(g.get("logout_confirmed"))
+        # Without a hint, the citizen's own confirmation makes a registered URI legitimate
+        # (the view has checked the form's CSRF token already; a bad one never gets here).
+        try:
+            return _confirmed()
+        except ValidationError:
+            return False
 
     def end_session(self, end_session_request: EndSessionRequest) -> None:
         login = current_login()
@@ -115,7 +119,7 @@ def done() -> ResponseReturnValue:
 def end_session():
     """RP-Initiated Logout 1.0 §2: validate, confirm if needed, end the session, redirect."""
     try:
-        g.logout_confirmed = _confirmed()
+        confirmed = _confirmed()
     except ValidationError:
         return render_template("provider/message.html", problem=CSRF_PROBLEM, restart=True), 400
     try:
@@ -128,7 +132,7 @@ def end_session():
     login = current_login()
     if login is None:
         return redirect(req.redirect_uri) if req.redirect_uri else _done_page()
-    if not g.logout_confirmed and not _hint_matches(req, login):
+    if not confirmed and not _hint_matches(req, login):
         forwarded = {name: request.values[name] for name in FORWARDED if request.values.get(name)}
         client_name = req.client.client_name if req.client else None
         return render_template(

@@ -14,7 +14,6 @@ from werkzeug.local import LocalProxy
 
 from idp.extensions import db
 from idp.oidc import client_cache, client_limits, dpop, error_descriptions
-from idp.oidc.access_tokens import generate_access_token, generate_refresh_token
 from idp.oidc.claims import SUPPORTED_SCOPES
 from idp.oidc.client_auth import PrivateKeyJwt, client_secret_basic
 from idp.oidc.client_cache import cached_client
@@ -51,7 +50,7 @@ class IdpAuthorizationServer(AuthorizationServer):
             check_fapi2_authentication(request)
         if flask_request.endpoint == "oidc.token":
             # Before the grant spends the code or the refresh token (RFC 9449 §5.2).
-            dpop.check_required(client)
+            dpop.check_required(client, request)
         return client
 
     def handle_response(self, status_code, payload, headers):
@@ -152,16 +151,7 @@ authorization_server: IdpAuthorizationServer = LocalProxy(  # type: ignore[assig
 def init_oauth(app: Flask) -> None:
     """Bind the authorization server to the app and register grants and endpoints."""
     error_descriptions.install()  # before any error is built: no description is a 500
-    app.config.setdefault("OAUTH2_ACCESS_TOKEN_GENERATOR", generate_access_token)
-    app.config.setdefault("OAUTH2_REFRESH_TOKEN_GENERATOR", generate_refresh_token)
-    app.config.setdefault(
-        "OAUTH2_TOKEN_EXPIRES_IN",
-        {
-            "authorization_code": app.config["ACCESS_TOKEN_SECONDS"],
-            "refresh_token": app.config["ACCESS_TOKEN_SECONDS"],
-            "client_credentials": app.config["ACCESS_TOKEN_SECONDS"],
-        },
-    )
+    # Every grant makes its tokens from its request (``tokens.TokensFromTheRequest``).
     app.config.setdefault("OAUTH2_SCOPES_SUPPORTED", SUPPORTED_SCOPES)
     client_cache.init_app(app)
     app.extensions["client_directory"] = ActiveClients()

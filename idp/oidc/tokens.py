@@ -3,8 +3,8 @@ rows of ``oauth_token`` (hashed), found by value and revoked with their access t
 
 from __future__ import annotations
 
-from authlib.oauth2.rfc6750 import BearerTokenValidator, InvalidTokenError
-from flask import current_app, g
+from authlib.oauth2.rfc6750 import BearerTokenGenerator, BearerTokenValidator, InvalidTokenError
+from flask import current_app
 from sqlalchemy import text
 
 from idp import audit, metrics
@@ -13,19 +13,51 @@ from idp.oidc import dpop
 from idp.oidc.access_tokens import (
     AccessToken,
     check_access_token,
+    context_for,
+    generate_refresh_token,
     group_key,
     revoke_access_token,
     revoke_group,
     save_access_token,
+    token_value,
 )
 from idp.oidc.models import Token, keyed_hash
+
+
+class TokensFromTheRequest:
+    """Grant mixin: the tokens are Authlib's ``BearerTokenGenerator``'s, with the access
+    token made from this request (``access_tokens.context_for``: the code or refresh token
+    it redeems, its DPoP key), the context kept on the request for ``save_token``."""
+
+    def generate_token(
+        self, user=None, scope=None, grant_type=None, expires_in=None, include_refresh_token=True
+    ):
+        request = self.request
+
+        def access_token(client, grant_type, user, scope) -> str:
+            request.access_token_context = context_for(request, client, user, scope)
+            return token_value(client, request.access_token_context)
+
+        generator = BearerTokenGenerator(
+            access_token,
+            generate_refresh_token,
+            expires_generator=lambda client, grant_type: current_app.config["ACCESS_TOKEN_SECONDS"],
+        )
+        return generator.generate(
+            grant_type=grant_type or self.GRANT_TYPE,
+            client=request.client,
+            user=user,
+            scope=scope,
+            expires_in=expires_in,
+            include_refresh_token=include_refresh_token,
+        )
 
 
 def save_token(token: dict, request) -> Token | None:
     """Authlib's ``save_token``: the access token's record in the store (opaque tokens
     only) and, with a refresh token, its row. A refresh grant's new row is committed with
     the old one's revocation (``RotatingRefreshGrant.revoke_old_credential``)."""
-    context: AccessToken = g.access_token_context
+    context: AccessToken = request.access_token_context
     access_hash = save_access_token(token["access_token"], context)
     token["token_type"] = context.token_type  # RFC 9449 §5: "DPoP" for a bound token
     row = None
