@@ -218,6 +218,24 @@ def oidc_client(app):
     return {"client_id": client_id, "client_secret": secret}
 
 
+def authorization_params(client_id: str, /, **extra) -> tuple[dict[str, str], str]:
+    """An authorization request's parameters (code flow, PKCE S256, state, nonce) for
+    ``client_id``, ``extra`` added or (as None) taken out; and its PKCE verifier."""
+    verifier, challenge = pkce_pair()
+    params = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": REDIRECT_URI,
+        "scope": "openid profile phone",
+        "state": "st-123",
+        "nonce": "n-456",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        **extra,
+    }
+    return {k: v for k, v in params.items() if v is not None}, verifier
+
+
 def pkce_pair() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())

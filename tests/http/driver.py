@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode, urlsplit
 
-from tests.conftest import REDIRECT_URI, csrf_of, pkce_pair, query_of
+from tests.conftest import authorization_params, csrf_of, query_of
 
 
 class Browser:
@@ -20,19 +20,7 @@ class Browser:
         return self.http.post(url, data={"csrf_token": csrf_of(page_html), **data}, **kw)
 
     def authorize_url(self, client_id: str, **extra) -> tuple[str, dict]:
-        verifier, challenge = pkce_pair()
-        params = {
-            "response_type": "code",
-            "client_id": client_id,
-            "redirect_uri": REDIRECT_URI,
-            "scope": "openid profile phone",
-            "state": "st-123",
-            "nonce": "n-456",
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-        }
-        params.update(extra)
-        params = {k: v for k, v in params.items() if v is not None}
+        params, verifier = authorization_params(client_id, **extra)
         return "/oauth2/authorize?" + urlencode(params), {"verifier": verifier, **params}
 
     def start_login(self, url: str) -> str:

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.conftest import REDIRECT_URI, pkce_pair, query_of
+from tests.conftest import REDIRECT_URI, authorization_params, query_of
 from tests.http.driver import Browser
 from tests.http.test_code_flow import redeem, verify_id_token
 
@@ -23,19 +23,7 @@ def browser(app, outbox):
 
 
 def authorization_request(client_id: str, /, **extra) -> tuple[dict, str]:
-    verifier, challenge = pkce_pair()
-    params = {
-        "response_type": "code",
-        "client_id": client_id,
-        "redirect_uri": REDIRECT_URI,
-        "scope": "openid profile phone",
-        "state": "st-par",
-        "nonce": "n-456",
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-        **extra,
-    }
-    return {k: v for k, v in params.items() if v is not None}, verifier
+    return authorization_params(client_id, **{"state": "st-par", **extra})
 
 
 def push(http, client: dict, params: dict, **kw):

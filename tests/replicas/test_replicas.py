@@ -12,7 +12,7 @@ import jwt
 import pytest
 import requests
 
-from tests.conftest import REDIRECT_URI, csrf_of, pkce_pair
+from tests.conftest import REDIRECT_URI, authorization_params, csrf_of
 from tests.replicas.cluster import Cluster, Replica
 
 pytestmark = pytest.mark.servers
@@ -44,17 +44,7 @@ class Citizen:
 
     def to_password_step(self, replica: Replica, client_id: str) -> tuple[str, dict]:
         """Authorize and choose the portal account on ``replica``; the password page path."""
-        verifier, challenge = pkce_pair()
-        params = {
-            "response_type": "code",
-            "client_id": client_id,
-            "redirect_uri": REDIRECT_URI,
-            "scope": "openid profile phone",
-            "state": "st-replicas",
-            "nonce": "n-replicas",
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-        }
+        params, verifier = authorization_params(client_id, state="st-replicas", nonce="n-replicas")
         resp = self.get(replica, "/oauth2/authorize?" + urlencode(params))
         assert resp.status_code == 302, resp.text[:500]
         choose = path_of(resp.headers["Location"])
