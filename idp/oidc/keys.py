@@ -61,6 +61,7 @@ class KeyStore:
         self._lock = threading.Lock()
         self._mtime: float | None = None
         self._checked_at = 0.0
+        self._loaded = False  # until the first load ends, every reader waits for it
         self._records: list[KeyRecord] = []
         self._keys: dict[str, RSAKey | ECKey] = {}
         self._jwks_body = b'{"keys":[]}'
@@ -77,22 +78,32 @@ class KeyStore:
         return [KeyRecord(**item) for item in data["keys"]]
 
     def refresh(self, force: bool = False) -> None:
-        """Reload the folder if ``keys.json`` changed (checked at most every few seconds)."""
-        now = time.monotonic()
-        if not force and now - self._checked_at < self.RECHECK_SECONDS:
+        """Reload the folder if ``keys.json`` changed (checked at most every few seconds).
+
+        The check time is set once a load has ended: a thread that came while another was
+        loading waits for it on the lock instead of reading the keys not yet loaded (a
+        fresh worker's first concurrent token requests found no signing key)."""
+        if not force and self._recent():
             return
         with self._lock:
-            self._checked_at = now
+            if not force and self._recent():
+                return  # another thread loaded meanwhile
             try:
                 mtime = self._index_path().stat().st_mtime
             except FileNotFoundError:
                 mtime = None
-            if not force and mtime == self._mtime:
-                return
-            records = self._read_index()
-            keys = {r.kid: _import(r.alg, (self.directory / r.file).read_bytes()) for r in records}
-            self._records, self._keys, self._mtime = records, keys, mtime
-            self._jwks_body = self._build_jwks_body()
+            if force or not self._loaded or mtime != self._mtime:
+                records = self._read_index()
+                keys = {
+                    r.kid: _import(r.alg, (self.directory / r.file).read_bytes()) for r in records
+                }
+                self._records, self._keys, self._mtime = records, keys, mtime
+                self._jwks_body = self._build_jwks_body()
+            self._loaded = True
+            self._checked_at = time.monotonic()
+
+    def _recent(self) -> bool:
+        return self._loaded and time.monotonic() - self._checked_at < self.RECHECK_SECONDS
 
     def _published(self, now: float) -> list[KeyRecord]:
         return [r for r in self._records if r.retire_after is None or r.retire_after > now]

@@ -101,3 +101,34 @@ def test_key_files_are_0600_in_a_0700_folder_and_leave_no_temporary_files(tmp_pa
     assert "keys.json" in names and len(names) == 5  # the index and four PEM files
     for path in folder.iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+
+
+def test_concurrent_first_readers_wait_for_the_first_load(tmp_path, monkeypatch):
+    """A fresh worker's first requests come together: none may see the keys not loaded yet
+    (the load test once got 'no RS256 signing key' 500s from a new granian worker)."""
+    import threading
+    import time
+
+    KeyStore(tmp_path).generate()
+    store = KeyStore(tmp_path)
+    slow_read = store._read_index
+
+    def read_slowly():
+        time.sleep(0.2)  # the first loader is still reading when the others arrive
+        return slow_read()
+
+    monkeypatch.setattr(store, "_read_index", read_slowly)
+    found, failed = [], []
+
+    def sign():
+        try:
+            found.append(store.signing_key("RS256")[0])
+        except Exception as exc:  # KeysMissing before the fix
+            failed.append(exc)
+
+    threads = [threading.Thread(target=sign) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failed == [] and len(set(found)) == 1 and len(found) == 8
