@@ -140,6 +140,11 @@ def proof_header() -> str | None:
 def verify_proof(proof: str, method: str, url: str, access_token: str | None = None) -> str:
     """The ``jkt`` of a valid proof for this request (see the module docstring);
     InvalidDPoPProof or UseDPoPNonce otherwise."""
+    return _verified(proof, method, url, access_token)[0]
+
+
+def _verified(proof: str, method: str, url: str, access_token: str | None) -> tuple[str, str]:
+    """``verify_proof``'s work: the key's ``jkt`` and the proof's ``alg``."""
     if not proof or len(proof) > MAX_PROOF_LENGTH or proof.count(".") != 2:
         raise InvalidDPoPProof("The DPoP proof is not a JWT.")
     header = _header_of(proof)
@@ -163,7 +168,7 @@ def verify_proof(proof: str, method: str, url: str, access_token: str | None = N
     replay_key = "dpop-jti:" + keyed_hash(f"{jkt}:{claims['jti']}")[:48]
     if not store().add(replay_key, {"t": 1}, 2 * window + 1):
         raise InvalidDPoPProof("This DPoP proof was used before.")
-    return jkt
+    return jkt, alg
 
 
 def _check_claims(claims: dict, method: str, url: str, access_token: str | None) -> None:
@@ -204,8 +209,8 @@ def read_token_request_proof(oauth_request) -> None:
     oauth_request.dpop_jkt = oauth_request.dpop_alg = None
     proof = proof_header()
     if proof is not None:
-        oauth_request.dpop_jkt = verify_proof(proof, "POST", endpoint_url())
-        oauth_request.dpop_alg = _header_of(proof).get("alg")
+        jkt, alg = _verified(proof, "POST", endpoint_url(), None)
+        oauth_request.dpop_jkt, oauth_request.dpop_alg = jkt, alg
 
 
 def check_required(client, oauth_request) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from idp.citizens.models import Citizen
 from idp.extensions import db
+from idp.oidc.security_profiles import is_fapi2
 from idp.services import clock
 
 
@@ -62,7 +63,7 @@ class Client(db.Model, OAuth2ClientMixin):
     def requires_pkce(self) -> bool:
         """RFC 9700 §2.1.1: PKCE for every client, unless an operator exempted this
         confidential one (a public client is never exempt)."""
-        if self.client_metadata.get("security_profile") == "fapi2":
+        if is_fapi2(self):
             return True  # FAPI 2.0: PKCE S256 always
         return not (self.pkce_exempt and self.token_endpoint_auth_method != "none")
 

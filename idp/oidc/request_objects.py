@@ -121,8 +121,8 @@ def resolve(params: dict[str, str]) -> dict[str, str]:
     request = OAuth2Request("GET", current_app.config["IDP_ISSUER"] + "/oauth2/authorize")
     request.payload = BasicOAuth2Payload(params)
     _extension.parse_authorization_request(authorization_server, request)
-    if request.payload.data is params or "request" not in params:
-        return params
+    if "request" not in params:
+        return params  # Authlib only checked that this client need not sign
     claims = dict(request.payload.data)
     _check_claims(claims, params["client_id"])
     return {

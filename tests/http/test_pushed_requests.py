@@ -13,6 +13,7 @@ import pytest
 from tests.conftest import REDIRECT_URI, authorization_params, query_of
 from tests.http.driver import Browser
 from tests.http.test_code_flow import redeem, verify_id_token
+from tests.http.test_token_lifecycle import make_client
 
 URN = "urn:ietf:params:oauth:request_uri:"
 
@@ -97,10 +98,7 @@ def test_a_request_uri_expires(app, browser, oidc_client, clock):
 
 
 def test_a_request_uri_is_only_its_clients(app, browser, oidc_client):
-    from idp.oidc.clients import create_client
-
-    with app.app_context():
-        other_id, _ = create_client(name="Khác", redirect_uris=[REDIRECT_URI], scope="openid")
+    other_id = make_client(app, name="Khác", scope="openid")["client_id"]
     params, _ = authorization_request(oidc_client["client_id"])
     request_uri = push(browser.http, oidc_client, params).get_json()["request_uri"]
     for client_id in (other_id, ""):
@@ -148,16 +146,8 @@ def test_the_push_needs_the_clients_credentials(browser, oidc_client):
 
 
 def test_client_secret_post_and_the_credentials_are_not_kept(app, browser, citizen):
-    from idp.oidc.clients import create_client
-
-    with app.app_context():
-        client_id, secret = create_client(
-            name="Post",
-            redirect_uris=[REDIRECT_URI],
-            scope="openid profile phone",
-            trusted=True,
-            auth_method="client_secret_post",
-        )
+    client = make_client(app, name="Post", trusted=True, auth_method="client_secret_post")
+    client_id, secret = client["client_id"], client["client_secret"]
     params, _ = authorization_request(client_id)
     answer = browser.http.post("/oauth2/par", data={**params, "client_secret": secret})
     assert answer.status_code == 201, answer.get_data(as_text=True)
@@ -169,16 +159,7 @@ def test_client_secret_post_and_the_credentials_are_not_kept(app, browser, citiz
 
 
 def test_a_public_client_pushes_with_its_client_id_and_pkce(app, browser, citizen):
-    from idp.oidc.clients import create_client
-
-    with app.app_context():
-        client_id, _ = create_client(
-            name="Ứng dụng",
-            redirect_uris=[REDIRECT_URI],
-            scope="openid profile phone",
-            trusted=True,
-            auth_method="none",
-        )
+    client_id = make_client(app, name="Ứng dụng", trusted=True, auth_method="none")["client_id"]
     params, verifier = authorization_request(client_id)
     answer = browser.http.post("/oauth2/par", data=params)
     assert answer.status_code == 201, answer.get_data(as_text=True)
@@ -253,17 +234,8 @@ def test_a_repeated_or_oversized_parameter_is_invalid_request(browser, oidc_clie
 
 
 def _requiring_client(app) -> dict:
-    from idp.oidc.clients import create_client
-
-    with app.app_context():
-        client_id, secret = create_client(
-            name="Thuế",
-            redirect_uris=[REDIRECT_URI],
-            scope="openid profile phone",
-            trusted=True,
-            extra_metadata={"require_pushed_authorization_requests": True},
-        )
-    return {"client_id": client_id, "client_secret": secret}
+    metadata = {"require_pushed_authorization_requests": True}
+    return make_client(app, name="Thuế", trusted=True, extra_metadata=metadata)
 
 
 def test_a_client_that_must_push_is_refused_the_front_channel(app, browser, citizen):
@@ -316,18 +288,14 @@ def test_private_key_jwt_may_name_the_par_endpoint_as_audience(app, browser):
     import jwt as pyjwt
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    from idp.oidc.clients import create_client
-
     key = ec.generate_private_key(ec.SECP256R1())
     public = json.loads(pyjwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
-    with app.app_context():
-        client_id, _ = create_client(
-            name="Khoá riêng",
-            redirect_uris=[REDIRECT_URI],
-            scope="openid profile phone",
-            auth_method="private_key_jwt",
-            extra_metadata={"jwks": {"keys": [{**public, "kid": "k1", "use": "sig"}]}},
-        )
+    client_id = make_client(
+        app,
+        name="Khoá riêng",
+        auth_method="private_key_jwt",
+        extra_metadata={"jwks": {"keys": [{**public, "kid": "k1", "use": "sig"}]}},
+    )["client_id"]
 
     def assertion(audience: str) -> str:
         now = int(time.time())
