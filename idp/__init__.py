@@ -161,6 +161,9 @@ def _register_blueprints(app: Flask) -> None:
     subscribers.init_app(app)
     for blueprint in (registration_bp, recovery_bp, complaint_bp):
         app.register_blueprint(blueprint)
+    from idp.federation.views import bp as federation_bp  # upstream providers (VNeID, ...)
+
+    app.register_blueprint(federation_bp)
     from idp.console.views import bp as console_bp  # operators' console at /console
     from idp.oidc.registration import init_registration  # RFC 7591/7592 on the server
 

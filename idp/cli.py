@@ -7,7 +7,7 @@ import os
 
 import click
 
-from idp.errors import Problem
+from idp.errors import DomainError, Problem
 from idp.settings import ROOT, SettingsError
 
 
@@ -306,6 +306,111 @@ def clients_update(
                 }
             )
         )
+
+
+# -- upstream providers --------------------------------------------------------------
+@main.group()
+def upstreams() -> None:
+    """Upstream OpenID providers citizens may sign in with (VNeID and others)."""
+
+
+@upstreams.command("add")
+@click.option("--name", required=True, help="Short name: lower-case letters, digits, '-'.")
+@click.option("--label", required=True, help="The login choice's button text.")
+@click.option("--issuer", required=True, help="The upstream's issuer (discovery is read).")
+@click.option("--client-id", required=True)
+@click.option("--client-secret", required=True)
+@click.option("--scope", default="openid profile phone", show_default=True)
+@click.option("--id-number-claim", required=True, help="The claim holding the CCCD/CMND.")
+@click.option("--name-claim")
+@click.option("--birthdate-claim")
+@click.option("--phone-claim")
+@click.option("--acr", default="LoA2", show_default=True, help="The level of its logins.")
+@click.option("--create-accounts", is_flag=True, help="Create accounts for new citizens.")
+@click.option(
+    "--link-without-password",
+    is_flag=True,
+    help="Link an existing account on the identity number alone (no password + OTP proof).",
+)
+@click.option(
+    "--logout-upstream",
+    is_flag=True,
+    help="Ending a session here also ends the upstream's (RP-initiated logout).",
+)
+def upstreams_add(**opts) -> None:
+    """Add an upstream; prints its name and the redirect URI to register there."""
+    app = _app()
+    from idp.federation.upstreams import UpstreamSettings, add_upstream, describe
+
+    with app.app_context():
+        try:
+            upstream = add_upstream(UpstreamSettings(**opts), actor="cli")
+        except DomainError as exc:
+            raise refusal(exc.problem) from None
+        described = describe(upstream)
+        click.echo(
+            json.dumps(
+                {
+                    "name": upstream.name,
+                    "redirect_uri": described["redirect_uri"],
+                    "backchannel_logout_uri": described["backchannel_logout_uri"],
+                    "post_logout_redirect_uri": described["post_logout_redirect_uri"],
+                },
+                ensure_ascii=False,
+            )
+        )
+
+
+@upstreams.command("list")
+def upstreams_list() -> None:
+    """Every upstream as JSON lines (no secrets)."""
+    app = _app()
+    from idp.federation.upstreams import all_upstreams, describe
+
+    with app.app_context():
+        for upstream in all_upstreams():
+            click.echo(json.dumps(describe(upstream), ensure_ascii=False))
+
+
+@upstreams.command("remove")
+@click.argument("name")
+def upstreams_remove(name: str) -> None:
+    """Remove an upstream and the identities linked through it."""
+    app = _app()
+    from idp.federation.upstreams import remove_upstream
+
+    with app.app_context():
+        try:
+            links = remove_upstream(name, actor="cli")
+        except DomainError as exc:
+            raise refusal(exc.problem) from None
+        click.echo(json.dumps({"removed": name, "links_removed": links}))
+
+
+@upstreams.command("suspend")
+@click.argument("name")
+def upstreams_suspend(name: str) -> None:
+    """Hide an upstream's button and refuse its answers until resumed."""
+    _set_upstream_active(name, False)
+
+
+@upstreams.command("resume")
+@click.argument("name")
+def upstreams_resume(name: str) -> None:
+    """Offer a suspended upstream again."""
+    _set_upstream_active(name, True)
+
+
+def _set_upstream_active(name: str, active: bool) -> None:
+    app = _app()
+    from idp.federation.upstreams import set_active
+
+    with app.app_context():
+        try:
+            set_active(name, active, actor="cli")
+        except DomainError as exc:
+            raise refusal(exc.problem) from None
+        click.echo(json.dumps({"name": name, "active": active}))
 
 
 # -- citizens -----------------------------------------------------------------------

@@ -39,6 +39,11 @@ class LoginSession:
     ip: str = ""
     user_agent: str = ""
     clients: list[str] = field(default_factory=list)
+    # Signed in through an upstream provider (idp.federation): its name, its session id
+    # (for its back-channel logout) and its ID token (for RP-initiated logout there).
+    upstream: str = ""
+    upstream_sid: str = ""
+    upstream_id_token: str = ""
     key: str = ""  # the cookie value; not stored inside the record
 
     def to_record(self) -> dict:
@@ -65,7 +70,23 @@ def current_login() -> LoginSession | None:
     return found
 
 
-def begin_session(citizen_id: int, amr: list[str], acr: str) -> LoginSession:
+@dataclass(frozen=True)
+class UpstreamSession:
+    """The upstream session a login came from (``idp.federation``)."""
+
+    name: str
+    sid: str = ""
+    id_token: str = ""
+
+
+def upstream_sid_key(name: str, sid: str) -> str:
+    """The store set of login-session keys that came from one upstream session."""
+    return f"upstream-sid:{name}:{sid}"
+
+
+def begin_session(
+    citizen_id: int, amr: list[str], acr: str, upstream: UpstreamSession | None = None
+) -> LoginSession:
     """Write a new login session with a fresh id and make it this browser's.
 
     Only the record and the cookie: callers sign a citizen in with
@@ -84,12 +105,20 @@ def begin_session(citizen_id: int, amr: list[str], acr: str) -> LoginSession:
         key=secrets.token_urlsafe(32),
     )
     ttl = _ttl()
+    set_adds = [(f"citizen-logins:{citizen_id}", session.key, ttl)]
+    if upstream is not None:
+        session.upstream = upstream.name
+        session.upstream_sid = upstream.sid[:200]
+        session.upstream_id_token = upstream.id_token
+        if upstream.sid:
+            index = upstream_sid_key(upstream.name, session.upstream_sid)
+            set_adds.append((index, session.key, ttl))
     store().write_many(  # one store round trip
         sets=[
             (f"login:{session.key}", session.to_record(), ttl),
             (f"sid:{session.sid}", {"key": session.key, "citizen_id": citizen_id}, ttl),
         ],
-        set_adds=[(f"citizen-logins:{citizen_id}", session.key, ttl)],
+        set_adds=set_adds,
     )
     g.login_session = session
     g.set_login_cookie = session.key
@@ -135,6 +164,16 @@ def sessions_of(citizen_id: int) -> list[LoginSession]:
             found.append(LoginSession(**record, key=key))
         else:
             store().set_remove(f"citizen-logins:{citizen_id}", key)
+    return found
+
+
+def sessions_from_upstream(name: str, sid: str) -> list[LoginSession]:
+    """Every live login session that came from the upstream session ``sid``."""
+    found = []
+    for key in store().set_members(upstream_sid_key(name, sid)):
+        record = store().get(f"login:{key}")
+        if record and record.get("upstream") == name and record.get("upstream_sid") == sid:
+            found.append(LoginSession(**record, key=key))
     return found
 
 

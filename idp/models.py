@@ -5,6 +5,7 @@ from idp.audit import AuditEvent
 from idp.citizens.models import Citizen
 from idp.complaints.models import Complaint, ComplaintEvidence
 from idp.console.models import Operator
+from idp.federation.models import Upstream, UpstreamLink
 from idp.oidc.models import Client, Consent, Token
 from idp.oidc.registration_tokens import InitialAccessToken, RegistrationAccessToken
 from idp.subscribers.models import Subscriber
@@ -23,4 +24,6 @@ __all__ = [
     "RegistrationAccessToken",
     "Subscriber",
     "Token",
+    "Upstream",
+    "UpstreamLink",
 ]

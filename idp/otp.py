@@ -90,6 +90,7 @@ _PURPOSE_TEXT = {
     "password_reset": "lấy lại mật khẩu",
     "complaint": "gửi khiếu nại",
     "change_phone": "đổi số điện thoại",
+    "upstream_account": "đăng ký tài khoản",
 }
 
 

@@ -9,13 +9,16 @@ never import the sign-out that revokes tokens.
 
 from __future__ import annotations
 
-from idp.login_session import LoginSession, begin_session, current_login
+from idp.login_session import LoginSession, UpstreamSession, begin_session, current_login
 from idp.sign_out import end_sessions
 
 
-def start_login(citizen_id: int, amr: list[str], acr: str) -> LoginSession:
-    """Sign the citizen in on this browser: a fresh session id, the old session ended."""
+def start_login(
+    citizen_id: int, amr: list[str], acr: str, upstream: UpstreamSession | None = None
+) -> LoginSession:
+    """Sign the citizen in on this browser: a fresh session id, the old session ended.
+    ``upstream``: the upstream session this login came from (federation)."""
     old = current_login()
     if old:
         end_sessions([old], reason="signed_in_again")
-    return begin_session(citizen_id, amr, acr)
+    return begin_session(citizen_id, amr, acr, upstream)

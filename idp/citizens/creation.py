@@ -6,6 +6,8 @@ with the same number exactly one commits and the other gets ``ACCOUNT_EXISTS``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy.exc import IntegrityError
 
 from idp import audit
@@ -24,7 +26,16 @@ ACCOUNT_EXISTS = Problem(
     "Số CMND/CCCD này đã có tài khoản trên Cổng Dịch vụ công Quốc gia.",
     "id_number",
 )
+#: The password hash of an account with no password: no argon2 hash, so nothing verifies.
+NO_PASSWORD = "!"
+
 GENDER_INVALID = Problem("gender.invalid", "Vui lòng chọn giới tính Nam hoặc Nữ.", "gender")
+
+
+def has_password(citizen: Citizen) -> bool:
+    """Whether the citizen can sign in with a password (accounts made from an upstream
+    identity have none until the citizen sets one)."""
+    return citizen.password_hash != NO_PASSWORD
 
 
 def account_exists(id_number: str) -> bool:
@@ -44,12 +55,18 @@ def create_citizen(
     date_of_birth: str,
     gender: str,
     phone: str,
-    password: str,
+    password: str | None,
     email: str | None = None,
     actor: str = "registration",
     password_confirm: str | None = None,
+    with_rows: Callable[[Citizen], None] | None = None,
 ) -> Citizen:
-    """Validate and insert a citizen; raises DomainError on any broken rule."""
+    """Validate and insert a citizen; raises DomainError on any broken rule.
+
+    ``password`` None: an account with no password yet (made from an upstream identity;
+    the citizen may set one from the account page). ``with_rows(citizen)`` adds rows that
+    must commit with the account or not at all (an upstream link).
+    """
     if gender not in ("male", "female"):
         raise DomainError(GENDER_INVALID)
     born = parse_date_of_birth(date_of_birth)
@@ -57,7 +74,8 @@ def create_citizen(
     name = normalize_full_name(full_name)
     phone_e164 = normalize_phone(phone)
     mail = normalize_email(email or "")
-    check_password(password, password_confirm, identity_number=number, phone_e164=phone_e164)
+    if password is not None:
+        check_password(password, password_confirm, identity_number=number, phone_e164=phone_e164)
     citizen = Citizen(
         id_number=number,
         full_name=name,
@@ -65,11 +83,14 @@ def create_citizen(
         gender=gender,
         phone=phone_e164,
         email=mail,
-        password_hash=hash_password(password),
+        password_hash=hash_password(password) if password is not None else NO_PASSWORD,
     )
     db.session.add(citizen)
     try:
         db.session.flush()  # the id for the audit row; a taken number fails here
+        if with_rows is not None:
+            with_rows(citizen)
+            db.session.flush()
     except IntegrityError:
         db.session.rollback()
         raise DomainError(ACCOUNT_EXISTS) from None

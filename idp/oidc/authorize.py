@@ -21,6 +21,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from werkzeug.wrappers import Response
 
 from idp import audit
+from idp.assurance import reaches, wanted_level
 from idp.citizens.models import Citizen
 from idp.errors import DomainError
 from idp.extensions import csrf, db
@@ -174,18 +175,24 @@ def process(
         hinted = id_token_hint_subject(params["id_token_hint"], client.client_id)
         if hinted != subject_for(citizen, client):
             citizen = None  # §3.1.2.2: the hinted user is not the one signed in
-    needs_login = citizen is None or (
-        not fresh_login
-        and (
-            "login" in prompts
-            or (max_age is not None and clock().now() - login.auth_time > max_age)
+    wanted = wanted_level(params, req.requested_claims)
+    needs_login = (
+        citizen is None
+        or not reaches(login.acr, wanted)  # a session below the level asked for: step up
+        or (
+            not fresh_login
+            and (
+                "login" in prompts
+                or (max_age is not None and clock().now() - login.auth_time > max_age)
+            )
         )
     )
     if needs_login:
-        if "none" in prompts:
+        if "none" in prompts or (fresh_login and citizen is not None):
+            # A fresh login that still does not reach the level: never loop back to it.
             return _send_error(req, LoginRequiredError(redirect_uri=redirect_uri))
         remember_locale(preferred_locale(params))  # OIDC Core §3.1.2.1 ui_locales
-        flow = start_login_flow(params, client=client)
+        flow = start_login_flow(params, client=client, min_acr=wanted)
         return redirect(url_for("login.choose", flow=flow.id))
     if not consented and needs_consent(citizen.id, client, grant.request.scope, prompts):
         if "none" in prompts:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from idp.assurance import LEVELS
 from idp.oidc.claims import CLAIMS_SUPPORTED, SUPPORTED_SCOPES
 
 
@@ -56,7 +57,7 @@ def provider_metadata(app: Flask) -> dict:
         "request_object_signing_alg_values_supported": ["ES256", "PS256", "RS256"],
         "require_signed_request_object": False,
         "request_uri_parameter_supported": False,
-        "acr_values_supported": ["LoA1"],
+        "acr_values_supported": list(LEVELS),
         "prompt_values_supported": ["none", "login", "consent"],
         "ui_locales_supported": ["vi", "en"],
         "claims_locales_supported": ["vi"],

@@ -27,6 +27,7 @@ from wtforms import ValidationError
 from idp.citizens.models import Citizen
 from idp.error_pages import CSRF_PROBLEM
 from idp.extensions import csrf, db
+from idp.federation import upstream_sessions
 from idp.login_session import LoginSession, current_login
 from idp.oidc.claims import subject_for
 from idp.oidc.server import authorization_server
@@ -139,6 +140,9 @@ def end_session():
             "provider/logout/confirm.html", forwarded=forwarded, client_name=client_name
         )
     response = authorization_server.create_endpoint_response("end_session", req)
+    if login.upstream:  # signed in through an upstream: its own logout first, if set up
+        destination = response.location if response is not None else url_for("logout.done")
+        return redirect(upstream_sessions.onward(login, destination), 303)
     return response or _done_page()
 
 

@@ -76,15 +76,26 @@ class OutboundHttp:
         except AddressRefused as exc:
             raise OutboundRefused(exc.reason) from None
 
-    def get(self, url: str, *, timeout: float | None = None) -> OutboundResponse:
+    def get(
+        self,
+        url: str,
+        *,
+        timeout: float | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> OutboundResponse:
         """GET ``url``; the status and (capped) body, redirects not followed."""
-        return self._request("GET", url, None, {}, timeout)
+        return self._request("GET", url, None, dict(headers or {}), timeout)
 
     def post_form(
-        self, url: str, fields: dict[str, str], *, timeout: float | None = None
+        self,
+        url: str,
+        fields: dict[str, str],
+        *,
+        timeout: float | None = None,
+        headers: dict[str, str] | None = None,
     ) -> OutboundResponse:
         """POST ``fields`` form-encoded to ``url``; the status and (capped) body."""
-        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        headers = {**(headers or {}), "Content-Type": "application/x-www-form-urlencoded"}
         return self._request("POST", url, urlencode(fields).encode(), headers, timeout)
 
     def _request(

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from idp import audit
 from idp.abuse import credential_stuffing
 from idp.citizens import lockout
+from idp.citizens.creation import has_password
 from idp.citizens.models import Citizen
 from idp.citizens.password_policy import (
     dummy_verify,
@@ -88,8 +89,8 @@ def check_password_login(username: str, password: str) -> PasswordCheck:
     if len(password) > 256:
         right = False
         dummy_verify("")
-    elif citizen is None:
-        right = False
+    elif citizen is None or not has_password(citizen):
+        right = False  # no account, or one made from an upstream identity with no password
         dummy_verify(password)
     else:
         right = verify_password(citizen.password_hash, password)

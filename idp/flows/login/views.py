@@ -7,30 +7,45 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from idp import audit
 from idp.abuse import TooManyRequests
 from idp.account.totp import has_authenticator
-from idp.citizens import lockout
+from idp.assurance import PASSWORD_LEVEL, reaches
 from idp.citizens.models import Citizen
-from idp.errors import DomainError
+from idp.errors import DomainError, Problem
 from idp.extensions import db
-from idp.flows.flow import Flow, finish_flow, rebind_flow, save_flow
+from idp.federation import linking
+from idp.federation.upstreams import active_upstreams, find_upstream
+from idp.flows.flow import Flow, save_flow
 from idp.flows.login import flow as states
 from idp.flows.login import otp_channel
-from idp.flows.login.flow import safe_return_path, start_login_flow
+from idp.flows.login.completion import AMR_FEDERATED, AMR_PASSWORD_SMS, complete_login
+from idp.flows.login.flow import start_login_flow
 from idp.flows.login.password import check_password_login
 from idp.flows.login.totp import check_recovery_code_login, check_totp_login
 from idp.flows.otp_step import OtpStep
 from idp.flows.steps import flow_step, register_guard, restart_guard
-from idp.login_session import current_login
-from idp.sign_in import start_login
+from idp.login_session import UpstreamSession, current_login
 
 bp = Blueprint("login", __name__)
 
-AMR_PASSWORD_SMS = ["pwd", "sms", "mfa"]
-_BEFORE_DONE = (
+#: The states from which the citizen may still choose how to sign in.
+BEFORE_DONE = (
     states.CHOOSE_METHOD,
     states.PASSWORD,
     states.SECOND_FACTOR,
     states.OTP,
     states.TOTP,
+    states.UPSTREAM,
+    states.UPSTREAM_PHONE,
+    states.UPSTREAM_OTP,
+)
+
+LEVEL_NOT_OFFERED = Problem(
+    "login.level_not_offered",
+    "Cơ quan yêu cầu mức xác thực cao hơn mức của cách đăng nhập này. "
+    "Vui lòng chọn một cách đăng nhập khác.",
+)
+LINK_PROOF = (
+    "Để liên kết tài khoản {label} với tài khoản Cổng Dịch vụ công Quốc gia có cùng số "
+    "định danh, vui lòng đăng nhập một lần bằng mật khẩu và mã OTP."
 )
 
 
@@ -46,18 +61,42 @@ def choose():
     return _choose_page()
 
 
-@flow_step("login", *_BEFORE_DONE)
+@flow_step("login", *BEFORE_DONE)
 def _choose_page(flow: Flow):
-    return render_template("provider/login/choose.html", flow=flow)
+    return choice_page(flow)
+
+
+def choice_page(flow: Flow, problem: Problem | None = None, status: int = 200):
+    """Step 4's page: the provider's own account and a button per active upstream, each
+    only if it reaches the level the client asked for."""
+    wanted = flow.data.min_acr
+    return render_template(
+        "provider/login/choose.html",
+        flow=flow,
+        password_offered=reaches(PASSWORD_LEVEL, wanted),
+        upstreams=[u for u in active_upstreams() if reaches(u.acr, wanted)],
+        problem=problem,
+    ), status
 
 
 @bp.post("/login/method")
-@flow_step("login", *_BEFORE_DONE)
+@flow_step("login", *BEFORE_DONE)
 def choose_method(flow: Flow):
+    if not reaches(PASSWORD_LEVEL, flow.data.min_acr):
+        return choice_page(flow, LEVEL_NOT_OFFERED, 400)
     flow.state = states.PASSWORD
     flow.data.forget_second_step()
+    flow.data.upstream = flow.data.upstream_identity = flow.data.upstream_id_token = None
     save_flow(flow)
     return redirect(url_for("login.password", flow=flow.id))
+
+
+def _linking_label(flow: Flow) -> str | None:
+    """The upstream's label while the citizen proves the local account to link it."""
+    if not flow.data.upstream_identity:
+        return None
+    upstream = find_upstream(flow.data.upstream_identity["upstream"])
+    return upstream.label if upstream else None
 
 
 @bp.route("/login/password", methods=["GET", "POST"])
@@ -65,8 +104,14 @@ def choose_method(flow: Flow):
 def password(flow: Flow):
     """Step 5: user name (CMND/CCCD) and password."""
     username = request.form.get("username", flow.data.login_hint or "")
+    linking_label = _linking_label(flow)
+    if linking_label:  # only the account with the upstream's identity number can link
+        username = flow.data.upstream_identity["id_number"]
+    linking = LINK_PROOF.format(label=linking_label) if linking_label else None
     if request.method == "GET":
-        return render_template("provider/login/password.html", flow=flow, username=username)
+        return render_template(
+            "provider/login/password.html", flow=flow, username=username, linking=linking
+        )
     try:
         check = check_password_login(username, request.form.get("password", ""))
         if check.under_lock:
@@ -79,7 +124,11 @@ def password(flow: Flow):
     except DomainError as exc:
         status = 429 if isinstance(exc, TooManyRequests) else 400
         return render_template(
-            "provider/login/password.html", flow=flow, username=username, problem=exc.problem
+            "provider/login/password.html",
+            flow=flow,
+            username=username,
+            linking=linking,
+            problem=exc.problem,
         ), status
     flow.data.decoy_phone = None
     if with_app:  # the citizen chooses SMS or the authenticator app first
@@ -139,16 +188,23 @@ def resend_otp(flow: Flow):
 
 
 def _complete(flow: Flow, citizen: Citizen, amr: list[str] = AMR_PASSWORD_SMS):
-    session = start_login(citizen.id, amr, "LoA1")
-    lockout.register_success(citizen.id_number)
-    audit.record("login.success", citizen_id=citizen.id, sid=session.sid, amr=session.amr)
-    if flow.data.authorize:
-        flow.state = states.DONE
-        rebind_flow(flow)  # to the browser id of the flow cookie renewed at login
-        return redirect(url_for("authorize.resume", flow=flow.id))
-    finish_flow(flow)
-    return_to = safe_return_path(flow.data.return_to)
-    return redirect(return_to or url_for("login.signed_in"))
+    identity = flow.data.upstream_identity
+    if not identity:
+        return complete_login(flow, citizen, amr)
+    # The citizen proved the local account: link the upstream identity to it.
+    upstream = find_upstream(identity["upstream"])
+    if upstream is None or citizen.id_number != identity["id_number"]:
+        flow.data.upstream_identity = None
+        save_flow(flow)
+        return choice_page(flow, linking.LINK_NOT_FOUND, 400)
+    try:
+        linking.link(linking.UpstreamIdentity(**identity), citizen, "proof")
+    except DomainError as exc:
+        return choice_page(flow, exc.problem, 409)
+    through = UpstreamSession(
+        upstream.name, identity.get("sid") or "", flow.data.upstream_id_token or ""
+    )
+    return complete_login(flow, citizen, [AMR_FEDERATED, *amr], upstream.acr, through)
 
 
 def _render_second_factor(flow: Flow, problem=None, status: int = 200):

@@ -1,0 +1,1 @@
+"""Federation tests: login through an independent upstream OpenID provider."""
