@@ -31,7 +31,9 @@ def create_app(
     app.config.update(settings)  # typed already: code reads them without casts
     app.config.update(extras)  # Flask's own keys from the caller (tests: TESTING, ...)
     app.extensions["settings"] = typed
-    app.config.update(_cookie_names(settings["SESSION_COOKIE_SECURE"]))
+    app.config.update(
+        _cookie_names(settings["SESSION_COOKIE_SECURE"], settings["COOKIE_NAME_PREFIX"])
+    )
     app.config.update(
         SQLALCHEMY_DATABASE_URI=settings["DATABASE_URL"],
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings["DATABASE_URL"]),
@@ -54,10 +56,11 @@ def create_app(
     return app
 
 
-def _cookie_names(secure: bool) -> dict[str, str]:
+def _cookie_names(secure: bool, own: str = "") -> dict[str, str]:
     """The provider's cookie names: ``__Host-`` over https (Secure, Path=/, no Domain, so
-    no sibling host can plant one), plain names for development and tests over http."""
-    prefix = "__Host-" if secure else ""
+    no sibling host can plant one), plain names for development and tests over http;
+    ``own`` (``COOKIE_NAME_PREFIX``) after that."""
+    prefix = ("__Host-" if secure else "") + own
     return {
         "SESSION_COOKIE_NAME": f"{prefix}idp_flow",
         "LOGIN_COOKIE_NAME": f"{prefix}idp_session",

@@ -636,7 +636,8 @@ def portal(host: str, port: int, workers: int | None) -> None:
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int, help="The provider's port (the issuer's).")
 @click.option("--portal-port", default=5001, type=int, help="The demo portal's port.")
-def demo(host: str, port: int, portal_port: int) -> None:
+@click.option("--vneid-port", default=5002, type=int, help="The VNeID emulator's port.")
+def demo(host: str, port: int, portal_port: int, vneid_port: int) -> None:
     """Provider and portal on the embedded defaults, with demo data; OTPs shown in the log
     and /dev/sms. The issuer and the portal's redirect URIs follow the ports."""
     from idp.demo import run_demo
@@ -644,7 +645,9 @@ def demo(host: str, port: int, portal_port: int) -> None:
 
     if port == portal_port:
         raise click.BadParameter("must differ from --port", param_hint="--portal-port")
+    if vneid_port in (port, portal_port):
+        raise click.BadParameter("must differ from the other ports", param_hint="--vneid-port")
     try:
-        run_demo(host, port, portal_port)
+        run_demo(host, port, portal_port, vneid_port)
     except (SettingsError, PortalSettingsError) as exc:
         raise click.ClickException(str(exc)) from None

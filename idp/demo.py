@@ -111,15 +111,50 @@ def prepare(env: str = "development", overrides: dict | None = None):
     return app
 
 
-def banner(provider: str, portal: str) -> str:
+def start_emulator(provider: str, host: str, port: int, request_handler=None) -> str:
+    """The VNeID emulator (``idp.federation.emulator``) on ``host:port`` in a daemon
+    thread, its data under instance/vneid-emulator/, and the provider's client there; the
+    client's secret is returned (the provider's upstream ``vneid`` is given it)."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from idp.federation import emulator
+
+    issuer = f"http://{public_host(host)}:{port}"
+    settings = emulator.emulator_settings(issuer, ROOT / "instance" / "vneid-emulator")
+    app = prepare(overrides={**settings, "SHOW_SMS_PAGE": True})
+    secret = emulator.seed_emulator(app, provider)
+    server = make_server(host, port, app, threaded=True, request_handler=request_handler)
+    threading.Thread(target=server.serve_forever, name="vneid", daemon=True).start()
+    return secret
+
+
+def banner(provider: str, portal: str, vneid: str | None = None) -> str:
     """What the demo prints at start: where to go and what to try."""
+    from idp.federation import emulator
+
     newcomer = DEMO_NEWCOMER
+    known, new = emulator.CITIZENS
+    vneid_lines = (
+        [
+            f"  VNeID (demo) {vneid}/  (an upstream OpenID provider: the login choice's button",
+            f'               "{emulator.LABEL}"; its OTPs at {vneid}/dev/sms)',
+            f"               {known['id_number']} / {known['password']}: has an account here too;"
+            " linked once after this provider's password + OTP",
+            f"               {new['id_number']} / {new['password']}: no account here; one is"
+            " made from VNeID's claims",
+        ]
+        if vneid
+        else []
+    )
     return "\n".join(
         [
             "",
             "Cổng Dịch vụ công Quốc gia (demo) is running:",
             f"  provider     {provider}/  (discovery: {provider}/.well-known/openid-configuration)",
             f"  portal       {portal}/  (Hệ thống thông tin giải quyết TTHC tỉnh Đắk Lắk)",
+            *vneid_lines,
             f"  SMS / OTPs   {provider}/dev/sms  (also printed in this log)",
             f"  demo citizen user name {DEMO_CITIZEN['id_number']}, "
             f"password {DEMO_CITIZEN['password']}",
@@ -134,9 +169,16 @@ def banner(provider: str, portal: str) -> str:
     )
 
 
-def run_demo(host: str, port: int, portal_port: int = 5001) -> None:
-    """Provider on ``host:port`` and the demo portal on ``host:portal_port``, one process."""
-    from idp.demo_logging import PORTAL, PROVIDER, label_log_lines, labelled_request_handler
+def run_demo(host: str, port: int, portal_port: int = 5001, vneid_port: int = 5002) -> None:
+    """Provider on ``host:port``, the demo portal on ``host:portal_port`` and the VNeID
+    emulator on ``host:vneid_port``, one process."""
+    from idp.demo_logging import (
+        PORTAL,
+        PROVIDER,
+        VNEID,
+        label_log_lines,
+        labelled_request_handler,
+    )
     from portal.in_process import start_portal_thread
     from webapp.logging_setup import configure_logging
 
@@ -146,6 +188,11 @@ def run_demo(host: str, port: int, portal_port: int = 5001) -> None:
     portal_base = f"http://{public_host(host)}:{portal_port}"
     app = prepare(overrides={**DEMO_SETTINGS, "IDP_ISSUER": provider})
     secret = seed_demo_data(app, portal_base)
+    from idp.federation import emulator
+
+    vneid = f"http://{public_host(host)}:{vneid_port}"
+    vneid_secret = start_emulator(provider, host, vneid_port, labelled_request_handler(VNEID))
+    emulator.configure_provider(app, vneid, vneid_secret)
     portal = start_portal_thread(
         provider,
         DEMO_CLIENT_ID,
@@ -155,7 +202,7 @@ def run_demo(host: str, port: int, portal_port: int = 5001) -> None:
         base_url=portal_base,
         request_handler=labelled_request_handler(PORTAL),
     )
-    click.echo(banner(provider, portal))
+    click.echo(banner(provider, portal, vneid))
     app.run(
         host=host,
         port=port,

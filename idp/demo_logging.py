@@ -1,5 +1,6 @@
-"""``idp demo`` runs the provider and the portal in one process: each log line says which
-one wrote it (``[provider]`` / ``[portal]``), with the full level name.
+"""``idp demo`` runs the provider, the portal and the VNeID emulator in one process: each
+log line says which one wrote it (``[provider]`` / ``[portal]`` / ``[vneid]``), with the
+full level name.
 
 Each server's request handler names the thread serving the request, so everything logged
 while serving it (werkzeug's request line, the app's own lines, its libraries') carries
@@ -18,6 +19,7 @@ from webapp.log_redaction import RedactingFormatter
 
 PROVIDER = "provider"
 PORTAL = "portal"
+VNEID = "vneid"
 LINE_FORMAT = "%(asctime)s [%(server)s] %(levelname)s %(name)s: %(message)s"
 
 
@@ -37,7 +39,8 @@ class ServerLabel(logging.Filter):
     """Adds ``record.server``: the server whose thread logged the record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.server = PORTAL if record.threadName.startswith(PORTAL) else PROVIDER
+        name = record.threadName
+        record.server = next((s for s in (PORTAL, VNEID) if name.startswith(s)), PROVIDER)
         return True
 
 

@@ -118,6 +118,9 @@ class Settings:
     COMPLAINTS_PER_ID_NUMBER_PER_DAY: int = setting(3, minimum=0)
     COMPLAINTS_GLOBAL_PER_HOUR: int = setting(300, minimum=0)
     SESSION_COOKIE_SECURE: bool = setting(False)
+    # Put before the cookies' names (after any __Host-): two providers on one host name
+    # (the demo's VNeID emulator beside the provider) must not share cookies.
+    COOKIE_NAME_PREFIX: str = setting("")
     LOGIN_SESSION_SECONDS: int = setting(28800, minimum=1)
     AUTH_CODE_SECONDS: int = setting(60, minimum=1)
     # Pushed authorization requests (RFC 9126, idp/oidc/par_endpoint.py): how long a

@@ -60,9 +60,14 @@ def mask_identity_number(number: str) -> str:
     return number[:3] + "*" * (len(number) - 6) + number[-3:]
 
 
+SIGNED_IN_FEDERATED = "Tài khoản định danh điện tử (mức độ đảm bảo {acr})"
+
+
 def describe_sign_in(acr: str | None, amr: list[str] | None) -> str:
     """How the citizen signed in, in words (from ``amr`` (RFC 8176), else ``acr``)."""
     methods = set(amr or [])
+    if "fed" in methods:  # through an upstream identity provider (VNeID, ...)
+        return SIGNED_IN_FEDERATED.format(acr=acr or "?")
     if {"pwd", "sms"} <= methods:
         return "Mật khẩu + OTP qua SMS"
     if {"pwd", "otp"} <= methods:

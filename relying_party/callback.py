@@ -21,6 +21,7 @@ from authlib.integrations.base_client import OAuthError
 from relying_party.errors import Problem, RelyingPartyError
 from relying_party.id_token import ExpectedIdToken, validate_id_token
 from relying_party.provider_client import ProviderClient
+from relying_party.settings import accepted_acr_values
 
 STATE_INVALID = Problem(
     "portal.state_invalid",
@@ -131,7 +132,9 @@ def complete_authorization(provider: ProviderClient, args: Mapping[str, str]) ->
             issuer=provider.issuer,
             client_id=provider.client_id,
             nonce=saved.get("nonce", ""),
-            acr_values=tuple(provider.settings.acr_values.split()),
+            acr_values=accepted_acr_values(
+                provider.settings.acr_values, provider.settings.acr_levels
+            ),
             algorithms=tuple(provider.id_token_algorithms()),
             access_token=token["access_token"],
             leeway=provider.settings.clock_leeway,

@@ -12,6 +12,15 @@ from dataclasses import dataclass
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt")
 
 
+def accepted_acr_values(asked: str, levels: str) -> tuple[str, ...]:
+    """The ``acr`` values an ID token may carry: those asked for, and every level above
+    the weakest one asked for."""
+    wanted, ordered = asked.split(), levels.split()
+    known = [ordered.index(value) for value in wanted if value in ordered]
+    above = ordered[min(known) :] if known else []
+    return tuple(dict.fromkeys([*wanted, *above]))
+
+
 @dataclass(frozen=True)
 class ClientSettings:
     """A client of the provider: issuer, credentials, redirect URIs, scope and checks."""
@@ -24,6 +33,9 @@ class ClientSettings:
     base_url: str
     scope: str = "openid"
     acr_values: str = "LoA1"
+    #: The provider's levels of assurance, weakest first: an ID token at a level above the
+    #: one asked for (a login through an upstream identity provider) is accepted too.
+    acr_levels: str = "LoA1 LoA2 LoA3"
     token_endpoint_auth_method: str = "client_secret_basic"
     http_timeout: int = 5
     clock_leeway: int = 60

@@ -59,6 +59,11 @@ RUNTIME_MESSAGES = (
     N_("Mật khẩu + OTP từ ứng dụng xác thực"),
     N_("Mật khẩu"),
     N_("Mức độ đảm bảo {acr}"),
+    N_("Tài khoản định danh điện tử (mức độ đảm bảo {acr})"),
+    N_(
+        "Để liên kết tài khoản {label} với tài khoản Cổng Dịch vụ công Quốc gia có cùng số "
+        "định danh, vui lòng đăng nhập một lần bằng mật khẩu và mã OTP."
+    ),
     N_("Không xác định"),
     N_("Yêu cầu không hợp lệ."),
     N_("Không tìm thấy trang bạn yêu cầu."),

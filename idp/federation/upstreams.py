@@ -7,11 +7,13 @@ names that issuer exactly (OIDC Discovery 1.0 §4.3); the client secret is seale
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import current_app
+from sqlalchemy.exc import SQLAlchemyError
 
 from idp import audit
 from idp.assurance import LEVELS
@@ -20,6 +22,11 @@ from idp.extensions import db
 from idp.federation import upstream_client
 from idp.federation.models import Upstream, UpstreamLink
 from idp.sealed_secrets import seal
+from idp.services import clock
+
+log = logging.getLogger(__name__)
+
+CHOICE_CACHE_SECONDS = 30
 
 NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
 CLAIM = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
@@ -134,6 +141,7 @@ def add_upstream(settings: UpstreamSettings, *, actor: str, discover: bool = Tru
     db.session.add(upstream)
     audit.record("upstream.added", actor=actor, upstream=settings.name, issuer=settings.issuer)
     db.session.commit()
+    forget_choices()
     return upstream
 
 
@@ -142,10 +150,40 @@ def all_upstreams() -> list[Upstream]:
     return list(db.session.scalars(db.select(Upstream).order_by(Upstream.name)))
 
 
-def active_upstreams() -> list[Upstream]:
-    """The upstreams citizens may sign in with now, by name."""
+@dataclass(frozen=True)
+class UpstreamChoice:
+    """An active upstream as the login choice shows it."""
+
+    name: str
+    label: str
+    acr: str
+
+
+def active_upstreams() -> list[UpstreamChoice]:
+    """The upstreams citizens may sign in with now, by name.
+
+    Kept per process for ``CHOICE_CACHE_SECONDS`` (a change made here is seen at once,
+    one made on another replica within that time), so the login choice reads no database
+    and still renders while the database is down (the password step then says so).
+    """
+    cache = current_app.extensions.setdefault("upstream_choices", {})
+    now = clock().monotonic()
+    if cache.get("until", float("-inf")) > now:
+        return cache["choices"]
     query = db.select(Upstream).where(Upstream.active.is_(True)).order_by(Upstream.name)
-    return list(db.session.scalars(query))
+    try:
+        choices = [UpstreamChoice(u.name, u.label, u.acr) for u in db.session.scalars(query)]
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.warning("upstream providers cannot be read; the login choice shows none")
+        return cache.get("choices", [])
+    cache.update(choices=choices, until=now + CHOICE_CACHE_SECONDS)
+    return choices
+
+
+def forget_choices() -> None:
+    """Drop this process's list of active upstreams (after a change)."""
+    current_app.extensions.pop("upstream_choices", None)
 
 
 def find_upstream(name: str, *, active_only: bool = True) -> Upstream | None:
@@ -171,6 +209,7 @@ def set_active(name: str, active: bool, *, actor: str) -> Upstream:
     upstream.active = active
     audit.record("upstream.resumed" if active else "upstream.suspended", actor=actor, upstream=name)
     db.session.commit()
+    forget_choices()
     return upstream
 
 
@@ -183,6 +222,7 @@ def remove_upstream(name: str, *, actor: str) -> int:
     db.session.delete(upstream)
     audit.record("upstream.removed", actor=actor, upstream=name, links=len(links))
     db.session.commit()
+    forget_choices()
     return len(links)
 
 

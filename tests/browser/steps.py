@@ -11,6 +11,7 @@ from tests.conftest import NEWCOMER as REGISTRATION_FORM
 from tests.conftest import NEWCOMER_E164, NEWCOMER_PASSWORD
 
 PORTAL_ACCOUNT = "Tài khoản cấp bởi Cổng dịch vụ công quốc gia"
+NATIONAL_LOGIN = "Đăng nhập Cổng DVC Quốc gia"
 OTP_SENT = "Mã OTP đã được gửi đến số điện thoại"
 PASSWORD = re.compile(r"^Mật khẩu")  # not "Nhập lại mật khẩu"
 
@@ -93,3 +94,21 @@ def register(page: Page, provider, person: dict) -> None:
     confirm_otp(page, provider, person["e164"], person["masked"])
     fill_new_password(page, person["password"])
     press_register(page)
+
+
+def at_portal(portal) -> re.Pattern:
+    return re.compile(rf"^{re.escape(portal.url)}/")
+
+
+def start_national_login(page, portal) -> None:
+    """Guide part 2, steps 1-3: the portal, "Đăng nhập", "Đăng nhập Cổng DVC Quốc gia"."""
+    page.goto(portal.url)
+    page.get_by_role("link", name="Đăng nhập", exact=True).click()
+    page.get_by_role("link", name=NATIONAL_LOGIN).click()
+
+
+def expect_signed_in(page, portal, name: str, id_number: str) -> None:
+    expect(page).to_have_url(at_portal(portal))
+    expect(page.locator("#citizen-name")).to_have_text(name)
+    masked = id_number[:3] + "*" * (len(id_number) - 6) + id_number[-3:]
+    expect(page.locator("#citizen-id-number")).to_have_text(masked)

@@ -10,35 +10,20 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP, scroll_width, shoot
 from tests.browser.steps import (
+    NATIONAL_LOGIN,
     NEWCOMER,
     PORTAL_ACCOUNT,
+    at_portal,
+    expect_signed_in,
     fits_phone,
     log_in,
     register,
+    start_national_login,
 )
 from tests.conftest import CITIZEN
 
-NATIONAL_LOGIN = "Đăng nhập Cổng DVC Quốc gia"
 LOGGED_OUT = "Bạn đã đăng xuất khỏi cổng dịch vụ công tỉnh và Cổng Dịch vụ công Quốc gia."
 MASKED_PHONE = "091****678"
-
-
-def at_portal(portal) -> re.Pattern:
-    return re.compile(rf"^{re.escape(portal.url)}/")
-
-
-def start_national_login(page, portal) -> None:
-    """Guide part 2, steps 1-3: the portal, "Đăng nhập", "Đăng nhập Cổng DVC Quốc gia"."""
-    page.goto(portal.url)
-    page.get_by_role("link", name="Đăng nhập", exact=True).click()
-    page.get_by_role("link", name=NATIONAL_LOGIN).click()
-
-
-def expect_signed_in(page, portal, name: str, id_number: str) -> None:
-    expect(page).to_have_url(at_portal(portal))
-    expect(page.locator("#citizen-name")).to_have_text(name)
-    masked = id_number[:3] + "*" * (len(id_number) - 6) + id_number[-3:]
-    expect(page.locator("#citizen-id-number")).to_have_text(masked)
 
 
 def expect_signed_out(page) -> None:

@@ -150,9 +150,9 @@ def test_link_without_password_links_on_the_identity_number(federation, citizen)
     page, verifier = federation.authorize()
     back = sign_in(federation.browser, federation.choose(page), "known")
     assert back.url.startswith(federation.agency.url + "/callback"), back.url
-    assert federation.id_token_claims(federation.redeem(back.url, verifier))["sub"] == citizen[
-        "sub"
-    ]
+    assert (
+        federation.id_token_claims(federation.redeem(back.url, verifier))["sub"] == citizen["sub"]
+    )
 
 
 def test_without_create_accounts_a_newcomer_is_told_to_register(federation):
