@@ -637,7 +637,13 @@ def portal(host: str, port: int, workers: int | None) -> None:
 @click.option("--port", default=5000, type=int, help="The provider's port (the issuer's).")
 @click.option("--portal-port", default=5001, type=int, help="The demo portal's port.")
 @click.option("--vneid-port", default=5002, type=int, help="The VNeID emulator's port.")
-def demo(host: str, port: int, portal_port: int, vneid_port: int) -> None:
+@click.option(
+    "--vneid-dir",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="The VNeID emulator's database and keys (default: instance/vneid-emulator).",
+)
+def demo(host: str, port: int, portal_port: int, vneid_port: int, vneid_dir: str | None) -> None:
     """Provider and portal on the embedded defaults, with demo data; OTPs shown in the log
     and /dev/sms. The issuer and the portal's redirect URIs follow the ports."""
     from idp.demo import run_demo
@@ -648,6 +654,6 @@ def demo(host: str, port: int, portal_port: int, vneid_port: int) -> None:
     if vneid_port in (port, portal_port):
         raise click.BadParameter("must differ from the other ports", param_hint="--vneid-port")
     try:
-        run_demo(host, port, portal_port, vneid_port)
+        run_demo(host, port, portal_port, vneid_port, vneid_dir)
     except (SettingsError, PortalSettingsError) as exc:
         raise click.ClickException(str(exc)) from None

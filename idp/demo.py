@@ -9,6 +9,8 @@ the registry, so the guide's refusal can be seen: the banner names a number to t
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from idp.settings import ROOT
@@ -111,9 +113,12 @@ def prepare(env: str = "development", overrides: dict | None = None):
     return app
 
 
-def start_emulator(provider: str, host: str, port: int, request_handler=None) -> str:
+def start_emulator(
+    provider: str, host: str, port: int, folder: Path | None = None, request_handler=None
+) -> str:
     """The VNeID emulator (``idp.federation.emulator``) on ``host:port`` in a daemon
-    thread, its data under instance/vneid-emulator/, and the provider's client there; the
+    thread, its data under ``folder`` (instance/vneid-emulator/), and the provider's client
+    there; the
     client's secret is returned (the provider's upstream ``vneid`` is given it)."""
     import threading
 
@@ -122,7 +127,8 @@ def start_emulator(provider: str, host: str, port: int, request_handler=None) ->
     from idp.federation import emulator
 
     issuer = f"http://{public_host(host)}:{port}"
-    settings = emulator.emulator_settings(issuer, ROOT / "instance" / "vneid-emulator")
+    folder = folder or ROOT / "instance" / "vneid-emulator"
+    settings = emulator.emulator_settings(issuer, folder)
     app = prepare(overrides={**settings, "SHOW_SMS_PAGE": True})
     secret = emulator.seed_emulator(app, provider)
     server = make_server(host, port, app, threaded=True, request_handler=request_handler)
@@ -169,7 +175,13 @@ def banner(provider: str, portal: str, vneid: str | None = None) -> str:
     )
 
 
-def run_demo(host: str, port: int, portal_port: int = 5001, vneid_port: int = 5002) -> None:
+def run_demo(
+    host: str,
+    port: int,
+    portal_port: int = 5001,
+    vneid_port: int = 5002,
+    vneid_dir: str | None = None,
+) -> None:
     """Provider on ``host:port``, the demo portal on ``host:portal_port`` and the VNeID
     emulator on ``host:vneid_port``, one process."""
     from idp.demo_logging import (
@@ -191,7 +203,13 @@ def run_demo(host: str, port: int, portal_port: int = 5001, vneid_port: int = 50
     from idp.federation import emulator
 
     vneid = f"http://{public_host(host)}:{vneid_port}"
-    vneid_secret = start_emulator(provider, host, vneid_port, labelled_request_handler(VNEID))
+    vneid_secret = start_emulator(
+        provider,
+        host,
+        vneid_port,
+        Path(vneid_dir) if vneid_dir else None,
+        labelled_request_handler(VNEID),
+    )
     emulator.configure_provider(app, vneid, vneid_secret)
     portal = start_portal_thread(
         provider,

@@ -36,6 +36,7 @@ class Demo:
     provider: str
     portal: str
     log_path: Path
+    vneid: str
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
@@ -57,7 +58,7 @@ def _wait_until_listening(process: subprocess.Popen, url: str, log_path: Path) -
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("demo")
-    port, portal_port = free_port(), free_port()
+    port, portal_port, vneid_port = free_port(), free_port(), free_port()
     env = {
         **os.environ,
         "IDP_ENV": "development",
@@ -70,6 +71,7 @@ def demo(tmp_path_factory):
     log_path = workdir / "demo.log"
     code = "import sys; from idp.cli import main; sys.exit(main())"
     args = ["demo", "--port", str(port), "--portal-port", str(portal_port)]
+    args += ["--vneid-port", str(vneid_port), "--vneid-dir", str(workdir / "vneid")]
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [sys.executable, "-c", code, *args], env=env, stdout=log, stderr=subprocess.STDOUT
@@ -78,7 +80,9 @@ def demo(tmp_path_factory):
         provider = f"http://127.0.0.1:{port}"
         _wait_until_listening(process, provider + "/healthz", log_path)
         _wait_until_listening(process, f"http://127.0.0.1:{portal_port}/", log_path)
-        yield Demo(provider, f"http://127.0.0.1:{portal_port}", log_path)
+        vneid = f"http://127.0.0.1:{vneid_port}"
+        _wait_until_listening(process, vneid + "/healthz", log_path)
+        yield Demo(provider, f"http://127.0.0.1:{portal_port}", log_path, vneid)
     finally:
         process.terminate()
         process.wait(timeout=20)
@@ -172,3 +176,23 @@ def test_log_lines_are_labelled_full_and_free_of_codes_tokens_and_hints(demo):
     assert not re.search(r"\] (WARNI|ERRO|CRITI) ", log)
     request_lines = [line for line in lines if '" 30' in line or '" 40' in line]
     assert request_lines and all(re.search(r"\[(provider|portal)\]", x) for x in request_lines)
+
+
+def test_the_vneid_emulator_runs_beside_the_provider_as_its_upstream(demo):
+    from idp.federation import emulator
+
+    discovery = requests.get(demo.vneid + "/.well-known/openid-configuration", timeout=10)
+    assert discovery.json()["issuer"] == demo.vneid
+    browser = requests.Session()
+    choice = browser.get(demo.provider + "/login", timeout=10)
+    assert emulator.LABEL in choice.text
+    flow = parse_qs(urlsplit(choice.url).query)["flow"][0]
+    at_vneid = browser.post(
+        demo.provider + "/login/upstream",
+        data={"csrf_token": csrf_of(choice.text), "flow": flow, "upstream": emulator.NAME},
+        timeout=10,
+    )
+    assert at_vneid.url.startswith(demo.vneid + "/login?flow="), at_vneid.url
+    banner = demo.log()
+    assert f"VNeID (demo) {demo.vneid}/" in banner
+    assert emulator.CITIZENS[1]["password"] in banner

@@ -8,15 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from idp.cli import main
-
-
-@pytest.fixture
-def env(monkeypatch, tmp_path):
-    monkeypatch.setenv("IDP_ENV", "test")
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    monkeypatch.setenv("IDP_KEYS_DIR", str(tmp_path / "keys"))
-    return tmp_path
+from tests.unit.cli_runner import run
 
 
 def citizen_argv(id_number: str) -> list[str]:
@@ -37,11 +29,6 @@ def citizen_argv(id_number: str) -> list[str]:
         "--password",
         "matkhau2026",
     ]
-
-
-def run(*args):
-    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
-    return result
 
 
 def test_db_upgrade_is_idempotent_then_keys_clients_citizens(env, monkeypatch):
