@@ -116,7 +116,7 @@ def prepare(env: str = "development", overrides: dict | None = None):
 def start_emulator(
     provider: str, host: str, port: int, folder: Path | None = None, request_handler=None
 ) -> str:
-    """The VNeID emulator (``idp.federation.emulator``) on ``host:port`` in a daemon
+    """The VNeID emulator (``idp.vneid_emulator``) on ``host:port`` in a daemon
     thread, its data under ``folder`` (instance/vneid-emulator/), and the provider's client
     there; the
     client's secret is returned (the provider's upstream ``vneid`` is given it)."""
@@ -124,7 +124,7 @@ def start_emulator(
 
     from werkzeug.serving import make_server
 
-    from idp.federation import emulator
+    from idp import vneid_emulator as emulator
 
     issuer = f"http://{public_host(host)}:{port}"
     folder = folder or ROOT / "instance" / "vneid-emulator"
@@ -138,7 +138,7 @@ def start_emulator(
 
 def banner(provider: str, portal: str, vneid: str | None = None) -> str:
     """What the demo prints at start: where to go and what to try."""
-    from idp.federation import emulator
+    from idp import vneid_emulator as emulator
 
     newcomer = DEMO_NEWCOMER
     known, new = emulator.CITIZENS
@@ -200,7 +200,7 @@ def run_demo(
     portal_base = f"http://{public_host(host)}:{portal_port}"
     app = prepare(overrides={**DEMO_SETTINGS, "IDP_ISSUER": provider})
     secret = seed_demo_data(app, portal_base)
-    from idp.federation import emulator
+    from idp import vneid_emulator as emulator
 
     vneid = f"http://{public_host(host)}:{vneid_port}"
     vneid_secret = start_emulator(

@@ -8,7 +8,7 @@ import re
 
 from playwright.sync_api import expect
 
-from idp.federation import emulator
+from idp import vneid_emulator as emulator
 from tests.browser.conftest import shoot
 from tests.browser.steps import (
     PORTAL_ACCOUNT,

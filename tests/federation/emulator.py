@@ -1,4 +1,4 @@
-"""The VNeID emulator (``idp.federation.emulator``) served on 127.0.0.1 for the tests: a
+"""The VNeID emulator (``idp.vneid_emulator``) served on 127.0.0.1 for the tests: a
 second configuration of this provider with its own SQLite database, keys, cookie names
 and SMS outbox, registered as the upstream ``vneid`` of the provider under test."""
 
@@ -26,8 +26,8 @@ class LiveEmulator:
 def start_emulator(folder: Path, provider_issuer: str, clock) -> tuple[LiveEmulator, LiveServer]:
     """The emulator listening on a free port, seeded, with its client for the provider."""
     from idp import create_app
+    from idp import vneid_emulator as emulator
     from idp.extensions import db
-    from idp.federation import emulator
     from idp.oidc.keys import KeyStore
 
     port = free_port()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from idp.federation import emulator
+from idp import vneid_emulator as emulator
 from tests.federation.conftest import Federation, csrf_of
 from tests.federation.emulator import sign_in_at_emulator, start_emulator
 from tests.federation.receiver import Receiver

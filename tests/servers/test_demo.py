@@ -179,7 +179,7 @@ def test_log_lines_are_labelled_full_and_free_of_codes_tokens_and_hints(demo):
 
 
 def test_the_vneid_emulator_runs_beside_the_provider_as_its_upstream(demo):
-    from idp.federation import emulator
+    from idp import vneid_emulator as emulator
 
     discovery = requests.get(demo.vneid + "/.well-known/openid-configuration", timeout=10)
     assert discovery.json()["issuer"] == demo.vneid
