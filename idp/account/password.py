@@ -7,6 +7,10 @@ the signed-in owner is never refused the right one because someone else tried. T
 follows the password policy and must differ from the current one. Afterwards every other
 signed-in browser is signed out (with back-channel logout to its agencies) and the tokens
 issued in those sessions are revoked; this browser stays signed in.
+
+An account made from an upstream identity has no password (``NO_PASSWORD``): its owner
+sets a first one without a current password (``set_first_password``), under the same
+policy; nothing else ends, since no password was known to anyone before.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from flask import current_app
 from idp import audit
 from idp.account.sessions import end_other_sessions
 from idp.citizens import lockout
+from idp.citizens.creation import NO_PASSWORD
 from idp.citizens.models import Citizen
 from idp.citizens.password_policy import check_password, hash_password, verify_password
 from idp.errors import DomainError, Problem
@@ -45,6 +50,12 @@ PASSWORD_UNCHANGED = Problem(
     "password.unchanged",
     "Mật khẩu mới phải khác mật khẩu hiện tại.",
     "password",
+)
+
+PASSWORD_ALREADY_SET = Problem(
+    "password.already_set",
+    "Tài khoản của bạn đã có mật khẩu. Vui lòng nhập mật khẩu hiện tại để đổi mật khẩu.",
+    FIELD,
 )
 
 
@@ -89,3 +100,23 @@ def change_password(
     ended = end_other_sessions(citizen.id, current_login)
     audit.record("password.changed", citizen_id=citizen.id, ended_sessions=len(ended))
     return len(ended)
+
+
+def set_first_password(citizen: Citizen, new: str, confirm: str) -> None:
+    """Give an account with no password its first one (the policy applies); DomainError
+    ``PASSWORD_ALREADY_SET`` if it has one, a concurrent request's included."""
+    check_password(new, confirm, identity_number=citizen.id_number, phone_e164=citizen.phone)
+    # Only while there is still no password: of two concurrent first passwords one wins,
+    # and the other must then give the current password like any change.
+    done = db.session.execute(
+        db.update(Citizen)
+        .where(Citizen.id == citizen.id, Citizen.password_hash == NO_PASSWORD)
+        .values(password_hash=hash_password(new))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not done:
+        db.session.rollback()
+        raise DomainError(PASSWORD_ALREADY_SET)
+    audit.record("account.password_set", citizen_id=citizen.id, if_committed=True)
+    db.session.commit()
+    db.session.refresh(citizen)

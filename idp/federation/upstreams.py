@@ -42,9 +42,7 @@ ISSUER_INVALID = Problem(
     "Địa chỉ issuer phải là một URL https không có query hay fragment.",
 )
 CLAIM_INVALID = Problem("upstream.claim_invalid", "Tên claim {claim} không hợp lệ.")
-ACR_INVALID = Problem(
-    "upstream.acr_invalid", "Mức đảm bảo phải là một trong: " + ", ".join(LEVELS) + "."
-)
+ACR_INVALID = Problem("upstream.acr_invalid", "Mức đảm bảo phải là một trong: LoA1, LoA2, LoA3.")
 LABEL_INVALID = Problem("upstream.label_invalid", "Vui lòng nhập nhãn hiển thị (tối đa 120 ký tự).")
 SCOPE_INVALID = Problem("upstream.scope_invalid", "Phạm vi (scope) phải gồm openid.")
 CLIENT_INVALID = Problem(

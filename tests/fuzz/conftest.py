@@ -25,6 +25,8 @@ SNAPSHOT_TABLES = (
     "initial_access_token",
     "registration_access_token",
     "subscriber",
+    "upstream",
+    "upstream_link",
 )
 STORE_PREFIXES = ("code:", "login:", "sid:")
 

@@ -164,3 +164,150 @@ def test_bad_new_passwords_are_refused_with_their_message(
     assert resp.status_code == 400
     assert f'data-code="{code}"' in resp.get_data(as_text=True)
     assert _password_works(app, outbox, citizen, citizen["password"])
+
+
+# --- an account with no password yet (made from an upstream identity) --------------------
+
+
+@pytest.fixture
+def passwordless(app, outbox) -> tuple[dict, AccountBrowser]:
+    """A citizen whose account came from VNeID, signed in through it."""
+    from tests.http.test_account_linked_identities import (
+        add_link,
+        add_upstream,
+        federated_browser,
+        passwordless_citizen,
+    )
+
+    add_upstream(app)
+    owner = passwordless_citizen(app)
+    add_link(app, owner["id"])
+    return owner, federated_browser(app, outbox, owner["id"])
+
+
+def set_first(account: AccountBrowser, new: str, confirm: str | None = None):
+    return account.submit(
+        "/account/password",
+        "/account/password",
+        {"password": new, "password_confirm": new if confirm is None else confirm},
+    )
+
+
+def _has_password(app, citizen_id: int) -> bool:
+    from idp.citizens.creation import has_password
+    from idp.citizens.models import Citizen
+    from idp.extensions import db
+
+    with app.app_context():
+        return has_password(db.session.get(Citizen, citizen_id))
+
+
+def test_an_account_without_password_is_asked_only_for_a_new_one(passwordless):
+    _, account = passwordless
+    page = account.text("/account/password")
+    assert "<h1>Đặt mật khẩu</h1>" in page
+    assert "Tài khoản của bạn chưa có mật khẩu" in page
+    assert 'name="current_password"' not in page
+    assert 'id="password"' in page and 'id="password_confirm"' in page
+    assert 'href="/account" aria-current="true"' in page  # reached from the account tab
+
+
+def test_setting_a_first_password_lets_the_citizen_sign_in_with_it(app, outbox, passwordless):
+    from tests.http.test_account_history import events_on
+    from tests.http.test_account_linked_identities import federated_browser
+
+    owner, account = passwordless
+    other = federated_browser(app, outbox, owner["id"])  # another browser, also via VNeID
+
+    resp = set_first(account, NEW_PASSWORD)
+    assert resp.status_code == 302 and resp.location == "/account"
+    page = account.text("/account")
+    assert 'data-code="password_set"' in page and "Đã đặt mật khẩu." in page
+    assert _has_password(app, owner["id"])
+    assert "account.password_set" in _events(app, owner["id"])
+    assert other.get("/account").status_code == 200  # nobody knew a password: all stay
+    history = account.text("/account/history")
+    assert events_on(history)[0] == "account.password_set"
+    assert "<strong>Đặt mật khẩu</strong>" in history
+    # From now on the page is the usual change, which asks for the current password.
+    assert 'name="current_password"' in account.text("/account/password")
+    assert _password_works(app, outbox, owner, NEW_PASSWORD)
+
+
+@pytest.mark.parametrize(
+    "new, confirm, code",
+    [
+        ("", None, "password.required"),
+        ("ngan1", None, "password.too_short"),
+        ("chikhongso", None, "password.no_digit"),
+        ("066195012345", None, "password.same_as_id_number"),
+        (NEW_PASSWORD, "matkhaukhac2027", "password.confirm_mismatch"),
+    ],
+)
+def test_a_first_password_follows_the_policy(app, passwordless, new, confirm, code):
+    owner, account = passwordless
+    resp = set_first(account, new, confirm)
+    assert resp.status_code == 400
+    page = resp.get_data(as_text=True)
+    assert f'data-code="{code}"' in page and 'aria-invalid="true"' in page
+    assert 'name="current_password"' not in page and "Tài khoản của bạn chưa có mật khẩu" in page
+    assert not _has_password(app, owner["id"])
+    assert "account.password_set" not in _events(app, owner["id"])
+
+
+def test_a_first_password_set_meanwhile_in_another_tab_is_not_replaced(app, outbox, passwordless):
+    from tests.http.test_account_linked_identities import federated_browser
+
+    owner, account = passwordless
+    stale_form = account.text("/account/password")  # the first-password form
+    other = federated_browser(app, outbox, owner["id"])
+    assert set_first(other, NEW_PASSWORD).status_code == 302
+
+    resp = account.post_form(
+        "/account/password",
+        stale_form,
+        {"password": "matkhaukhac2027", "password_confirm": "matkhaukhac2027"},
+    )
+    assert resp.status_code == 400
+    page = resp.get_data(as_text=True)
+    assert 'data-code="password.current_required"' in page and 'name="current_password"' in page
+    assert _password_works(app, outbox, owner, NEW_PASSWORD)
+
+
+def test_a_concurrent_first_password_loses_to_the_one_that_committed(app, passwordless):
+    from idp.account.password import PASSWORD_ALREADY_SET, set_first_password
+    from idp.citizens.models import Citizen
+    from idp.citizens.password_policy import hash_password, verify_password
+    from idp.errors import DomainError
+    from idp.extensions import db
+
+    owner, _ = passwordless
+    with app.test_request_context("/"):
+        loaded = db.session.get(Citizen, owner["id"])  # read while it had no password
+        with app.app_context():  # the other request commits first
+            db.session.get(Citizen, owner["id"]).password_hash = hash_password(NEW_PASSWORD)
+            db.session.commit()
+        with pytest.raises(DomainError) as refused:
+            set_first_password(loaded, "matkhaukhac2027", "matkhaukhac2027")
+        assert refused.value.problem == PASSWORD_ALREADY_SET
+        assert verify_password(db.session.get(Citizen, owner["id"]).password_hash, NEW_PASSWORD)
+
+
+@pytest.mark.parametrize("problem_name", ["PASSWORD_CONFIRM_MISMATCH", "PASSWORD_TOO_SHORT"])
+def test_first_password_errors_sit_beside_their_field(app, problem_name):
+    from idp.citizens import password_policy
+    from tests.http.test_form_errors_markup import (
+        assert_error_beside,
+        assert_summary_takes_focus,
+        render,
+    )
+
+    problem = getattr(password_policy, problem_name)
+    page = render(app, "provider/account/password_first.html", problem=problem)
+    assert_error_beside(page, problem.field, problem.code)
+    assert_summary_takes_focus(page)
+    ids = page.ids()
+    assert len(ids) == len(set(ids)), ids
+    plain = render(app, "provider/account/password_first.html", endpoint="account.password")
+    assert "error-summary" not in plain.ids() and not plain.title.startswith("Lỗi")
+    assert plain.title.startswith("Đặt mật khẩu")

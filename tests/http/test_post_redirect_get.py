@@ -13,6 +13,7 @@ POST view is caught here until a journey reaches it.
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from collections import defaultdict
@@ -20,6 +21,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pyotp
 import pytest
+import requests
 from flask import request
 
 from tests.conftest import CITIZEN, query_of
@@ -50,9 +52,67 @@ PROTOCOL_ENDPOINTS = {
     "oidc.userinfo": "OIDC Core §5.3",
     "client_registration.register": "RFC 7591",
     "authorize.authorize": "RFC 6749 §3.1: a redirect or an error page, GET or POST",
+    "federation.backchannel_logout": "Back-Channel Logout 1.0 §2.8, from an upstream",
 }
 CHANGED_PHONE = "0903123456"
 LOST_PHONE_NEW = "0903987654"
+
+
+def _federation(app, outbox, folder, clock) -> None:
+    """Through the VNeID emulator (served over HTTP) to a new account whose phone number
+    the citizen gives: the upstream button, the phone form, "Gửi lại OTP" and the code."""
+    from idp import vneid_emulator as emulator
+    from idp.federation.models import Upstream
+    from tests.federation.emulator import redirects_until, sign_in_at_emulator, start_emulator
+
+    issuer = app.config["IDP_ISSUER"]
+    vneid, server = start_emulator(folder, issuer, clock)
+    try:
+        emulator.configure_provider(app, vneid.issuer, vneid.secret)
+        with app.app_context():
+            from idp.extensions import db
+
+            db.session.get(Upstream, emulator.NAME).phone_claim = None  # ask the citizen
+            db.session.commit()
+        _, person = emulator.CITIZENS
+        import_registry(app, (person["phone"], person["id_number"]))
+        browser = Browser(app, outbox)
+        trusted = make_client(app, trusted=True)
+        url, _ = browser.authorize_url(trusted["client_id"])
+        choose = browser.get(url).location
+        flow = query_of(choose)["flow"]
+        page = browser.get(choose).get_data(as_text=True)
+        to_vneid = browser.post_form("/login/upstream", page, {"flow": flow, "upstream": "vneid"})
+        assert to_vneid.status_code == 303
+        at_vneid = requests.Session()
+        answer = sign_in_at_emulator(
+            at_vneid, at_vneid.get(to_vneid.location), person, vneid.outbox, follow=False
+        )
+        callback = redirects_until(at_vneid, answer, issuer)
+        phone_url = browser.get(callback.removeprefix(issuer)).location
+        page = browser.get(phone_url).get_data(as_text=True)
+        otp_url = browser.post_form(phone_url, page, {"flow": flow, "phone": person["phone"]})
+        otp_url = otp_url.location
+        page = browser.get(otp_url).get_data(as_text=True)
+        resend = browser.post_form(f"/login/upstream/otp/resend?flow={flow}", page, {})
+        assert resend.status_code == 303 and resend.location == otp_url
+        code = outbox.last_otp("+84" + person["phone"][1:])
+        assert browser.submit_otp(otp_url, code).status_code == 302
+        # The new account has no password: the citizen sets one, then unlinks VNeID.
+        page = browser.get("/account/password").get_data(as_text=True)
+        first = {"password": "matkhaumai2027", "password_confirm": "matkhaumai2027"}
+        assert browser.post_form("/account/password", page, first).status_code == 302
+        page = browser.get("/account/linked-identities").get_data(as_text=True)
+        link_id = re.search(r'name="link_id" value="(\d+)"', page).group(1)
+        unlinked = browser.post_form(
+            "/account/linked-identities/unlink", page, {"link_id": link_id}
+        )
+        assert unlinked.status_code == 302
+        console = Console(app)
+        assert console.sign_in(make_operator(app, "lien.ket")).status_code == 302
+        assert console.post("/console/upstreams/vneid/status", action="suspend").status_code
+    finally:
+        server.stop()
 
 
 @pytest.fixture
@@ -234,7 +294,7 @@ def _console(app, citizen: dict, complaint: str) -> None:
     console.post("/console/logout")
 
 
-def test_every_post_on_a_page_answers_success_with_a_redirect(recorded, outbox):
+def test_every_post_on_a_page_answers_success_with_a_redirect(recorded, outbox, tmp_path, clock):
     app, answers = recorded
     citizen = _citizen(app)
     complaint = _complaint(app)
@@ -242,6 +302,7 @@ def test_every_post_on_a_page_answers_success_with_a_redirect(recorded, outbox):
     _login_consent_and_logout(app, outbox, citizen)
     _account(app, outbox, citizen)
     _console(app, citizen, complaint)
+    _federation(app, outbox, tmp_path / "vneid", clock)
 
     page_posts = {
         rule.endpoint

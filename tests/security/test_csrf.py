@@ -17,8 +17,15 @@ PROTOCOL_EXEMPT = {
     "/oauth2/register",
     "/oauth2/authorize",
     "/oauth2/logout",
+    "/upstream/<name>/backchannel-logout",  # an upstream's server posts it
 }
-SAMPLE_ARGUMENTS = {"citizen_id": 1, "client_id": "x", "reference": "x", "which": "old"}
+SAMPLE_ARGUMENTS = {
+    "citizen_id": 1,
+    "client_id": "x",
+    "reference": "x",
+    "which": "old",
+    "name": "vneid",
+}
 
 
 def form_routes(app) -> list[str]:

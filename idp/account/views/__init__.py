@@ -86,6 +86,7 @@ from idp.account.views import (  # noqa: E402, F401
     agencies,
     authenticator,
     history,
+    linked_identities,
     password,
     phone,
     profile,

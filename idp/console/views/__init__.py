@@ -55,4 +55,5 @@ from idp.console.views import (  # noqa: E402, F401
     keys,
     registration_tokens,
     sign_in,
+    upstreams,
 )
