@@ -156,3 +156,21 @@ def test_vneids_back_channel_logout_ends_the_provider_session(vneid):
         timeout=10,
     )
     assert answer.status_code == 401
+
+
+def test_the_account_pages_sign_out_also_signs_out_at_vneid(vneid):
+    _configure(vneid)
+    page, verifier = vneid.authorize()
+    back = sign_in_at_emulator(
+        vneid.browser, vneid.choose(page, emulator.NAME), NEWCOMER, vneid.upstream.outbox
+    )
+    vneid.redeem(back.url, verifier)
+    account = vneid.browser.get(f"{vneid.url}/account")
+    signed_out = vneid.browser.post(
+        f"{vneid.url}/account/sign-out", data={"csrf_token": csrf_of(account.text)}
+    )
+    assert any(r.url.startswith(vneid.upstream.issuer) for r in signed_out.history)
+    assert signed_out.url == f"{vneid.url}/account/signed-out", signed_out.url
+    assert vneid.browser.get(f"{vneid.upstream.issuer}/account").url.startswith(
+        f"{vneid.upstream.issuer}/login"
+    )

@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 from idp.account.agency_link import AgencyLink, agency_to_return_to
 from idp.account.sessions import end_every_session, end_session, sessions_for
 from idp.account.views import bp, signed_in
+from idp.federation import upstream_sessions
 from idp.login_session import current_login
 
 SIGNED_OUT = "account_signed_out"  # Flask session key: what the last sign-out ended
@@ -42,7 +43,10 @@ def sign_out() -> ResponseReturnValue:
     account = signed_in()
     agency = agency_to_return_to(account.login)
     end_session(account.citizen.id, account.login.sid)
-    return _signed_out(everywhere=False, agency=agency)
+    response = _signed_out(everywhere=False, agency=agency)
+    if account.login.upstream:  # signed in through an upstream: its own logout first
+        response.location = upstream_sessions.onward(account.login, response.location)
+    return response
 
 
 @bp.post("/sessions/end-all")
