@@ -193,16 +193,24 @@ def _link_row(identity: UpstreamIdentity, citizen_id: int) -> UpstreamLink:
     )
 
 
-def link(identity: UpstreamIdentity, citizen: Citizen, how: str) -> None:
-    """Link the identity to ``citizen`` (``how``: ``proof`` or ``identity_number``);
-    DomainError when either side is linked already (a concurrent sign-in won)."""
+def link(identity: UpstreamIdentity, citizen: Citizen, how: str, label: str) -> None:
+    """Link the identity to ``citizen`` (``how``: ``proof`` or ``identity_number``;
+    ``label``: the upstream's, for the refusal); DomainError when either side is linked
+    already (a concurrent sign-in won)."""
     db.session.add(_link_row(identity, citizen.id))
-    audit.record("upstream.linked", citizen_id=citizen.id, upstream=identity.upstream, how=how)
     try:
-        db.session.commit()
+        db.session.flush()  # a link made meanwhile fails here, before any audit row
+        audit.record(
+            "upstream.linked",
+            citizen_id=citizen.id,
+            upstream=identity.upstream,
+            how=how,
+            if_committed=True,
+        )
+        db.session.commit()  # one commit: the link and its audit row
     except IntegrityError:
         db.session.rollback()
-        raise DomainError(LINKED_ELSEWHERE.format(label=identity.upstream)) from None
+        raise DomainError(LINKED_ELSEWHERE.format(label=label)) from None
 
 
 def create_account(identity: UpstreamIdentity, phone: str) -> Citizen:

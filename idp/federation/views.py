@@ -62,6 +62,7 @@ PHONE_TAKEN = Problem(
     "phone",
 )
 STATE_SECONDS = 600
+MAX_SUBJECT = 255  # OIDC Core §2: at most 255 ASCII characters; the link's column
 
 
 def _state_key(state: str) -> str:
@@ -153,6 +154,8 @@ def _identity(upstream: Upstream, flow: Flow) -> tuple[UpstreamIdentity, str]:
         upstream, redirect_uri(upstream.name), code, flow.data.upstream_verifier or ""
     )
     claims = upstream_client.validated_id_token(upstream, token, flow.data.upstream_nonce or "")
+    if not isinstance(claims["sub"], str) or not 0 < len(claims["sub"]) <= MAX_SUBJECT:
+        raise DomainError(upstream_client.ANSWER_INVALID.format(label=upstream.label))
     userinfo = upstream_client.userinfo(upstream, token, claims["sub"])
     sid = claims.get("sid") if isinstance(claims.get("sid"), str) else None
     identity = linking.identity_from_claims(upstream, {**userinfo, **claims}, sid)
@@ -171,7 +174,7 @@ def _follow(flow: Flow, upstream: Upstream, identity: UpstreamIdentity, decision
         return _signed_in(flow, upstream, identity, decision.citizen)
     if decision.outcome is Outcome.LINK:
         try:
-            linking.link(identity, decision.citizen, "identity_number")
+            linking.link(identity, decision.citizen, "identity_number", upstream.label)
         except DomainError as exc:
             return _problem_page(flow, exc.problem, 409)
         return _signed_in(flow, upstream, identity, decision.citizen)

@@ -198,7 +198,7 @@ def _complete(flow: Flow, citizen: Citizen, amr: list[str] = AMR_PASSWORD_SMS):
         save_flow(flow)
         return choice_page(flow, linking.LINK_NOT_FOUND, 400)
     try:
-        linking.link(linking.UpstreamIdentity(**identity), citizen, "proof")
+        linking.link(linking.UpstreamIdentity(**identity), citizen, "proof", upstream.label)
     except DomainError as exc:
         return choice_page(flow, exc.problem, 409)
     through = UpstreamSession(
