@@ -14,11 +14,14 @@ import requests
 from tests.conftest import CITIZEN, Outbox, authorization_params
 from tests.federation.node_upstream import NodeUpstream, ensure_node_oidc_provider
 from tests.federation.receiver import Receiver
+from tests.federation.wiring import (
+    AGENCY_SCOPE,
+    UPSTREAM_CLIENT_ID,
+    UPSTREAM_CLIENT_SECRET,
+    add_test_upstream,
+    register_agency,
+)
 from tests.live import LiveServer, free_port
-
-UPSTREAM_CLIENT_ID = "dvc-national-idp"
-UPSTREAM_CLIENT_SECRET = "secret-of-the-national-idp-at-the-upstream"
-AGENCY_SCOPE = "openid profile phone citizen_id"
 
 #: The upstream's people: a citizen who has an account here (CITIZEN), and newcomers.
 KNOWN = {
@@ -64,25 +67,7 @@ class Federation:
 
     def add_upstream(self, name: str = "node", **flags) -> None:
         """Configure the upstream at the provider (``idp upstreams add``'s function)."""
-        from idp.federation.upstreams import UpstreamSettings, add_upstream
-
-        with self.app.app_context():
-            add_upstream(
-                UpstreamSettings(
-                    name=name,
-                    label=flags.pop("label", "Tài khoản định danh điện tử (thử nghiệm)"),
-                    issuer=self.upstream.issuer,
-                    client_id=UPSTREAM_CLIENT_ID,
-                    client_secret=UPSTREAM_CLIENT_SECRET,
-                    scope="openid profile phone citizen_id",
-                    id_number_claim="citizen_id",
-                    name_claim="name",
-                    birthdate_claim="birthdate",
-                    phone_claim="phone_number",
-                    **flags,
-                ),
-                actor="test",
-            )
+        add_test_upstream(self.app, self.upstream.issuer, name, **flags)
 
     def authorize(self, **extra) -> tuple[requests.Response, str]:
         """The agency's authorization request in the browser: the login choice page."""
@@ -150,20 +135,9 @@ def federation(app_factory):
     issuer = f"http://127.0.0.1:{port}"
     app = app_factory(IDP_ISSUER=issuer)
     receiver = Receiver()
-    from idp.oidc.clients import create_client
-
     with LiveServer(receiver) as agency, LiveServer(app, port):
         agency.app = receiver
-        with app.app_context():
-            agency_id, agency_secret = create_client(
-                name="Cổng DVC tỉnh Đắk Lắk",
-                redirect_uris=[f"{agency.url}/callback"],
-                post_logout_redirect_uris=[f"{agency.url}/"],
-                backchannel_logout_uri=f"{agency.url}/backchannel-logout",
-                scope=AGENCY_SCOPE,
-                trusted=True,
-                actor="test",
-            )
+        agency_id, agency_secret = register_agency(app, agency.url)
         client = {
             "client_id": UPSTREAM_CLIENT_ID,
             "client_secret": UPSTREAM_CLIENT_SECRET,

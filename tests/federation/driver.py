@@ -1,32 +1,58 @@
-"""The provider's own login pages, driven with plain HTTP forms in the federation tests."""
+"""This project's login pages (the provider's, or the VNeID emulator's) driven with plain
+HTTP forms in the federation tests."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import requests
 
 from tests.federation.conftest import csrf_of, flow_of
 
 
-def password_login(federation, page: requests.Response, citizen: dict, started: bool = False):
-    """From the login choice (or, ``started``, the password page) through password + SMS
-    OTP; returns the page the browser ends on."""
+def through_password_and_otp(
+    browser: requests.Session,
+    page: requests.Response,
+    username: str,
+    password: str,
+    otp: Callable[[], str],
+    started: bool = False,
+    follow: bool = True,
+) -> requests.Response:
+    """From a login choice ``page`` (or, ``started``, its password page): "Tài khoản cấp
+    bởi Cổng dịch vụ công quốc gia", the password, then the code ``otp()`` reads once it
+    was sent; the answer to the code (its redirects followed unless ``follow`` is False)."""
     flow = flow_of(page)
     if not started:
-        page = federation.browser.post(
-            f"{federation.url}/login/method",
+        origin = page.url.split("/login")[0]
+        page = browser.post(
+            f"{origin}/login/method",
             data={"csrf_token": csrf_of(page.text), "flow": flow, "method": "password"},
         )
-    otp_page = federation.browser.post(
+    otp_page = browser.post(
         page.url,
         data={
             "csrf_token": csrf_of(page.text),
             "flow": flow,
-            "username": citizen["id_number"],
-            "password": citizen["password"],
+            "username": username,
+            "password": password,
         },
     )
     assert "/login/otp" in otp_page.url, otp_page.text[:800]
-    code = federation.outbox.last_otp(citizen["phone_e164"])
-    return federation.browser.post(
-        otp_page.url, data={"csrf_token": csrf_of(otp_page.text), "flow": flow, "otp": code}
+    return browser.post(
+        otp_page.url,
+        data={"csrf_token": csrf_of(otp_page.text), "flow": flow, "otp": otp()},
+        allow_redirects=follow,
+    )
+
+
+def password_login(federation, page: requests.Response, citizen: dict, started: bool = False):
+    """The provider's own login for ``citizen``; the page the browser ends on."""
+    return through_password_and_otp(
+        federation.browser,
+        page,
+        citizen["id_number"],
+        citizen["password"],
+        lambda: federation.outbox.last_otp(citizen["phone_e164"]),
+        started=started,
     )

@@ -11,7 +11,7 @@ from urllib.parse import urljoin
 import requests
 
 from tests.conftest import Outbox
-from tests.federation.conftest import csrf_of, flow_of
+from tests.federation.driver import through_password_and_otp
 from tests.live import LiveServer, free_port
 
 
@@ -57,27 +57,14 @@ def sign_in_at_emulator(
     """At the emulator's login choice: its password and SMS OTP; the page the browser
     ends on after the emulator sends it back (``follow`` False: the emulator's answer to
     the code, whose redirects the caller follows)."""
-    flow = flow_of(page)
-    origin = page.url.split("/login")[0]
-    password_page = browser.post(
-        f"{origin}/login/method",
-        data={"csrf_token": csrf_of(page.text), "flow": flow, "method": "password"},
-    )
-    otp_page = browser.post(
-        password_page.url,
-        data={
-            "csrf_token": csrf_of(password_page.text),
-            "flow": flow,
-            "username": person["id_number"],
-            "password": person["password"],
-        },
-    )
-    assert "/login/otp" in otp_page.url, otp_page.text[:600]
     phone = "+84" + person["phone"][1:]
-    return browser.post(
-        otp_page.url,
-        data={"csrf_token": csrf_of(otp_page.text), "flow": flow, "otp": outbox.last_otp(phone)},
-        allow_redirects=follow,
+    return through_password_and_otp(
+        browser,
+        page,
+        person["id_number"],
+        person["password"],
+        lambda: outbox.last_otp(phone),
+        follow=follow,
     )
 
 

@@ -10,9 +10,11 @@ import pytest
 import requests
 
 from idp import vneid_emulator as emulator
+from tests.conftest import Outbox
 from tests.federation.conftest import Federation, csrf_of
 from tests.federation.emulator import sign_in_at_emulator, start_emulator
 from tests.federation.receiver import Receiver
+from tests.federation.wiring import register_agency
 from tests.live import LiveServer, free_port
 
 pytestmark = pytest.mark.servers
@@ -26,24 +28,12 @@ def vneid(app_factory, tmp_path, clock):
     port = free_port()
     issuer = f"http://127.0.0.1:{port}"
     app = app_factory(IDP_ISSUER=issuer)
-    from idp.oidc.clients import create_client
-    from tests.conftest import Outbox
-
     receiver = Receiver()
     upstream, upstream_server = start_emulator(tmp_path / "vneid", issuer, clock)
     try:
         with LiveServer(receiver) as agency, LiveServer(app, port):
             agency.app = receiver
-            with app.app_context():
-                agency_id, agency_secret = create_client(
-                    name="Cổng DVC tỉnh Đắk Lắk",
-                    redirect_uris=[f"{agency.url}/callback"],
-                    post_logout_redirect_uris=[f"{agency.url}/"],
-                    backchannel_logout_uri=f"{agency.url}/backchannel-logout",
-                    scope="openid profile phone citizen_id",
-                    trusted=True,
-                    actor="test",
-                )
+            agency_id, agency_secret = register_agency(app, agency.url)
             federation = Federation(
                 app, issuer, agency, agency_id, agency_secret, upstream, Outbox(app_factory.outbox)
             )

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from joserfc import jwt as jose_jwt
 from joserfc.jwk import RSAKey
 
+from tests.federation.wiring import add_test_upstream
 from tests.fuzz.conftest import assert_unchanged, snapshot
 
 FUZZ = settings(
@@ -27,22 +28,7 @@ FORGER = RSAKey.generate_key(2048)
 @pytest.fixture(scope="module")
 def with_upstream(fuzz_app):
     """The fuzz app with an upstream whose issuer nothing answers at."""
-    from idp.federation.upstreams import UpstreamSettings, add_upstream
-
-    with fuzz_app.app_context():
-        add_upstream(
-            UpstreamSettings(
-                name="vneid",
-                label="VNeID",
-                issuer="http://127.0.0.1:1",
-                client_id="dvc",
-                client_secret="s",
-                id_number_claim="citizen_id",
-                create_accounts=True,
-            ),
-            actor="test",
-            discover=False,
-        )
+    add_test_upstream(fuzz_app, "http://127.0.0.1:1", discover=False, create_accounts=True)
     return fuzz_app
 
 

@@ -8,28 +8,11 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import CITIZEN, OTHER_CITIZEN
+from tests.federation.wiring import add_test_upstream
 
 
 def _upstream(app, **flags):
-    from idp.federation.upstreams import UpstreamSettings, add_upstream
-
-    with app.app_context():
-        add_upstream(
-            UpstreamSettings(
-                name="vneid",
-                label="VNeID",
-                issuer="https://vneid.example",
-                client_id="dvc",
-                client_secret="s",
-                id_number_claim="citizen_id",
-                name_claim="name",
-                birthdate_claim="birthdate",
-                phone_claim="phone_number",
-                **flags,
-            ),
-            actor="test",
-            discover=False,
-        )
+    add_test_upstream(app, "https://vneid.example", discover=False, **flags)
 
 
 def _identity(app, **claims):
