@@ -154,6 +154,9 @@ def _register_blueprints(app: Flask) -> None:
     from idp.oidc.logout import init_app as init_logout  # RP-Initiated + Back-Channel Logout
 
     init_logout(app)
+    from idp.oidc.session_tokens import SessionTokens  # what signing out asks of the protocol
+
+    app.extensions["issued_tokens"] = SessionTokens()
     for blueprint in (oidc_bp, authorize_bp, par_bp, consent_bp, login_bp, pages_bp):
         app.register_blueprint(blueprint)
     from idp import subscribers  # the "chính chủ" check: fails fast, warns when off

@@ -57,6 +57,36 @@ def _portal_metadata(portal_base: str) -> dict:
     }
 
 
+def seed_client(client_id: str, name: str, addresses: dict, scope: str) -> str:
+    """A trusted demo client with these addresses, created, or given a new secret and the
+    addresses of this start; its secret (never written to disk). Needs an app context."""
+    from idp import audit
+    from idp.extensions import db
+    from idp.oidc.clients import create_client, new_client_secret
+    from idp.oidc.models import Client
+
+    # Read from the database, not the client cache: the row is changed below.
+    client = db.session.scalar(db.select(Client).filter_by(client_id=client_id))
+    if client is None:
+        _, secret = create_client(
+            name=name,
+            client_id=client_id,
+            redirect_uris=addresses["redirect_uris"],
+            post_logout_redirect_uris=addresses["post_logout_redirect_uris"],
+            backchannel_logout_uri=addresses["backchannel_logout_uri"],
+            scope=scope,
+            trusted=True,
+            actor="demo",
+        )
+        return secret
+    secret = new_client_secret()
+    client.set_secret(secret)
+    client.set_client_metadata({**client.client_metadata, **addresses})
+    db.session.commit()
+    audit.record("client.secret_rotated", client_id=client_id, actor="demo")
+    return secret
+
+
 def seed_demo_data(app, portal_base: str = "http://127.0.0.1:5001") -> str:
     """Create the demo client (or give it a new secret and the portal's current URIs), the
     demo citizen and the "chính chủ" registry rows; returns the client's secret.
@@ -64,34 +94,16 @@ def seed_demo_data(app, portal_base: str = "http://127.0.0.1:5001") -> str:
     The secret is rotated at every start and handed to the demo portal in this process,
     so no secret is ever written to disk.
     """
-    from idp import audit
     from idp.citizens.creation import account_exists, create_citizen
-    from idp.extensions import db
-    from idp.oidc.clients import create_client, new_client_secret
-    from idp.oidc.models import Client
     from idp.subscribers.csv_import import import_subscribers
 
-    portal = _portal_metadata(portal_base)
     with app.app_context():
-        # Read from the database, not the client cache: the row is changed below.
-        client = db.session.scalar(db.select(Client).filter_by(client_id=DEMO_CLIENT_ID))
-        if client is None:
-            _, secret = create_client(
-                name="Cổng DVC tỉnh Đắk Lắk (demo)",
-                client_id=DEMO_CLIENT_ID,
-                redirect_uris=portal["redirect_uris"],
-                post_logout_redirect_uris=portal["post_logout_redirect_uris"],
-                backchannel_logout_uri=portal["backchannel_logout_uri"],
-                scope="openid profile phone email citizen_id offline_access",
-                trusted=True,
-                actor="demo",
-            )
-        else:
-            secret = new_client_secret()
-            client.set_secret(secret)
-            client.set_client_metadata({**client.client_metadata, **portal})
-            db.session.commit()
-            audit.record("client.secret_rotated", client_id=DEMO_CLIENT_ID, actor="demo")
+        secret = seed_client(
+            DEMO_CLIENT_ID,
+            "Cổng DVC tỉnh Đắk Lắk (demo)",
+            _portal_metadata(portal_base),
+            "openid profile phone email citizen_id offline_access",
+        )
         if not account_exists(DEMO_CITIZEN["id_number"]):
             create_citizen(**DEMO_CITIZEN, actor="demo")
         rows = [f"{phone},{id_number}" for phone, id_number in DEMO_SUBSCRIBERS]

@@ -4,12 +4,13 @@ Ending a login session always means three things together:
 
 1. the session leaves the store, so its cookie and ``sid`` no longer work
    (``idp.login_session``);
-2. the access and refresh tokens issued in it are revoked (refresh rows by ``Token.sid``,
-   inherited by rotated refresh tokens; access tokens by the session's marker in the
-   store, ``idp.oidc.access_tokens``): a refresh grant answers ``invalid_grant``, introspection
-   ``active: false`` and userinfo 401;
+2. the access and refresh tokens issued in it are revoked: a refresh grant answers
+   ``invalid_grant``, introspection ``active: false`` and userinfo 401;
 3. every agency that received tokens in it and registered a ``backchannel_logout_uri``
-   gets a logout token (OpenID Connect Back-Channel Logout 1.0, ``idp.oidc.backchannel``).
+   gets a logout token (OpenID Connect Back-Channel Logout 1.0).
+
+The last two are the protocol side's (``idp.issued_tokens``, provided by
+``idp.oidc.session_tokens``), so this module imports nothing of ``idp.oidc``.
 
 Callers: RP-initiated logout (one session), a new login on a browser that still has a
 session (``idp.sign_in.start_login``: ``prompt=login`` or another citizen), the
@@ -22,34 +23,20 @@ citizen (``revoke_tokens_of``) in their own transaction, before the sessions end
 
 from __future__ import annotations
 
-from collections import Counter
 from contextlib import nullcontext
 
 from flask import current_app, has_request_context
 
 from idp import audit
 from idp.extensions import db
+from idp.issued_tokens import issued_tokens
 from idp.login_session import LoginSession, end_login, sessions_of
-from idp.oidc.access_tokens import group_key, revoke_group
-from idp.oidc.backchannel import send_backchannel_logouts
-from idp.oidc.models import Token
-from idp.oidc.tokens import revoke_rows
-
-
-def _revoke_live(*conditions) -> list[Token]:
-    """Revoke the refresh tokens matching ``conditions`` that still work, with the access
-    token issued alongside each (the caller commits)."""
-    live = Token.refresh_token_hash.is_not(None) & (Token.refresh_token_revoked_at == 0)
-    rows = list(db.session.scalars(db.select(Token).where(live, *conditions)).all())
-    revoke_rows(rows)
-    return rows
 
 
 def revoke_tokens_of(citizen_id: int) -> int:
     """Revoke every access and refresh token of the citizen (the caller commits); returns
     how many refresh tokens were revoked. Access tokens: one marker for the citizen."""
-    revoke_group(group_key("citizen", citizen_id))
-    return len(_revoke_live(Token.citizen_id == citizen_id))
+    return issued_tokens().revoke_of_citizen(citizen_id)
 
 
 def end_sessions(sessions: list[LoginSession], reason: str, **details: object) -> int:
@@ -65,16 +52,8 @@ def end_sessions(sessions: list[LoginSession], reason: str, **details: object) -
     with context:
         for session in sessions:
             end_login(session)
-    for session in sessions:
-        revoke_group(group_key("sid", session.sid))
-    # One query for all of them; a sid is random, the citizen check only belts and braces.
-    revoked = Counter(
-        row.sid
-        for row in _revoke_live(
-            Token.sid.in_({s.sid for s in sessions}),
-            Token.citizen_id.in_({s.citizen_id for s in sessions}),
-        )
-    )
+    tokens = issued_tokens()
+    revoked = tokens.revoke_of_sessions(sessions)
     db.session.commit()
     for session in sessions:
         audit.record(
@@ -86,7 +65,7 @@ def end_sessions(sessions: list[LoginSession], reason: str, **details: object) -
             **details,
         )
     for session in sessions:
-        send_backchannel_logouts(session)
+        tokens.tell_agencies(session)
     return len(sessions)
 
 

@@ -69,33 +69,15 @@ def seed_emulator(app, provider_issuer: str) -> str:
     """The emulator's citizens and its client for the provider (a new secret at every
     start); returns the secret."""
     from idp.citizens.creation import account_exists, create_citizen
-    from idp.extensions import db
-    from idp.oidc.clients import create_client, new_client_secret
-    from idp.oidc.models import Client
+    from idp.demo import seed_client
 
-    addresses = provider_addresses(provider_issuer)
     with app.app_context():
         for person in CITIZENS:
             if not account_exists(person["id_number"]):
                 create_citizen(**person, actor="emulator")
-        client = db.session.scalar(db.select(Client).filter_by(client_id=CLIENT_ID))
-        if client is None:
-            _, secret = create_client(
-                name="Cổng Dịch vụ công Quốc gia",
-                client_id=CLIENT_ID,
-                redirect_uris=addresses["redirect_uris"],
-                post_logout_redirect_uris=addresses["post_logout_redirect_uris"],
-                backchannel_logout_uri=addresses["backchannel_logout_uri"],
-                scope=SCOPE,
-                trusted=True,
-                actor="emulator",
-            )
-            return secret
-        secret = new_client_secret()
-        client.set_secret(secret)
-        client.set_client_metadata({**client.client_metadata, **addresses})
-        db.session.commit()
-        return secret
+        return seed_client(
+            CLIENT_ID, "Cổng Dịch vụ công Quốc gia", provider_addresses(provider_issuer), SCOPE
+        )
 
 
 def configure_provider(app, emulator_issuer: str, secret: str) -> None:
