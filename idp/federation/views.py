@@ -289,18 +289,8 @@ _otp_step = OtpStep(
 )
 
 
-@bp.route("/login/upstream/otp", methods=["GET", "POST"])
-@flow_step("login", states.UPSTREAM_OTP)
-def otp(flow: Flow):
-    """The SMS OTP sent to the new account's phone number."""
-    return _otp_step.show_or_confirm(flow)
-
-
-@bp.post("/login/upstream/otp/resend")
-@flow_step("login", states.UPSTREAM_OTP)
-def resend_otp(flow: Flow):
-    """ "Gửi lại OTP" for the new account's phone number."""
-    return _otp_step.send_again(flow)
+# The SMS OTP sent to the new account's phone number, and its "Gửi lại OTP".
+_otp_step.mount(bp, "/login/upstream/otp", "login", states.UPSTREAM_OTP)
 
 
 def _logout_error(description: str) -> tuple[Response, int]:

@@ -14,13 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 
 from idp import audit
 from idp.citizens.phone import mask_phone
 from idp.errors import DomainError, Problem
 from idp.flows.flow import Flow, save_flow
-from idp.flows.steps import FlowSteps, Page
+from idp.flows.steps import FlowSteps, Page, flow_step
 from idp.one_time_notices import leave_notice, leave_problem, take_notices
 from idp.otp import OtpState
 
@@ -96,6 +96,31 @@ class OtpStep:
             **self.audit_args(flow),
         )
         return self.confirmed(flow, accepted)
+
+    def mount(self, bp: Blueprint, rule: str, kind: str, *states: str) -> None:
+        """Add the step's two views to ``bp`` for a flow of ``kind`` at one of ``states``:
+        ``rule`` (GET: the page; POST: "Xác nhận") and ``rule/resend`` ("Gửi lại OTP"),
+        named as ``endpoint`` and ``resend_endpoint`` say."""
+
+        def show_or_confirm(flow: Flow, **url_arguments: Any) -> Page:
+            return self.show_or_confirm(flow)
+
+        def send_again(flow: Flow, **url_arguments: Any) -> Page:
+            return self.send_again(flow)
+
+        guard = flow_step(kind, *states)
+        bp.add_url_rule(
+            rule,
+            self.endpoint.partition(".")[2],
+            guard(show_or_confirm),
+            methods=["GET", "POST"],
+        )
+        bp.add_url_rule(
+            f"{rule}/resend",
+            self.resend_endpoint.partition(".")[2],
+            guard(send_again),
+            methods=["POST"],
+        )
 
     def send_again(self, flow: Flow) -> Page:
         """ "Gửi lại OTP": a new code under the OTP rules, or why not, told once on the

@@ -12,7 +12,7 @@ from idp.complaints.filing import normalize_description
 from idp.errors import DomainError, Problem, ServiceUnavailable
 from idp.flows.flow import FLOW_WRONG_STEP, Flow
 from idp.flows.otp_step import OtpStep, masked
-from idp.flows.steps import Page, flow_step, register_guard
+from idp.flows.steps import Page, register_guard
 from idp.subscribers import SUBSCRIBER_UNAVAILABLE
 
 STATE_OF = {"old": phone_change.OLD_OTP, "new": phone_change.NEW_OTP}
@@ -126,18 +126,15 @@ _otp_step = OtpStep(
 )
 
 
-@bp.route("/phone/<any(old, new):which>-otp", methods=["GET", "POST"])
-@flow_step(phone_change.KIND, phone_change.OLD_OTP, phone_change.NEW_OTP)
-def phone_otp(flow: Flow, which: str):
-    """The code sent to the old number, then the one sent to the new number."""
-    return _otp_step.show_or_confirm(flow)
-
-
-@bp.post("/phone/<any(old, new):which>-otp/resend")
-@flow_step(phone_change.KIND, phone_change.OLD_OTP, phone_change.NEW_OTP)
-def phone_resend(flow: Flow, which: str):
-    """ "Gửi lại OTP" for the current number, under the OTP rules."""
-    return _otp_step.send_again(flow)
+# The code sent to the old number, then the one sent to the new number, and "Gửi lại OTP"
+# for the current number, under the OTP rules.
+_otp_step.mount(
+    bp,
+    "/phone/<any(old, new):which>-otp",
+    phone_change.KIND,
+    phone_change.OLD_OTP,
+    phone_change.NEW_OTP,
+)
 
 
 @bp.get("/phone/request-filed")

@@ -172,19 +172,10 @@ _otp_step = OtpStep(
 )
 
 
-@bp.route("/login/otp", methods=["GET", "POST"])
-@flow_step("login", states.OTP)
-def otp(flow: Flow):
-    """Step 6: the SMS OTP, "Xác nhận"."""
-    return _otp_step.show_or_confirm(flow)
-
-
-@bp.post("/login/otp/resend")
-@flow_step("login", states.OTP)
-def resend_otp(flow: Flow):
-    """ "Gửi lại OTP": a new code (the old one stops working) after the cooldown; either
-    way back to the OTP page (POST/redirect/GET), which says what happened once."""
-    return _otp_step.send_again(flow)
+# Step 6: the SMS OTP, "Xác nhận"; and "Gửi lại OTP": a new code (the old one stops working)
+# after the cooldown; either way back to the OTP page (POST/redirect/GET), which says what
+# happened once.
+_otp_step.mount(bp, "/login/otp", "login", states.OTP)
 
 
 def _complete(flow: Flow, citizen: Citizen, amr: list[str] = AMR_PASSWORD_SMS):

@@ -79,18 +79,9 @@ _otp_step = OtpStep(
 )
 
 
-@bp.route("/recovery/otp", methods=["GET", "POST"])
-@flow_step(states.KIND, states.OTP)
-def otp(flow: Flow):
-    """The OTP sent to the registered phone, "Xác nhận"."""
-    return _otp_step.show_or_confirm(flow)
-
-
-@bp.post("/recovery/otp/resend")
-@flow_step(states.KIND, states.OTP)
-def resend_otp(flow: Flow):
-    """ "Gửi lại OTP" under the OTP rules (the same for a match and a non-match)."""
-    return _otp_step.send_again(flow)
+# The OTP sent to the registered phone, "Xác nhận", and "Gửi lại OTP" under the OTP rules
+# (the same for a match and a non-match).
+_otp_step.mount(bp, "/recovery/otp", states.KIND, states.OTP)
 
 
 @bp.route("/recovery/password", methods=["GET", "POST"])

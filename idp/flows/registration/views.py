@@ -156,18 +156,8 @@ _otp_step = OtpStep(
 )
 
 
-@bp.route("/register/otp", methods=["GET", "POST"])
-@flow_step(states.KIND, states.OTP)
-def otp(flow: Flow):
-    """Step 5: the OTP sent to the phone being registered, "Xác nhận"."""
-    return _otp_step.show_or_confirm(flow)
-
-
-@bp.post("/register/otp/resend")
-@flow_step(states.KIND, states.OTP)
-def resend_otp(flow: Flow):
-    """ "Gửi lại OTP": a new code (the old one stops working) under the OTP rules."""
-    return _otp_step.send_again(flow)
+# Step 5: the OTP sent to the phone being registered, "Xác nhận", and "Gửi lại OTP".
+_otp_step.mount(bp, "/register/otp", states.KIND, states.OTP)
 
 
 @bp.route("/register/password", methods=["GET", "POST"])
