@@ -11,7 +11,7 @@ import requests
 
 from idp import vneid_emulator as emulator
 from tests.conftest import Outbox
-from tests.federation.conftest import Federation, csrf_of
+from tests.federation.conftest import Federation, csrf_of, flow_of
 from tests.federation.emulator import sign_in_at_emulator, start_emulator
 from tests.federation.receiver import Receiver
 from tests.federation.wiring import register_agency
@@ -88,6 +88,29 @@ def test_an_existing_account_is_linked_only_with_its_password_and_otp(vneid, cit
     claims = vneid.id_token_claims(vneid.redeem(back.url, verifier))
     assert claims["sub"] == citizen["sub"]
     assert "fed" in claims["amr"] and "pwd" in claims["amr"]
+
+
+def test_without_the_proof_no_link_is_made(vneid, citizen):
+    _configure(vneid)
+    page, _ = vneid.authorize()
+    proof = sign_in_at_emulator(
+        vneid.browser, vneid.choose(page, emulator.NAME), KNOWN, vneid.upstream.outbox
+    )
+    wrong = vneid.browser.post(
+        proof.url,
+        data={
+            "csrf_token": csrf_of(proof.text),
+            "flow": flow_of(proof),
+            "username": KNOWN["id_number"],
+            "password": KNOWN["password"],  # VNeID's password, not the provider's
+        },
+    )
+    assert wrong.status_code == 400
+    from idp.extensions import db
+    from idp.federation.models import UpstreamLink
+
+    with vneid.app.app_context():
+        assert db.session.scalars(db.select(UpstreamLink)).all() == []
 
 
 def test_without_account_creation_a_vneid_newcomer_is_told_to_register(vneid):
