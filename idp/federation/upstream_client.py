@@ -161,8 +161,11 @@ def authorization_url(
     nonce: str,
     code_verifier: str,
     prompt: str | None = None,
+    max_age: str | None = None,
 ) -> str:
-    """The upstream's authorization URL for a code flow with PKCE S256, state and nonce."""
+    """The upstream's authorization URL for a code flow with PKCE S256, state and nonce;
+    ``prompt=login`` and ``max_age`` when the agency asked us for them, so the upstream's
+    own single sign-on does not stand in for the fresh login the agency wants."""
     params = {
         "response_type": "code",
         "client_id": upstream.client_id,
@@ -175,6 +178,8 @@ def authorization_url(
     }
     if prompt:
         params["prompt"] = prompt
+    if max_age is not None:
+        params["max_age"] = max_age
     endpoint = metadata(upstream)["authorization_endpoint"]
     separator = "&" if "?" in endpoint else "?"
     return endpoint + separator + urlencode(params)

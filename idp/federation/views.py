@@ -87,6 +87,7 @@ def start(flow: Flow):
         return choice_page(flow, LEVEL_NOT_OFFERED, 400)
     state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     verifier = secrets.token_urlsafe(48)
+    asked = flow.data.authorize or {}
     try:
         url = upstream_client.authorization_url(
             upstream,
@@ -94,6 +95,8 @@ def start(flow: Flow):
             state=state,
             nonce=nonce,
             code_verifier=verifier,
+            prompt="login" if "login" in (asked.get("prompt") or "").split() else None,
+            max_age=asked.get("max_age") if (asked.get("max_age") or "").isdigit() else None,
         )
     except DomainError as exc:
         return choice_page(flow, exc.problem, 503)

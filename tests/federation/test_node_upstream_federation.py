@@ -243,3 +243,15 @@ def test_acr_values_loa2_offers_only_the_upstream_and_steps_a_password_session_u
     claims = federation.id_token_claims(federation.redeem(back.url, verifier))
     assert claims["acr"] == "LoA2" and "fed" in claims["amr"]
     assert claims["sub"] == citizen["sub"]
+
+
+def test_prompt_login_asks_the_upstream_for_a_fresh_login_too(federation):
+    federation.add_upstream(create_accounts=True)
+    page, verifier = federation.authorize()
+    back = sign_in(federation.browser, federation.choose(page), "newcomer")
+    federation.redeem(back.url, verifier)
+    # Signed in at the upstream already: without prompt=login it answers at once ...
+    page, _ = federation.authorize(prompt="login")
+    again = federation.choose(page)
+    assert "/interaction/" in again.url, again.url  # ... with it, its login page again
+    assert "prompt=login" in again.history[0].headers["Location"]
