@@ -45,5 +45,13 @@ def test_sign_in_to_the_portal_with_vneid(page, provider, portal, tmp_path, cloc
             "Tài khoản định danh điện tử (mức độ đảm bảo LoA2)"
         )
         shoot(page, "vneid-2-portal-signed-in")
+
+        # The account made from VNeID's claims lists VNeID among its linked identities.
+        page.goto(f"{provider.url}/account/linked-identities")
+        expect(page.get_by_role("heading", name="Tài khoản liên kết", level=1)).to_be_visible()
+        expect(page.get_by_role("heading", name=emulator.LABEL)).to_be_visible()
+        expect(page.get_by_role("button", name="Hủy liên kết")).to_be_visible()
+        assert fits_phone(page)
+        shoot(page, "vneid-3-linked-identities")
     finally:
         server.stop()
