@@ -160,6 +160,22 @@ def _check_fits(complaint: Complaint, action: str) -> None:
     raise DomainError(NOT_A_PHONE_CHANGE.format(reference=complaint.reference))
 
 
+def _end_sessions_and_record(
+    citizen_id: int, reason: str, event: str, actor: str, complaint: Complaint, **details
+) -> None:
+    """After a resolution changed an account: its sessions end, then the audit row."""
+    ended = end_citizen_sessions(citizen_id, reason=reason)
+    audit.record(
+        event,
+        citizen_id=citizen_id,
+        actor=actor,
+        reason="complaint",
+        reference=complaint.reference,
+        ended_sessions=ended,
+        **details,
+    )
+
+
 def resolve_complaint(reference: str, action: str, note: str, actor: str) -> Complaint:
     """Close an open complaint by ``reject``, ``lock-account`` (ownership dispute) or
     ``change-phone`` (phone-change request); DomainError if not possible."""
@@ -191,27 +207,23 @@ def resolve_complaint(reference: str, action: str, note: str, actor: str) -> Com
         db.session.rollback()
         raise
     if citizen is not None:
-        ended = end_citizen_sessions(citizen.id, reason="complaint")
-        audit.record(
+        _end_sessions_and_record(
+            citizen.id,
+            "complaint",
             "citizen.locked",
-            citizen_id=citizen.id,
-            actor=actor,
-            reason="complaint",
-            reference=complaint.reference,
+            actor,
+            complaint,
             released_id_number=complaint.id_number,
-            ended_sessions=ended,
         )
     if changed is not None:
-        ended = end_citizen_sessions(changed.id, reason="phone_changed")
-        audit.record(
+        _end_sessions_and_record(
+            changed.id,
+            "phone_changed",
             "phone.changed",
-            citizen_id=changed.id,
-            actor=actor,
-            reason="complaint",
-            reference=complaint.reference,
+            actor,
+            complaint,
             old=mask_phone(old_phone),
             new=mask_phone(changed.phone),
-            ended_sessions=ended,
         )
     audit.record(
         "complaint.resolved",

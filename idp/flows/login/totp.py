@@ -12,6 +12,8 @@ ends, so guessing a 6-digit code is hopeless even with the right password.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from idp import audit
 from idp.account import recovery_codes, totp
 from idp.errors import DomainError, Problem
@@ -30,39 +32,30 @@ TOTP_TOO_MANY = Problem(
 )
 
 
-def _failures_key(citizen_id: int) -> str:
-    return f"totp-fails:{citizen_id}"
-
-
-def _refuse_if_blocked(citizen_id: int) -> None:
-    if store().get_counter(_failures_key(citizen_id)) >= MAX_FAILURES:
+def _spend(citizen_id: int, accept: Callable[[int, str], object], code: str, failed: str):
+    """``accept(citizen_id, code)`` unless the citizen is blocked; a refusal is audited as
+    ``failed`` and counted (the last allowed one answers ``TOTP_TOO_MANY``)."""
+    key = f"totp-fails:{citizen_id}"
+    if store().get_counter(key) >= MAX_FAILURES:
         raise DomainError(TOTP_TOO_MANY)
-
-
-def _count_failure(citizen_id: int, exc: DomainError, event: str) -> DomainError:
-    audit.record(event, citizen_id=citizen_id, reason=exc.problem.code)
-    if store().incr(_failures_key(citizen_id), FAILURE_WINDOW) >= MAX_FAILURES:
-        return DomainError(TOTP_TOO_MANY)
-    return exc
+    try:
+        accept(citizen_id, code)
+    except DomainError as exc:
+        audit.record(failed, citizen_id=citizen_id, reason=exc.problem.code)
+        if store().incr(key, FAILURE_WINDOW) >= MAX_FAILURES:
+            raise DomainError(TOTP_TOO_MANY) from None
+        raise
 
 
 def check_totp_login(citizen_id: int, code: str) -> list[str]:
     """Accept the app's code (once); returns the session's ``amr``, or DomainError."""
-    _refuse_if_blocked(citizen_id)
-    try:
-        totp.accept_login_code(citizen_id, code)
-    except DomainError as exc:
-        raise _count_failure(citizen_id, exc, "totp.failed") from None
+    _spend(citizen_id, totp.accept_login_code, code, "totp.failed")
     return AMR_TOTP
 
 
 def check_recovery_code_login(citizen_id: int, code: str) -> list[str]:
     """Spend a recovery code; returns the session's ``amr``, or DomainError."""
-    _refuse_if_blocked(citizen_id)
-    try:
-        recovery_codes.use_code(citizen_id, code)
-    except DomainError as exc:
-        raise _count_failure(citizen_id, exc, "recovery_code.failed") from None
+    _spend(citizen_id, recovery_codes.use_code, code, "recovery_code.failed")
     audit.record(
         "recovery_code.used",
         citizen_id=citizen_id,

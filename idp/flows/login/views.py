@@ -232,21 +232,22 @@ def totp(flow: Flow):
     """ "Ứng dụng xác thực": the app's 6-digit code."""
     if request.method == "GET":
         return _render_totp(flow)
-    citizen = db.session.get(Citizen, flow.data.citizen_id)
-    try:
-        amr = check_totp_login(citizen.id, request.form.get("otp", ""))
-    except DomainError as exc:
-        return _render_totp(flow, exc.problem, 400)
-    return _complete(flow, citizen, amr)
+    return _app_step_code(flow, check_totp_login, "otp")
 
 
 @bp.post("/login/recovery-code")
 @flow_step("login", states.TOTP)
 def recovery_code(flow: Flow):
     """A recovery code instead of the app's code (each works once)."""
+    return _app_step_code(flow, check_recovery_code_login, "recovery_code")
+
+
+def _app_step_code(flow: Flow, check, field: str):
+    """The authenticator step's code in ``field``, checked by ``check``: signed in, or
+    the page again with why not."""
     citizen = db.session.get(Citizen, flow.data.citizen_id)
     try:
-        amr = check_recovery_code_login(citizen.id, request.form.get("recovery_code", ""))
+        amr = check(citizen.id, request.form.get(field, ""))
     except DomainError as exc:
         return _render_totp(flow, exc.problem, 400)
     return _complete(flow, citizen, amr)
