@@ -46,10 +46,20 @@ class LoginSession:
     upstream_id_token: str = ""
     key: str = ""  # the cookie value; not stored inside the record
 
+    @classmethod
+    def from_record(cls, record: dict, key: str) -> LoginSession:
+        """A stored record as a session; fields this release does not know are left out,
+        so a record written by a newer release still reads during a rolling deploy."""
+        known = {name: value for name, value in record.items() if name in _FIELDS}
+        return cls(**known, key=key)
+
     def to_record(self) -> dict:
         """The stored record: every field but ``key`` (no deep copy: the store keeps a
         JSON copy)."""
         return {name: value for name, value in vars(self).items() if name != "key"}
+
+
+_FIELDS = frozenset(LoginSession.__dataclass_fields__) - {"key"}
 
 
 def _ttl() -> int:
@@ -65,7 +75,7 @@ def current_login() -> LoginSession | None:
     if key and len(key) < 100:
         record = store().get(f"login:{key}")
         if record:
-            found = LoginSession(**record, key=key)
+            found = LoginSession.from_record(record, key)
     g.login_session = found
     return found
 
@@ -161,7 +171,7 @@ def sessions_of(citizen_id: int) -> list[LoginSession]:
     for key in store().set_members(f"citizen-logins:{citizen_id}"):
         record = store().get(f"login:{key}")
         if record:
-            found.append(LoginSession(**record, key=key))
+            found.append(LoginSession.from_record(record, key))
         else:
             store().set_remove(f"citizen-logins:{citizen_id}", key)
     return found
@@ -173,7 +183,7 @@ def sessions_from_upstream(name: str, sid: str) -> list[LoginSession]:
     for key in store().set_members(upstream_sid_key(name, sid)):
         record = store().get(f"login:{key}")
         if record and record.get("upstream") == name and record.get("upstream_sid") == sid:
-            found.append(LoginSession(**record, key=key))
+            found.append(LoginSession.from_record(record, key))
     return found
 
 
@@ -182,7 +192,7 @@ def session_by_sid(sid: str) -> LoginSession | None:
     if not ref:
         return None
     record = store().get(f"login:{ref['key']}")
-    return LoginSession(**record, key=ref["key"]) if record else None
+    return LoginSession.from_record(record, ref["key"]) if record else None
 
 
 def apply_cookie(response: Response) -> Response:

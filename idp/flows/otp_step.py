@@ -23,6 +23,7 @@ from idp.flows.flow import Flow, save_flow
 from idp.flows.steps import FlowSteps, Page, flow_step
 from idp.one_time_notices import leave_notice, leave_problem, take_notices
 from idp.otp import OtpState
+from idp.services import services
 
 RESENT = "Mã OTP mới đã được gửi."
 
@@ -31,18 +32,28 @@ def _nothing(flow: Flow) -> dict[str, Any]:
     return {}
 
 
+def _flow_code_state(flow: Flow) -> OtpState | None:
+    return services().otp.state(flow.id)
+
+
+def _flow_code_confirm(flow: Flow, entered: str) -> Any:
+    return services().otp.verify(flow.id, entered)
+
+
 @dataclass(frozen=True)
 class OtpStep:
     purpose: str  # the audit events' purpose
     endpoint: str  # the page and "Xác nhận"
     resend_endpoint: str  # "Gửi lại OTP"
-    code_state: Callable[[Flow], OtpState | None]  # the clocks the page shows
-    confirm: Callable[[Flow, str], Any]  # raises DomainError for a code not accepted
     confirmed: Callable[[Flow, Any], Page]  # what an accepted code (confirm's value) leads to
     resend: Callable[[Flow], object]  # raises DomainError when the OTP rules refuse
     citizen_id: Callable[[Flow], int | None]  # for the audit events
     # The masked number the page names (None: it names none), given the code's clocks.
     masked_phone: Callable[[Flow, OtpState | None], str | None]
+    # The clocks the page shows, and the check of a code (DomainError when not accepted);
+    # by default those of the one code sent for the flow itself (its id is the subject).
+    code_state: Callable[[Flow], OtpState | None] = field(default=_flow_code_state)
+    confirm: Callable[[Flow, str], Any] = field(default=_flow_code_confirm)
     heading: str | None = None  # the page's <h1>, a msgid (webapp.i18n.RUNTIME_MESSAGES)
     template: str = "provider/otp.html"
     url_args: Callable[[Flow], dict[str, Any]] = _nothing  # the endpoints' other arguments
