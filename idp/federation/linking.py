@@ -93,6 +93,7 @@ class UpstreamIdentity:
 class Decision:
     outcome: Outcome
     citizen: Citizen | None = None
+    link: UpstreamLink | None = None  # the identity's link, when it has one
 
 
 def _text(claims: dict[str, Any], name: str | None) -> str | None:
@@ -144,21 +145,19 @@ def identity_from_claims(
     )
 
 
-def linked_citizen(identity: UpstreamIdentity) -> Citizen | None:
-    """The citizen this identity is linked to, if any."""
-    link = db.session.scalar(
-        db.select(UpstreamLink).filter_by(issuer=identity.issuer, subject=identity.subject)
-    )
-    return db.session.get(Citizen, link.citizen_id) if link else None
+def link_to(issuer: str, subject: str) -> UpstreamLink | None:
+    """The link of the upstream identity ``(issuer, subject)``, if any."""
+    return db.session.scalar(db.select(UpstreamLink).filter_by(issuer=issuer, subject=subject))
 
 
 def decide(upstream: Upstream, identity: UpstreamIdentity) -> Decision:
     """What this sign-in leads to (see the module docstring); DomainError for a refusal."""
-    citizen = linked_citizen(identity)
-    if citizen is not None:
+    link = link_to(identity.issuer, identity.subject)
+    if link is not None:
+        citizen = db.session.get(Citizen, link.citizen_id)
         if not citizen.is_active:
             raise DomainError(ACCOUNT_DISABLED)
-        return Decision(Outcome.SIGNED_IN, citizen)
+        return Decision(Outcome.SIGNED_IN, citizen, link)
     citizen = db.session.scalar(db.select(Citizen).filter_by(id_number=identity.id_number))
     if citizen is not None:
         if not citizen.is_active:
@@ -233,14 +232,10 @@ def create_account(identity: UpstreamIdentity, phone: str) -> Citizen:
     return citizen
 
 
-def touch(identity: UpstreamIdentity) -> None:
+def touch(link: UpstreamLink) -> None:
     """Record that the linked identity was just used to sign in."""
-    found = db.session.scalar(
-        db.select(UpstreamLink).filter_by(issuer=identity.issuer, subject=identity.subject)
-    )
-    if found is not None:
-        found.last_used_at = datetime.now(UTC)
-        db.session.commit()
+    link.last_used_at = datetime.now(UTC)
+    db.session.commit()
 
 
 def links_of(citizen_id: int) -> list[tuple[UpstreamLink, Upstream]]:

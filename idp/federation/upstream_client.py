@@ -12,13 +12,13 @@ which go through our outbound policy rather than ``requests``, and their caches.
 from __future__ import annotations
 
 import base64
-import hashlib
 import logging
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from flask import current_app
 
 from idp.errors import DomainError, Problem
@@ -147,12 +147,6 @@ def key_set(upstream: Upstream, force: bool = False) -> dict[str, Any]:
     return jwks
 
 
-def pkce_challenge(verifier: str) -> str:
-    """RFC 7636 §4.2 S256."""
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-
-
 def authorization_url(
     upstream: Upstream,
     redirect_uri: str,
@@ -173,7 +167,7 @@ def authorization_url(
         "scope": upstream.scope,
         "state": state,
         "nonce": nonce,
-        "code_challenge": pkce_challenge(code_verifier),
+        "code_challenge": create_s256_code_challenge(code_verifier),
         "code_challenge_method": "S256",
     }
     if prompt:

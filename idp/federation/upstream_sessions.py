@@ -18,9 +18,9 @@ import secrets
 from flask import url_for
 
 from idp import audit
-from idp.extensions import db
 from idp.federation import upstream_client
-from idp.federation.models import Upstream, UpstreamLink
+from idp.federation.linking import link_to
+from idp.federation.models import Upstream
 from idp.federation.upstreams import addresses, find_upstream
 from idp.login_session import LoginSession, sessions_from_upstream, sessions_of
 from idp.services import store
@@ -35,18 +35,14 @@ def sessions_to_end(upstream: Upstream, claims: dict) -> list[LoginSession]:
     sid, sub = claims.get("sid"), claims.get("sub")
     if sid:
         found = sessions_from_upstream(upstream.name, sid)
-        return [s for s in found if not sub or _linked_sub(upstream, s.citizen_id) == sub]
-    link = db.session.scalar(db.select(UpstreamLink).filter_by(issuer=upstream.issuer, subject=sub))
+        if not sub:
+            return found
+        link = link_to(upstream.issuer, sub)
+        return [s for s in found if link is not None and s.citizen_id == link.citizen_id]
+    link = link_to(upstream.issuer, sub)
     if link is None:
         return []
     return [s for s in sessions_of(link.citizen_id) if s.upstream == upstream.name]
-
-
-def _linked_sub(upstream: Upstream, citizen_id: int) -> str | None:
-    link = db.session.scalar(
-        db.select(UpstreamLink).filter_by(upstream=upstream.name, citizen_id=citizen_id)
-    )
-    return link.subject if link else None
 
 
 def first_use_of(upstream: Upstream, jti: str) -> bool:

@@ -173,7 +173,7 @@ def _signed_in(flow: Flow, upstream: Upstream, identity: UpstreamIdentity, citiz
 
 def _follow(flow: Flow, upstream: Upstream, identity: UpstreamIdentity, decision) -> Response:
     if decision.outcome is Outcome.SIGNED_IN:
-        linking.touch(identity)
+        linking.touch(decision.link)
         return _signed_in(flow, upstream, identity, decision.citizen)
     if decision.outcome is Outcome.LINK:
         try:

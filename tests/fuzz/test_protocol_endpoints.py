@@ -607,7 +607,7 @@ def _base_request(app, endpoint: str) -> tuple[str, str, dict, dict]:
     fuzz = app.fuzz
     basic = base64.b64encode(f"{fuzz['client_id']}:{fuzz['client_secret']}".encode()).decode()
     client_auth = {"Authorization": f"Basic {basic}"}
-    if endpoint == "authorization_endpoint":
+    if endpoint in ("authorization_endpoint", "pushed_authorization_request_endpoint"):
         params = {
             "response_type": "code",
             "client_id": fuzz["client_id"],
@@ -617,17 +617,8 @@ def _base_request(app, endpoint: str) -> tuple[str, str, dict, dict]:
             "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
             "code_challenge_method": "S256",
         }
-        return "/oauth2/authorize", "GET", params, {}
-    if endpoint == "pushed_authorization_request_endpoint":
-        params = {
-            "response_type": "code",
-            "client_id": fuzz["client_id"],
-            "redirect_uri": REDIRECT_URI,
-            "scope": "openid profile",
-            "state": "s",
-            "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
-            "code_challenge_method": "S256",
-        }
+        if endpoint == "authorization_endpoint":
+            return "/oauth2/authorize", "GET", params, {}
         return "/oauth2/par", "POST", params, client_auth
     if endpoint == "token_endpoint":
         params = {

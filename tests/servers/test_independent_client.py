@@ -88,18 +88,25 @@ def sign_in_through_the_pages(server, url: str, outbox: Outbox) -> str:
     return callback
 
 
-def test_requests_oauthlib_completes_the_code_flow(provider):
-    server, client_id, secret, outbox = provider
+def oauthlib_client(server, client_id: str) -> tuple[dict, OAuth2Session]:
+    """The provider's discovery document, and requests-oauthlib's session for the client
+    (code flow with PKCE S256, the loopback callback)."""
     os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"  # plain http on loopback only
     meta = requests.get(f"{server.url}/.well-known/openid-configuration", timeout=5).json()
-    assert meta["issuer"] == server.url
-
     oauth = OAuth2Session(
         client_id,
         redirect_uri="http://127.0.0.1:9/callback",
         scope=["openid", "profile", "phone"],
         pkce="S256",
     )
+    return meta, oauth
+
+
+def test_requests_oauthlib_completes_the_code_flow(provider):
+    server, client_id, secret, outbox = provider
+    meta, oauth = oauthlib_client(server, client_id)
+    assert meta["issuer"] == server.url
+
     url, _ = oauth.authorization_url(meta["authorization_endpoint"], nonce="n-oauthlib")
 
     callback = sign_in_through_the_pages(server, url, outbox)
@@ -131,14 +138,7 @@ def test_requests_oauthlib_completes_the_code_flow_through_a_pushed_request(prov
     and redeems the code as usual; the same request in the URL is refused."""
     server, _, _, outbox = provider
     client_id, secret = server.app.pushing_client
-    os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
-    meta = requests.get(f"{server.url}/.well-known/openid-configuration", timeout=5).json()
-    oauth = OAuth2Session(
-        client_id,
-        redirect_uri="http://127.0.0.1:9/callback",
-        scope=["openid", "profile", "phone"],
-        pkce="S256",
-    )
+    meta, oauth = oauthlib_client(server, client_id)
     front_url, state = oauth.authorization_url(meta["authorization_endpoint"], nonce="n-par")
     refused = requests.get(front_url, allow_redirects=False, timeout=5)
     assert "error=invalid_request" in refused.headers["Location"]
