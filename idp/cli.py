@@ -217,22 +217,16 @@ def clients_create(**opts) -> None:
     """
     app = _app()
     from idp.errors import DomainError
-    from idp.oidc.clients import create_client
+    from idp.oidc.clients import create_client_from_metadata
     from idp.oidc.registration import check_client_metadata
 
     with app.app_context():
         try:
             metadata = check_client_metadata(client_metadata(opts))
-            client_id, secret = create_client(
-                name=opts["name"],
-                redirect_uris=metadata.get("redirect_uris", []),
-                post_logout_redirect_uris=metadata.get("post_logout_redirect_uris"),
-                backchannel_logout_uri=metadata.get("backchannel_logout_uri"),
-                auth_method=metadata["token_endpoint_auth_method"],
-                scope=metadata["scope"],
+            client_id, secret = create_client_from_metadata(
+                metadata,
                 trusted=opts["trusted"],
                 vn_claims=opts["vn_claims"],
-                alg=metadata["id_token_signed_response_alg"],
                 client_id=opts["client_id"],
                 actor="cli",
                 extra_metadata=metadata,

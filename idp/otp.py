@@ -31,6 +31,7 @@ import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import pyotp
 
@@ -114,6 +115,22 @@ class OtpState:
     tries_left: int
 
 
+class _Keys(NamedTuple):
+    """The store keys of one flow's code (the module docstring lists them)."""
+
+    record: str
+    fails: str
+    cooldown: str
+
+    @classmethod
+    def of(cls, subject: str) -> _Keys:
+        return cls(f"otp:{subject}", f"otp:{subject}:fails", f"otp:{subject}:cooldown")
+
+
+def _sends_key(phone_e164: str) -> str:
+    return f"otp-sends:{phone_e164}"
+
+
 class OtpService:
     """Sends and verifies SMS OTPs for flows (``subject`` is the flow id)."""
 
@@ -134,24 +151,6 @@ class OtpService:
         self._secret_key = secret_key.encode() if isinstance(secret_key, str) else secret_key
         self._clock = clock
 
-    # -- keys -----------------------------------------------------------------------------
-
-    @staticmethod
-    def _record_key(subject: str) -> str:
-        return f"otp:{subject}"
-
-    @staticmethod
-    def _fails_key(subject: str) -> str:
-        return f"otp:{subject}:fails"
-
-    @staticmethod
-    def _cooldown_key(subject: str) -> str:
-        return f"otp:{subject}:cooldown"
-
-    @staticmethod
-    def _sends_key(phone_e164: str) -> str:
-        return f"otp-sends:{phone_e164}"
-
     def _digest(self, subject: str, code: str) -> str:
         message = f"{subject}\x00{code}".encode()
         return hmac.new(self._secret_key, message, hashlib.sha256).hexdigest()
@@ -166,14 +165,15 @@ class OtpService:
         code is left behind and the citizen may retry at once).
         """
         policy = self.policy
-        cooldown_key = self._cooldown_key(subject)
+        keys = _Keys.of(subject)
+        cooldown_key = keys.cooldown
         # Claiming the cooldown slot is atomic: of two concurrent sends only one proceeds.
         if not self.store.add(cooldown_key, {"phone": phone_e164}, policy.resend_cooldown):
             seconds = max(1, self.store.ttl(cooldown_key))
             raise DomainError(OTP_COOLDOWN.format(seconds=seconds))
 
         try:
-            sends_key = self._sends_key(phone_e164)
+            sends_key = _sends_key(phone_e164)
             if self.store.incr(sends_key, 3600) > policy.max_sends_per_hour:
                 minutes = max(1, math.ceil(self.store.ttl(sends_key) / 60))
                 raise DomainError(
@@ -192,8 +192,8 @@ class OtpService:
             # The new record replaces the old one: the previous code stops working, and
             # its tries are forgotten (one store round trip).
             self.store.write_many(
-                sets=[(self._record_key(subject), record, policy.ttl)],
-                deletes=[self._fails_key(subject)],
+                sets=[(keys.record, record, policy.ttl)],
+                deletes=[keys.fails],
             )
         except (DomainError, ServiceUnavailable):
             # Nothing was sent: do not make the citizen wait for a code that never came.
@@ -205,7 +205,7 @@ class OtpService:
         except ServiceUnavailable:
             # A code the citizen never received must not stay valid. (The send still
             # counts toward the hourly limit, which bounds retries against a failing gateway.)
-            self.store.delete(self._record_key(subject), self._fails_key(subject), cooldown_key)
+            self.store.delete(*keys)
             raise
 
         return OtpState(
@@ -242,7 +242,7 @@ class OtpService:
         wrong and the code is gone.
         """
         policy = self.policy
-        record_key, fails_key = self._record_key(subject), self._fails_key(subject)
+        record_key, fails_key, _ = _Keys.of(subject)
         record = self.store.get(record_key)
         if record is None or record.get("expires_at", 0) <= self._clock():
             raise DomainError(OTP_EXPIRED)
@@ -284,10 +284,9 @@ class OtpService:
     def state(self, subject: str) -> OtpState | None:
         """The live code's phone, purpose and clocks, or None if there is none."""
         # The record, the tries and the cooldown in one store round trip.
+        keys = _Keys.of(subject)
         (record,), (tries,), (cooldown,) = self.store.read_many(
-            values=[self._record_key(subject)],
-            counters=[self._fails_key(subject)],
-            ttls=[self._cooldown_key(subject)],
+            values=[keys.record], counters=[keys.fails], ttls=[keys.cooldown]
         )
         if record is None:
             return None
@@ -306,6 +305,4 @@ class OtpService:
 
     def discard(self, subject: str) -> None:
         """Forget the flow's code, tries and cooldown (the flow ended or was abandoned)."""
-        self.store.delete(
-            self._record_key(subject), self._fails_key(subject), self._cooldown_key(subject)
-        )
+        self.store.delete(*_Keys.of(subject))

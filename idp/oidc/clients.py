@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import update
 
@@ -129,6 +130,22 @@ def create_client(
     )
     db.session.commit()  # the client and its audit row together
     return client.client_id, secret
+
+
+def create_client_from_metadata(metadata: dict[str, Any], **options: Any) -> tuple[str, str | None]:
+    """``create_client`` from metadata checked by the registration rules (RFC 7591), as
+    dynamic registration and ``idp clients create`` have it; ``options`` are the rest of
+    ``create_client``'s keywords."""
+    return create_client(
+        name=metadata.get("client_name", ""),
+        redirect_uris=metadata.get("redirect_uris", []),
+        post_logout_redirect_uris=metadata.get("post_logout_redirect_uris"),
+        backchannel_logout_uri=metadata.get("backchannel_logout_uri"),
+        auth_method=metadata["token_endpoint_auth_method"],
+        scope=metadata["scope"],
+        alg=metadata["id_token_signed_response_alg"],
+        **options,
+    )
 
 
 @dataclass(frozen=True)

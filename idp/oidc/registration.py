@@ -37,7 +37,7 @@ from idp.oidc import registration_metadata as rules
 from idp.oidc.clients import (
     DELETED,
     SUSPENDED,
-    create_client,
+    create_client_from_metadata,
     delete_client,
     new_client_id,
     new_client_secret,
@@ -185,14 +185,8 @@ class ClientRegistration(ClientRegistrationEndpoint):
                 raise _refused(INITIAL_TOKEN_REFUSED)
             # Added to the transaction that create_client commits: all or nothing.
             access_token = add_registration_access(client_id)
-            _, secret = create_client(
-                name=client_metadata.get("client_name", ""),
-                redirect_uris=client_metadata.get("redirect_uris", []),
-                post_logout_redirect_uris=client_metadata.get("post_logout_redirect_uris"),
-                backchannel_logout_uri=client_metadata.get("backchannel_logout_uri"),
-                auth_method=client_metadata["token_endpoint_auth_method"],
-                scope=client_metadata["scope"],
-                alg=client_metadata["id_token_signed_response_alg"],
+            _, secret = create_client_from_metadata(
+                client_metadata,
                 client_id=client_id,
                 actor=f"registration-token:{token.id}",
                 extra_metadata=_stored_metadata(client_metadata, request.sector),

@@ -28,6 +28,13 @@ MISSING = -2
 #: ``ttl()`` of a key without an expiry (never created by this interface).
 NO_EXPIRY = -1
 
+Keys = Sequence[str]
+#: ``read_many``'s answer: the values, the counters and the ttls asked for, in order.
+Reads = tuple[list[dict[str, Any] | None], list[int], list[int]]
+#: ``write_many``'s ``(key, value, ttl)`` and ``(key, member, ttl)``.
+ValueWrites = Sequence[tuple[str, dict[str, Any], int]]
+MemberWrites = Sequence[tuple[str, str, int]]
+
 
 class Store(ABC):
     """Short-lived key/value state with TTLs, atomic get-and-delete, counters and sets."""
@@ -110,12 +117,7 @@ class Store(ABC):
         that others' increments wait for."""
         return [self.incr(key, ttl) for key, ttl in counters]
 
-    def read_many(
-        self,
-        values: Sequence[str] = (),
-        counters: Sequence[str] = (),
-        ttls: Sequence[str] = (),
-    ) -> tuple[list[dict[str, Any] | None], list[int], list[int]]:
+    def read_many(self, values: Keys = (), counters: Keys = (), ttls: Keys = ()) -> Reads:
         """``get`` of each of ``values``, ``get_counter`` of each of ``counters`` and
         ``ttl`` of each of ``ttls``, in order; one round trip on a remote backend (reads
         only, not one atomic snapshot)."""
@@ -126,10 +128,7 @@ class Store(ABC):
         )
 
     def write_many(
-        self,
-        sets: Sequence[tuple[str, dict[str, Any], int]] = (),
-        set_adds: Sequence[tuple[str, str, int]] = (),
-        deletes: Sequence[str] = (),
+        self, sets: ValueWrites = (), set_adds: MemberWrites = (), deletes: Keys = ()
     ) -> None:
         """``set`` each ``(key, value, ttl)``, ``set_add`` each ``(key, member, ttl)``,
         then ``delete`` the ``deletes``; one round trip on a remote backend."""

@@ -12,7 +12,18 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from idp.errors import ServiceUnavailable
-from idp.store.base import MISSING, NO_EXPIRY, Store, check_ttl, decode, encode
+from idp.store.base import (
+    MISSING,
+    NO_EXPIRY,
+    Keys,
+    MemberWrites,
+    Reads,
+    Store,
+    ValueWrites,
+    check_ttl,
+    decode,
+    encode,
+)
 
 # A dead or unreachable Redis must fail a request fast (and show a "try again" page),
 # not hang a worker: short socket timeouts and a single quick retry, which is enough to
@@ -228,12 +239,7 @@ class RedisStore(Store):
             answers = pipe.execute()
         return [int(count) for count in answers[::2]]
 
-    def read_many(
-        self,
-        values: Sequence[str] = (),
-        counters: Sequence[str] = (),
-        ttls: Sequence[str] = (),
-    ) -> tuple[list[dict[str, Any] | None], list[int], list[int]]:
+    def read_many(self, values: Keys = (), counters: Keys = (), ttls: Keys = ()) -> Reads:
         """``get``, ``get_counter`` and ``ttl`` of several keys in one pipelined round trip."""
         if not (values or counters or ttls):
             return [], [], []
@@ -255,10 +261,7 @@ class RedisStore(Store):
         return found, counts, seconds
 
     def write_many(
-        self,
-        sets: Sequence[tuple[str, dict[str, Any], int]] = (),
-        set_adds: Sequence[tuple[str, str, int]] = (),
-        deletes: Sequence[str] = (),
+        self, sets: ValueWrites = (), set_adds: MemberWrites = (), deletes: Keys = ()
     ) -> None:
         """``set``s, ``set_add``s, then ``delete``s, in one MULTI/EXEC round trip."""
         encoded = [(self._k(key), encode(value), check_ttl(ttl)) for key, value, ttl in sets]

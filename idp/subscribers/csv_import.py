@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -151,11 +151,5 @@ def import_subscribers(lines: Iterable[str], actor: str = "cli") -> ImportReport
         db.session.rollback()
         raise
     report.added = report.rows - report.updated
-    audit.record(
-        "subscribers.imported",
-        actor=actor,
-        rows=report.rows,
-        added=report.added,
-        updated=report.updated,
-    )
+    audit.record("subscribers.imported", actor=actor, **asdict(report))
     return report
