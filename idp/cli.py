@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -49,6 +52,26 @@ def refusal(problem: Problem) -> click.ClickException:
     return click.ClickException(in_operator_language(problem.message))
 
 
+def flag(name: str, help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """An on/off option, off unless given."""
+    return click.option(name, is_flag=True, help=help)
+
+
+def in_app(command: Callable[..., None]) -> Callable[..., None]:
+    """Run the command inside the provider's app context (settings from IDP_ENV and the
+    env); a domain rule it breaks ends it with ``refusal``."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        with _app().app_context():
+            try:
+                command(*args, **kwargs)
+            except DomainError as exc:
+                raise refusal(exc.problem) from None
+
+    return run
+
+
 @click.group()
 @click.option(
     "--verbose", "-v", is_flag=True, help="Also print log lines (migrations, audit events)."
@@ -66,42 +89,39 @@ def keys() -> None:
 
 
 @keys.command("generate")
+@in_app
 def keys_generate() -> None:
     """Create an RS256 and an ES256 signing key if missing."""
-    app = _app()
     from idp import audit
     from idp.services import services
 
-    with app.app_context():
-        created = services().keys.generate()
-        for record in created:
-            audit.record("keys.generated", actor="cli", kid=record.kid, alg=record.alg)
-            click.echo(f"created {record.alg} key {record.kid}")
-        if not created:
-            click.echo("signing keys already present")
+    created = services().keys.generate()
+    for record in created:
+        audit.record("keys.generated", actor="cli", kid=record.kid, alg=record.alg)
+        click.echo(f"created {record.alg} key {record.kid}")
+    if not created:
+        click.echo("signing keys already present")
 
 
 @keys.command("rotate")
 @click.option("--lead", type=int, default=None, help="Seconds before the new key signs.")
+@in_app
 def keys_rotate(lead: int | None) -> None:
     """Add the next key per algorithm; retire the old ones once their tokens expired."""
-    app = _app()
     from idp.oidc.key_rotation import rotate_signing_keys
 
-    with app.app_context():
-        for record in rotate_signing_keys("cli", lead):
-            click.echo(f"added {record.alg} key {record.kid}, signs from {record.active_from}")
+    for record in rotate_signing_keys("cli", lead):
+        click.echo(f"added {record.alg} key {record.kid}, signs from {record.active_from}")
 
 
 @keys.command("list")
+@in_app
 def keys_list() -> None:
     """Show every key with its dates."""
-    app = _app()
     from idp.services import services
 
-    with app.app_context():
-        for r in services().keys.records():
-            click.echo(json.dumps(r.__dict__))
+    for r in services().keys.records():
+        click.echo(json.dumps(r.__dict__))
 
 
 # -- database -----------------------------------------------------------------------
@@ -111,13 +131,12 @@ def db() -> None:
 
 
 @db.command("upgrade")
+@in_app
 def db_upgrade() -> None:
     """Apply migrations up to the newest (idempotent)."""
-    app = _app()
     from flask_migrate import upgrade
 
-    with app.app_context():
-        upgrade(directory=str(ROOT / "migrations"))
+    upgrade(directory=str(ROOT / "migrations"))
     click.echo("database is at the newest migration")
 
 
@@ -184,56 +203,43 @@ def client_metadata(opts: dict) -> dict:
     "offline_access). client_credentials needs a confidential --auth-method.",
 )
 @click.option("--scope", default="openid profile phone")
-@click.option("--trusted", is_flag=True, help="First-party: no consent page.")
-@click.option("--vn-claims", is_flag=True, help="Also return the national portal's claims.")
+@flag("--trusted", "First-party: no consent page.")
+@flag("--vn-claims", "Also return the national portal's claims.")
 @click.option("--alg", type=click.Choice(["RS256", "ES256"]), default="RS256")
 @click.option("--client-id", default=None, help="Choose the id (default: random).")
-@click.option(
-    "--require-par",
-    is_flag=True,
-    help="The client must push its authorization requests (RFC 9126).",
-)
-@click.option(
+@flag("--require-par", "The client must push its authorization requests (RFC 9126).")
+@flag(
     "--fapi2",
-    is_flag=True,
-    help="Hold the client to the FAPI 2.0 Security Profile (needs --auth-method "
+    "Hold the client to the FAPI 2.0 Security Profile (needs --auth-method "
     "private_key_jwt; implies --require-par, --dpop-bound and ES256 ID tokens).",
 )
-@click.option(
-    "--dpop-bound",
-    is_flag=True,
-    help="The client must send DPoP proofs; its tokens are bound to its key (RFC 9449).",
+@flag(
+    "--dpop-bound", "The client must send DPoP proofs; its tokens are bound to its key (RFC 9449)."
 )
-@click.option(
+@flag(
     "--pkce-exempt",
-    is_flag=True,
-    help="Legacy agency that cannot send PKCE (confidential clients only; RFC 9700 asks "
+    "Legacy agency that cannot send PKCE (confidential clients only; RFC 9700 asks "
     "for PKCE from every client).",
 )
+@in_app
 def clients_create(**opts) -> None:
     """Register a client; prints {"client_id": ..., "client_secret": ...}.
 
     The metadata is checked by the same rules as dynamic registration (RFC 7591).
     """
-    app = _app()
-    from idp.errors import DomainError
     from idp.oidc.clients import create_client_from_metadata
     from idp.oidc.registration import check_client_metadata
 
-    with app.app_context():
-        try:
-            metadata = check_client_metadata(client_metadata(opts))
-            client_id, secret = create_client_from_metadata(
-                metadata,
-                trusted=opts["trusted"],
-                vn_claims=opts["vn_claims"],
-                client_id=opts["client_id"],
-                actor="cli",
-                extra_metadata=metadata,
-                pkce_exempt=opts["pkce_exempt"],
-            )
-        except DomainError as exc:
-            raise refusal(exc.problem) from None
+    metadata = check_client_metadata(client_metadata(opts))
+    client_id, secret = create_client_from_metadata(
+        metadata,
+        trusted=opts["trusted"],
+        vn_claims=opts["vn_claims"],
+        client_id=opts["client_id"],
+        actor="cli",
+        extra_metadata=metadata,
+        pkce_exempt=opts["pkce_exempt"],
+    )
     click.echo(json.dumps({"client_id": client_id, "client_secret": secret}))
 
 
@@ -258,6 +264,7 @@ def clients_create(**opts) -> None:
     help="Hold the client to the FAPI 2.0 Security Profile (private_key_jwt clients), or "
     "to the standard rules again.",
 )
+@in_app
 def clients_update(
     client_id: str, pkce_exempt: bool | None, par_required: bool | None, fapi2: bool | None
 ) -> None:
@@ -267,8 +274,6 @@ def clients_update(
             "Nothing to change: give --pkce-exempt/--pkce-required, "
             "--par-required/--par-optional or --fapi2/--standard-profile."
         )
-    app = _app()
-    from idp.errors import DomainError
     from idp.oidc.clients import (
         find_client,
         set_par_requirement,
@@ -276,30 +281,26 @@ def clients_update(
         set_security_profile,
     )
 
-    with app.app_context():
-        try:
-            if pkce_exempt is not None:
-                set_pkce_exemption(client_id, pkce_exempt, actor="cli")
-            if par_required is not None:
-                set_par_requirement(client_id, par_required, actor="cli")
-            if fapi2 is not None:
-                set_security_profile(client_id, "fapi2" if fapi2 else "standard", actor="cli")
-            client = find_client(client_id)
-        except DomainError as exc:
-            raise refusal(exc.problem) from None
-        metadata = client.client_metadata
-        click.echo(
-            json.dumps(
-                {
-                    "client_id": client.client_id,
-                    "pkce_exempt": client.pkce_exempt,
-                    "require_pushed_authorization_requests": bool(
-                        metadata.get("require_pushed_authorization_requests")
-                    ),
-                    "security_profile": metadata.get("security_profile", "standard"),
-                }
-            )
+    if pkce_exempt is not None:
+        set_pkce_exemption(client_id, pkce_exempt, actor="cli")
+    if par_required is not None:
+        set_par_requirement(client_id, par_required, actor="cli")
+    if fapi2 is not None:
+        set_security_profile(client_id, "fapi2" if fapi2 else "standard", actor="cli")
+    client = find_client(client_id)
+    metadata = client.client_metadata
+    click.echo(
+        json.dumps(
+            {
+                "client_id": client.client_id,
+                "pkce_exempt": client.pkce_exempt,
+                "require_pushed_authorization_requests": bool(
+                    metadata.get("require_pushed_authorization_requests")
+                ),
+                "security_profile": metadata.get("security_profile", "standard"),
+            }
         )
+    )
 
 
 # -- upstream providers --------------------------------------------------------------
@@ -320,65 +321,51 @@ def upstreams() -> None:
 @click.option("--birthdate-claim")
 @click.option("--phone-claim")
 @click.option("--acr", default="LoA2", show_default=True, help="The level of its logins.")
-@click.option("--create-accounts", is_flag=True, help="Create accounts for new citizens.")
-@click.option(
+@flag("--create-accounts", "Create accounts for new citizens.")
+@flag(
     "--link-without-password",
-    is_flag=True,
-    help="Link an existing account on the identity number alone (no password + OTP proof).",
+    "Link an existing account on the identity number alone (no password + OTP proof).",
 )
-@click.option(
-    "--logout-upstream",
-    is_flag=True,
-    help="Ending a session here also ends the upstream's (RP-initiated logout).",
-)
+@flag("--logout-upstream", "Ending a session here also ends the upstream's (RP-initiated logout).")
+@in_app
 def upstreams_add(**opts) -> None:
     """Add an upstream; prints its name and the redirect URI to register there."""
-    app = _app()
     from idp.federation.upstreams import UpstreamSettings, add_upstream, describe
 
-    with app.app_context():
-        try:
-            upstream = add_upstream(UpstreamSettings(**opts), actor="cli")
-        except DomainError as exc:
-            raise refusal(exc.problem) from None
-        described = describe(upstream)
-        click.echo(
-            json.dumps(
-                {
-                    "name": upstream.name,
-                    "redirect_uri": described["redirect_uri"],
-                    "backchannel_logout_uri": described["backchannel_logout_uri"],
-                    "post_logout_redirect_uri": described["post_logout_redirect_uri"],
-                },
-                ensure_ascii=False,
-            )
+    upstream = add_upstream(UpstreamSettings(**opts), actor="cli")
+    described = describe(upstream)
+    click.echo(
+        json.dumps(
+            {
+                "name": upstream.name,
+                "redirect_uri": described["redirect_uri"],
+                "backchannel_logout_uri": described["backchannel_logout_uri"],
+                "post_logout_redirect_uri": described["post_logout_redirect_uri"],
+            },
+            ensure_ascii=False,
         )
+    )
 
 
 @upstreams.command("list")
+@in_app
 def upstreams_list() -> None:
     """Every upstream as JSON lines (no secrets)."""
-    app = _app()
     from idp.federation.upstreams import all_upstreams, describe
 
-    with app.app_context():
-        for upstream in all_upstreams():
-            click.echo(json.dumps(describe(upstream), ensure_ascii=False))
+    for upstream in all_upstreams():
+        click.echo(json.dumps(describe(upstream), ensure_ascii=False))
 
 
 @upstreams.command("remove")
 @click.argument("name")
+@in_app
 def upstreams_remove(name: str) -> None:
     """Remove an upstream and the identities linked through it."""
-    app = _app()
     from idp.federation.upstreams import remove_upstream
 
-    with app.app_context():
-        try:
-            links = remove_upstream(name, actor="cli")
-        except DomainError as exc:
-            raise refusal(exc.problem) from None
-        click.echo(json.dumps({"removed": name, "links_removed": links}))
+    links = remove_upstream(name, actor="cli")
+    click.echo(json.dumps({"removed": name, "links_removed": links}))
 
 
 @upstreams.command("suspend")
@@ -395,16 +382,12 @@ def upstreams_resume(name: str) -> None:
     _set_upstream_active(name, True)
 
 
+@in_app
 def _set_upstream_active(name: str, active: bool) -> None:
-    app = _app()
     from idp.federation.upstreams import set_active
 
-    with app.app_context():
-        try:
-            set_active(name, active, actor="cli")
-        except DomainError as exc:
-            raise refusal(exc.problem) from None
-        click.echo(json.dumps({"name": name, "active": active}))
+    set_active(name, active, actor="cli")
+    click.echo(json.dumps({"name": name, "active": active}))
 
 
 # -- citizens -----------------------------------------------------------------------
@@ -428,6 +411,7 @@ def citizens() -> None:
 @click.option("--phone", required=True, help="Vietnamese mobile number, e.g. 0912345678.")
 @click.option("--password", required=True, help="The account password (password rules apply).")
 @click.option("--email", default=None)
+@in_app
 def citizens_create(**opts) -> None:
     """Create a citizen account directly (operators, tests, demo data).
 
@@ -438,16 +422,10 @@ def citizens_create(**opts) -> None:
       YY   the last two digits of the birth year
     Errors are in Vietnamese when LC_ALL / LC_MESSAGES / LANG starts with "vi", else English.
     """
-    app = _app()
     from idp.citizens.creation import create_citizen
-    from idp.errors import DomainError
 
-    with app.app_context():
-        try:
-            citizen = create_citizen(**opts, actor="cli")
-        except DomainError as exc:
-            raise refusal(exc.problem) from None
-        click.echo(json.dumps({"id": citizen.id, "sub": citizen.subject}))
+    citizen = create_citizen(**opts, actor="cli")
+    click.echo(json.dumps({"id": citizen.id, "sub": citizen.subject}))
 
 
 # -- subscribers ("chính chủ" registry) and ownership complaints ("khiếu nại") ----------
@@ -458,12 +436,12 @@ def subscribers() -> None:
 
 @subscribers.command("import")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
+@in_app
 def subscribers_import(csv_file: str) -> None:
     """Load FILE.csv (header phone,id_number): every row, or none if any is bad."""
-    app = _app()
     from idp.subscribers.csv_import import ImportRefused, import_subscribers
 
-    with app.app_context(), open(csv_file, encoding="utf-8-sig", newline="") as lines:
+    with open(csv_file, encoding="utf-8-sig", newline="") as lines:
         try:
             report = import_subscribers(lines, actor="cli")
         except ImportRefused as exc:
@@ -484,15 +462,14 @@ def complaints() -> None:
 @click.option(
     "--status", type=click.Choice(["open", "rejected", "account_locked", "phone_changed"])
 )
+@in_app
 def complaints_list(status: str | None) -> None:
     """One JSON object per complaint, newest first."""
-    app = _app()
     from idp.complaints.listing import list_complaints, summary
 
-    with app.app_context():
-        found = list_complaints(status)
-        for complaint in found:
-            click.echo(json.dumps(summary(complaint), ensure_ascii=False))
+    found = list_complaints(status)
+    for complaint in found:
+        click.echo(json.dumps(summary(complaint), ensure_ascii=False))
     if not found:
         # On stderr: stdout stays JSON lines (none) for scripts.
         click.echo(f"no complaints with status {status}" if status else "no complaints", err=True)
@@ -501,25 +478,20 @@ def complaints_list(status: str | None) -> None:
 @complaints.command("show")
 @click.argument("reference")
 @click.option("--save-evidence", type=click.Path(file_okay=False), help="Write the files here.")
+@in_app
 def complaints_show(reference: str, save_evidence: str | None) -> None:
     """Everything about one complaint (evidence as metadata; --save-evidence for files)."""
-    app = _app()
     from pathlib import Path
 
     from idp import audit
     from idp.complaints.listing import details, find_complaint, write_evidence
-    from idp.errors import DomainError
 
-    with app.app_context():
-        try:
-            complaint = find_complaint(reference)
-        except DomainError as exc:
-            raise refusal(exc.problem) from None
-        click.echo(json.dumps(details(complaint), ensure_ascii=False, indent=2))
-        saved = write_evidence(complaint, Path(save_evidence)) if save_evidence else []
-        for path in saved:
-            click.echo(f"saved {path}", err=True)
-        audit.record("complaint.viewed", actor="cli", reference=complaint.reference)
+    complaint = find_complaint(reference)
+    click.echo(json.dumps(details(complaint), ensure_ascii=False, indent=2))
+    saved = write_evidence(complaint, Path(save_evidence)) if save_evidence else []
+    for path in saved:
+        click.echo(f"saved {path}", err=True)
+    audit.record("complaint.viewed", actor="cli", reference=complaint.reference)
 
 
 @complaints.command("resolve")
@@ -529,21 +501,16 @@ def complaints_show(reference: str, save_evidence: str | None) -> None:
 )
 @click.option("--note", required=True, help="Why; kept with the complaint.")
 @click.option("--operator", default="", help='Your name; recorded as "cli:<name>".')
+@in_app
 def complaints_resolve(reference: str, action: str, note: str, operator: str) -> None:
     """Close an open complaint: reject it; lock the disputed account and free the number
     (ownership dispute); or give the account the requested number (phone_change request)."""
-    app = _app()
     from idp.complaints.listing import details
     from idp.complaints.resolution import resolve_complaint
-    from idp.errors import DomainError
 
-    with app.app_context():
-        try:
-            actor = f"cli:{operator.strip()[:100]}" if operator.strip() else "cli"
-            complaint = resolve_complaint(reference, action, note, actor=actor)
-        except DomainError as exc:
-            raise refusal(exc.problem) from None
-        click.echo(json.dumps(details(complaint), ensure_ascii=False, indent=2))
+    actor = f"cli:{operator.strip()[:100]}" if operator.strip() else "cli"
+    complaint = resolve_complaint(reference, action, note, actor=actor)
+    click.echo(json.dumps(details(complaint), ensure_ascii=False, indent=2))
 
 
 # -- dynamic registration tokens and console operators -------------------------------
@@ -554,17 +521,12 @@ def registration_tokens() -> None:
 
 @registration_tokens.command("create")
 @click.option("--expires-in", type=int, default=None, help="Seconds (default: a day).")
+@in_app
 def registration_tokens_create(expires_in: int | None) -> None:
     """Print a new single-use initial access token (shown only now)."""
-    app = _app()
-    from idp.errors import DomainError
     from idp.oidc.registration_tokens import issue_token
 
-    with app.app_context():
-        try:
-            value, _ = issue_token("cli", expires_in)
-        except DomainError as exc:
-            raise refusal(exc.problem) from None
+    value, _ = issue_token("cli", expires_in)
     click.echo(value)
 
 
@@ -576,19 +538,14 @@ def operators() -> None:
 @operators.command("create")
 @click.option("--name", required=True)
 @click.option("--role", type=click.Choice(["operator", "auditor"]), required=True)
+@in_app
 def operators_create(name: str, role: str) -> None:
     """Print {"name", "role", "password", "totp_uri"}: the password and the authenticator
     app's provisioning URI are shown only now."""
-    app = _app()
     from idp.console.operators import create_operator
-    from idp.errors import DomainError
 
-    with app.app_context():
-        try:
-            operator, password, uri = create_operator(name, role, actor="cli")
-        except DomainError as exc:
-            raise refusal(exc.problem) from None
-        result = {"name": operator.name, "role": role, "password": password, "totp_uri": uri}
+    operator, password, uri = create_operator(name, role, actor="cli")
+    result = {"name": operator.name, "role": role, "password": password, "totp_uri": uri}
     click.echo(json.dumps(result, ensure_ascii=False))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -119,22 +119,11 @@ def add_upstream(settings: UpstreamSettings, *, actor: str, discover: bool = Tru
         raise DomainError(NAME_TAKEN.format(name=settings.name))
     if discover:
         upstream_client.discover(settings.issuer)
+    columns = asdict(settings)
+    secret = columns.pop("client_secret")
+    columns["label"] = settings.label.strip()
     upstream = Upstream(
-        name=settings.name,
-        label=settings.label.strip(),
-        issuer=settings.issuer,
-        client_id=settings.client_id,
-        client_secret_sealed=seal(settings.client_secret, upstream_client.CLIENT_SECRET),
-        scope=settings.scope,
-        id_number_claim=settings.id_number_claim,
-        name_claim=settings.name_claim,
-        birthdate_claim=settings.birthdate_claim,
-        phone_claim=settings.phone_claim,
-        acr=settings.acr,
-        create_accounts=settings.create_accounts,
-        link_without_password=settings.link_without_password,
-        logout_upstream=settings.logout_upstream,
-        active=True,
+        **columns, client_secret_sealed=seal(secret, upstream_client.CLIENT_SECRET), active=True
     )
     db.session.add(upstream)
     audit.record("upstream.added", actor=actor, upstream=settings.name, issuer=settings.issuer)

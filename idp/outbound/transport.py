@@ -27,6 +27,15 @@ from idp.outbound.addresses import (
 
 USER_AGENT = "dvc-idp (OpenID Provider)"
 CHUNK_BYTES = 8192
+# urllib3's options for a response as the server sent it: a 3xx is returned, not followed;
+# no retry; the address is ours, not the URL's host; the body is read by ``_read`` only.
+_AS_SENT = {
+    "redirect": False,
+    "retries": False,
+    "assert_same_host": False,
+    "preload_content": False,
+    "decode_content": False,
+}
 
 
 class OutboundError(Exception):
@@ -118,17 +127,7 @@ class OutboundHttp:
         for address in target.addresses:
             pool = self._pool(target, address, seconds)
             try:
-                response = pool.urlopen(
-                    method,
-                    target.target,
-                    body=body,
-                    headers=headers,
-                    redirect=False,
-                    retries=False,
-                    assert_same_host=False,
-                    preload_content=False,
-                    decode_content=False,
-                )
+                response = pool.urlopen(method, target.target, body, headers, **_AS_SENT)
             except (NewConnectionError, ConnectTimeoutError) as exc:
                 last_error = type(exc).__name__  # this address is down: try the next one
                 pool.close()
