@@ -41,14 +41,13 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat()
 
 
+_LISTED = ("reference", "kind", "status", "id_number", "full_name")
+
+
 def summary(complaint: Complaint) -> dict[str, Any]:
     """One line of ``idp complaints list``."""
     return {
-        "reference": complaint.reference,
-        "kind": complaint.kind,
-        "status": complaint.status,
-        "id_number": complaint.id_number,
-        "full_name": complaint.full_name,
+        **{name: getattr(complaint, name) for name in _LISTED},
         "created_at": _iso(complaint.created_at),
         "evidence_files": len(complaint.evidence),
     }

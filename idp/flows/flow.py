@@ -87,14 +87,7 @@ def _key(kind: str, flow_id: str) -> str:
 def _record(flow: Flow) -> dict[str, Any]:
     # The fields as dataclasses.asdict gives them, without its deep copy: the store
     # keeps a JSON copy anyway.
-    return {
-        "id": flow.id,
-        "kind": flow.kind,
-        "state": flow.state,
-        "browser": flow.browser,
-        "expires_at": flow.expires_at,
-        "data": flow.data.to_dict(),
-    }
+    return {**vars(flow), "data": flow.data.to_dict()}
 
 
 def create_flow(kind: str, state: str, data: FlowData | None = None) -> Flow:

@@ -226,25 +226,37 @@ def save_access_token(value: str, context: AccessToken) -> str:
     return token_hash
 
 
+# The store record's keys, by AccessToken field: short, since the record is read on every
+# API call (opaque tokens).
+_RECORD_KEYS = {
+    "client_id": "c",
+    "citizen_id": "u",
+    "subject": "sub",
+    "scope": "s",
+    "issued_at": "iat",
+    "iat_ms": "t",
+    "expires_at": "exp",
+    "sid": "sid",
+    "family": "f",
+    "code_hash": "k",
+    "auth_time": "at",
+    "acr": "acr",
+    "amr": "amr",
+    "userinfo_claims": "uc",
+    "jkt": "j",
+}
+
+
 def _record_of(token: AccessToken) -> dict[str, Any]:
-    return {
-        "c": token.client_id,
-        "u": token.citizen_id,
-        "sub": token.subject,
-        "s": token.scope,
-        "iat": token.issued_at,
-        "t": token.iat_ms,
-        "exp": token.expires_at,
-        "sid": token.sid,
-        "f": token.family,
-        "k": token.code_hash,
-        "at": token.auth_time,
-        "acr": token.acr,
-        "amr": token.amr,
-        "uc": token.userinfo_claims,
-        "j": token.jkt,
-        "g": token.marker_keys(),
-    }
+    record = {key: getattr(token, name) for name, key in _RECORD_KEYS.items()}
+    record["g"] = token.marker_keys()
+    return record
+
+
+def _token_of(token_hash: str, record: dict[str, Any]) -> AccessToken:
+    fields = {name: record[key] for name, key in _RECORD_KEYS.items() if key in record}
+    fields["amr"] = fields.get("amr") or []
+    return AccessToken(token_hash=token_hash, **fields)
 
 
 # -- sealing the JWT's private context ----------------------------------------------------
@@ -305,24 +317,7 @@ def _check_opaque(value: str) -> AccessToken | None:
     record, markers = store().get_linked(RECORD + token_hash, "g")
     if record is None:
         return None
-    token = AccessToken(
-        token_hash=token_hash,
-        client_id=record["c"],
-        scope=record["s"],
-        issued_at=record["iat"],
-        expires_at=record["exp"],
-        citizen_id=record.get("u"),
-        subject=record.get("sub"),
-        sid=record.get("sid"),
-        family=record.get("f"),
-        code_hash=record.get("k"),
-        auth_time=record.get("at"),
-        acr=record.get("acr"),
-        amr=record.get("amr") or [],
-        userinfo_claims=record.get("uc"),
-        iat_ms=record.get("t", 0),
-        jkt=record.get("j"),
-    )
+    token = _token_of(token_hash, record)
     return None if _revoked(token, markers) else token
 
 
