@@ -39,14 +39,21 @@ class DomainError(Exception):
         self.problem = problem
 
 
-def checked(problems: dict[str, Problem], field: str, rule: Callable[[], T]) -> T | None:
-    """A form field's rule: its result, or None with its problem recorded under ``field``
-    (the first one kept), so that one answer can name every field's problem."""
-    try:
-        return rule()
-    except DomainError as exc:
-        problems.setdefault(field, exc.problem.on(field))
-        return None
+class FormCheck:
+    """One form's field rules: each field's result, and every field's problem (the first
+    per field), so that one answer can name them all."""
+
+    def __init__(self, typed: dict[str, str]):
+        self.typed = typed
+        self.problems: dict[str, Problem] = {}
+
+    def field(self, name: str, rule: Callable[[str], T]) -> T | None:
+        """``rule`` applied to what was typed in ``name``, or None with its problem kept."""
+        try:
+            return rule(self.typed[name])
+        except DomainError as exc:
+            self.problems.setdefault(name, exc.problem.on(name))
+            return None
 
 
 class ServiceUnavailable(Exception):

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from idp import audit
 from idp.citizens.birth_date import parse_date_of_birth
 from idp.citizens.email import normalize_email
-from idp.citizens.identity_number import validate_identity_number
+from idp.citizens.identity_number import check_gender, validate_identity_number
 from idp.citizens.models import Citizen
 from idp.citizens.names import normalize_full_name
 from idp.citizens.password_policy import check_password, hash_password
@@ -28,8 +28,6 @@ ACCOUNT_EXISTS = Problem(
 )
 #: The password hash of an account with no password: no argon2 hash, so nothing verifies.
 NO_PASSWORD = "!"
-
-GENDER_INVALID = Problem("gender.invalid", "Vui lòng chọn giới tính Nam hoặc Nữ.", "gender")
 
 
 def has_password(citizen: Citizen) -> bool:
@@ -67,8 +65,7 @@ def create_citizen(
     the citizen may set one from the account page). ``with_rows(citizen)`` adds rows that
     must commit with the account or not at all (an upstream link).
     """
-    if gender not in ("male", "female"):
-        raise DomainError(GENDER_INVALID)
+    check_gender(gender)
     born = parse_date_of_birth(date_of_birth)
     number = validate_identity_number(id_number, date_of_birth=born, gender=gender).number
     name = normalize_full_name(full_name)

@@ -159,6 +159,13 @@ def normalize_identity_number(raw: str) -> str:
     return text
 
 
+def check_gender(raw: str) -> str:
+    """``male`` or ``female`` (the form's values), else DomainError(GENDER_INVALID)."""
+    if raw not in GENDERS:
+        raise DomainError(GENDER_INVALID)
+    return raw
+
+
 def validate_identity_number(
     raw: str,
     *,
@@ -167,8 +174,8 @@ def validate_identity_number(
 ) -> IdentityNumber:
     """Check a CMND or CCCD; a CCCD must agree with the date of birth and gender given."""
     number = normalize_identity_number(raw)
-    if gender is not None and gender not in GENDERS:
-        raise DomainError(GENDER_INVALID)
+    if gender is not None:
+        check_gender(gender)
     if len(number) == CMND_LENGTH:
         if set(number) == {"0"}:
             raise DomainError(CMND_INVALID)

@@ -21,7 +21,7 @@ from idp.citizens.names import normalize_full_name
 from idp.citizens.phone import normalize_phone
 from idp.complaints.evidence import EvidenceFile
 from idp.complaints.models import OWNERSHIP, Complaint, ComplaintEvidence
-from idp.errors import DomainError, Problem, checked
+from idp.errors import DomainError, FormCheck, Problem
 from idp.extensions import db
 
 FIELDS = ("id_number", "full_name", "phone", "email", "description")
@@ -76,14 +76,14 @@ def normalize_description(raw: str) -> str:
 
 def check_complaint(typed: dict[str, str]) -> tuple[ComplaintForm | None, dict[str, Problem]]:
     """The checked form, or None and every field's problem."""
-    problems: dict[str, Problem] = {}
-    identity = checked(problems, "id_number", lambda: validate_identity_number(typed["id_number"]))
-    name = checked(problems, "full_name", lambda: normalize_full_name(typed["full_name"]))
-    phone = checked(problems, "phone", lambda: normalize_phone(typed["phone"]))
-    email = checked(problems, "email", lambda: normalize_email(typed["email"]))
-    text = checked(problems, "description", lambda: normalize_description(typed["description"]))
-    if problems:
-        return None, problems
+    form = FormCheck(typed)
+    identity = form.field("id_number", validate_identity_number)
+    name = form.field("full_name", normalize_full_name)
+    phone = form.field("phone", normalize_phone)
+    email = form.field("email", normalize_email)
+    text = form.field("description", normalize_description)
+    if form.problems:
+        return None, form.problems
     assert identity and name and phone and text
     return ComplaintForm(identity.number, name, phone, email, text), {}
 

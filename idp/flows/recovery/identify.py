@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 from idp.citizens.identity_number import normalize_identity_number
 from idp.citizens.models import Citizen
 from idp.citizens.phone import normalize_phone
-from idp.errors import Problem, checked
+from idp.errors import FormCheck, Problem
 from idp.extensions import db
 
 FIELDS = ("username", "phone")
@@ -27,10 +27,10 @@ def typed_values(form: MultiDict) -> dict[str, str]:
 
 def read_identity(typed: dict[str, str]) -> tuple[tuple[str, str] | None, dict[str, Problem]]:
     """(identity number, phone in E.164), or None and each field's problem."""
-    problems: dict[str, Problem] = {}
-    number = checked(problems, "username", lambda: normalize_identity_number(typed["username"]))
-    phone = checked(problems, "phone", lambda: normalize_phone(typed["phone"]))
-    return (None, problems) if problems else ((number, phone), {})
+    form = FormCheck(typed)
+    number = form.field("username", normalize_identity_number)
+    phone = form.field("phone", normalize_phone)
+    return (None, form.problems) if form.problems else ((number, phone), {})
 
 
 def find_account(id_number: str, phone_e164: str) -> Citizen | None:

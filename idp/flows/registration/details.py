@@ -13,10 +13,10 @@ from werkzeug.datastructures import MultiDict
 
 from idp.citizens.birth_date import parse_date_of_birth
 from idp.citizens.email import normalize_email
-from idp.citizens.identity_number import GENDER_INVALID, GENDERS, validate_identity_number
+from idp.citizens.identity_number import check_gender, validate_identity_number
 from idp.citizens.names import normalize_full_name
 from idp.citizens.phone import normalize_phone
-from idp.errors import DomainError, Problem, checked
+from idp.errors import FormCheck, Problem
 
 FIELDS = ("id_number", "full_name", "date_of_birth", "gender", "phone", "email")
 MAX_FIELD_LENGTH = 200
@@ -42,28 +42,21 @@ def typed_values(form: MultiDict) -> dict[str, str]:
     return {name: (form.get(name) or "")[:MAX_FIELD_LENGTH] for name in FIELDS}
 
 
-def _gender(raw: str) -> str:
-    if raw not in GENDERS:
-        raise DomainError(GENDER_INVALID)
-    return raw
-
-
 def check_details(typed: dict[str, str]) -> tuple[Details | None, dict[str, Problem]]:
     """The normalized details, or None and every field's problem."""
-    problems: dict[str, Problem] = {}
-    gender = checked(problems, "gender", lambda: _gender(typed["gender"]))
-    born = checked(problems, "date_of_birth", lambda: parse_date_of_birth(typed["date_of_birth"]))
-    identity = checked(
-        problems,
+    form = FormCheck(typed)
+    gender = form.field("gender", check_gender)
+    born = form.field("date_of_birth", parse_date_of_birth)
+    identity = form.field(
         "id_number",
-        lambda: validate_identity_number(typed["id_number"], date_of_birth=born, gender=gender),
+        lambda number: validate_identity_number(number, date_of_birth=born, gender=gender),
     )
-    name = checked(problems, "full_name", lambda: normalize_full_name(typed["full_name"]))
-    phone = checked(problems, "phone", lambda: normalize_phone(typed["phone"]))
-    email = checked(problems, "email", lambda: normalize_email(typed["email"]))
-    if problems:
+    name = form.field("full_name", normalize_full_name)
+    phone = form.field("phone", normalize_phone)
+    email = form.field("email", normalize_email)
+    if form.problems:
         # In the form's order: the error summary lists them as the page shows the fields.
-        return None, {field: problems[field] for field in FIELDS if field in problems}
+        return None, {field: form.problems[field] for field in FIELDS if field in form.problems}
     assert identity and name and phone and born and gender
     details = Details(
         id_number=identity.number,
