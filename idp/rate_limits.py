@@ -34,6 +34,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_limiter import Limiter, RateLimitExceeded
@@ -148,8 +149,9 @@ class Refusal:
     seconds: int
 
 
-@dataclass(frozen=True)
-class _Counted:
+class _Counted(NamedTuple):
+    """One limit by its setting's name, as the limits library counts it."""
+
     name: str
     item: RateLimitItem
 

@@ -5,18 +5,15 @@ from __future__ import annotations
 
 from webapp.i18n import N_
 
-CLIENT_STATUS = {
+# The statuses of clients, citizens and complaints in one table: no name stands for two
+# different states across those kinds, and "active" reads the same for clients and citizens.
+STATUS = {
     "active": N_("Đang hoạt động"),
     "pending": N_("Chờ duyệt"),
     "suspended": N_("Tạm ngưng"),
     "deleted": N_("Đã xóa"),
-}
-CITIZEN_STATUS = {
-    "active": N_("Đang hoạt động"),
     "locked": N_("Đã khóa"),
     "disabled": N_("Vô hiệu hóa"),
-}
-COMPLAINT_STATUS = {
     "open": N_("Chờ xử lý"),
     "rejected": N_("Đã bác bỏ"),
     "account_locked": N_("Đã khóa tài khoản"),

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+from typing import TypeVar
+
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from idp.account import recovery_codes, totp
 from idp.account.password import verify_current_password
 from idp.account.views import bp, signed_in
+from idp.citizens.models import Citizen
 from idp.errors import DomainError, Problem
 from idp.shown_once import keep, take
+
+T = TypeVar("T")
 
 
 def _page(problem: Problem | None = None, status: int = 200):
@@ -60,36 +67,47 @@ def authenticator_setup():
     return redirect(url_for("account.authenticator"))
 
 
+def _change(
+    action: Callable[[Citizen], T],
+    then: Callable[[T], ResponseReturnValue],
+    *,
+    password: bool = True,
+) -> ResponseReturnValue:
+    """``action`` on the signed-in citizen (once the form's current password is verified,
+    unless ``password`` is False), answered by ``then`` with its result; a DomainError
+    shows the page again with the reason (400)."""
+    citizen = signed_in().citizen
+    try:
+        if password:
+            verify_current_password(citizen, request.form.get("current_password", ""))
+        result = action(citizen)
+    except DomainError as exc:
+        return _page(exc.problem, 400)
+    return then(result)
+
+
 @bp.post("/authenticator/confirm")
 def authenticator_confirm():
     """The first code from the app confirms it; the recovery codes are shown once."""
-    try:
-        codes = totp.confirm_enrolment(signed_in().citizen, request.form.get("otp", ""))
-    except DomainError as exc:
-        return _page(exc.problem, 400)
-    return _show_codes(codes, first_time=True)
+    return _change(
+        lambda citizen: totp.confirm_enrolment(citizen, request.form.get("otp", "")),
+        partial(_show_codes, first_time=True),
+        password=False,
+    )
 
 
 @bp.post("/authenticator/recovery-codes")
 def authenticator_new_codes():
     """Ten new recovery codes (the current password is required); the old ones end."""
-    citizen = signed_in().citizen
-    try:
-        verify_current_password(citizen, request.form.get("current_password", ""))
-        codes = totp.renew_recovery_codes(citizen)
-    except DomainError as exc:
-        return _page(exc.problem, 400)
-    return _show_codes(codes, first_time=False)
+    return _change(totp.renew_recovery_codes, partial(_show_codes, first_time=False))
 
 
 @bp.post("/authenticator/disable")
 def authenticator_disable():
     """Remove the app (the current password is required); SMS remains."""
-    citizen = signed_in().citizen
-    try:
-        verify_current_password(citizen, request.form.get("current_password", ""))
-        totp.disable(citizen)
-    except DomainError as exc:
-        return _page(exc.problem, 400)
-    flash("authenticator_disabled")
-    return redirect(url_for("account.authenticator"))
+
+    def disabled(_: None) -> ResponseReturnValue:
+        flash("authenticator_disabled")
+        return redirect(url_for("account.authenticator"))
+
+    return _change(totp.disable, disabled)

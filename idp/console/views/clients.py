@@ -1,7 +1,10 @@
-"""Clients (agencies): list, details, approve / suspend / reactivate, rotate the secret,
-exempt a legacy agency from PKCE or require it again."""
+"""Clients (agencies): list, details, rotate the secret, and the switches of one table:
+approve / suspend / reactivate, PKCE exemption of a legacy agency, PAR, FAPI 2.0."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -17,18 +20,20 @@ from idp.oidc.registration_tokens import has_registration_access
 from idp.shown_once import keep, take
 from webapp.i18n import N_
 
+# What the console says once a client's setting has changed, keyed by (setting, choice):
+# the choices a setting takes are its keys here.
 NOTICES = {
-    "approve": N_("Đã duyệt ứng dụng; ứng dụng có thể đăng nhập công dân."),
-    "suspend": N_("Đã tạm ngưng ứng dụng; mọi token của ứng dụng đã bị thu hồi."),
-    "reactivate": N_("Đã kích hoạt lại ứng dụng."),
-}
-PKCE_NOTICES = {
-    "exempt": N_("Đã miễn PKCE cho ứng dụng này (cơ quan cũ chưa gửi được PKCE)."),
-    "required": N_("Ứng dụng này từ nay phải dùng PKCE (S256)."),
-}
-PAR_NOTICES = {
-    "required": N_("Ứng dụng này từ nay phải gửi trước yêu cầu đăng nhập qua kênh sau (PAR)."),
-    "optional": N_("Ứng dụng này lại được gửi yêu cầu đăng nhập qua trình duyệt."),
+    ("status", "approve"): N_("Đã duyệt ứng dụng; ứng dụng có thể đăng nhập công dân."),
+    ("status", "suspend"): N_("Đã tạm ngưng ứng dụng; mọi token của ứng dụng đã bị thu hồi."),
+    ("status", "reactivate"): N_("Đã kích hoạt lại ứng dụng."),
+    ("pkce", "exempt"): N_("Đã miễn PKCE cho ứng dụng này (cơ quan cũ chưa gửi được PKCE)."),
+    ("pkce", "required"): N_("Ứng dụng này từ nay phải dùng PKCE (S256)."),
+    ("par", "required"): N_(
+        "Ứng dụng này từ nay phải gửi trước yêu cầu đăng nhập qua kênh sau (PAR)."
+    ),
+    ("par", "optional"): N_("Ứng dụng này lại được gửi yêu cầu đăng nhập qua trình duyệt."),
+    ("profile", "fapi2"): N_("Ứng dụng này từ nay theo hồ sơ bảo mật FAPI 2.0."),
+    ("profile", "standard"): N_("Ứng dụng này trở lại hồ sơ bảo mật tiêu chuẩn."),
 }
 
 
@@ -65,21 +70,6 @@ def client(client_id: str):
     return _client_page(client_id, new_secret=issued["secret"] if issued else None)
 
 
-@bp.post("/clients/<client_id>/status")
-@require_console(change=True)
-def client_status(client_id: str):
-    """Approve, suspend or reactivate (field ``action``)."""
-    change = registered.STATUS_CHANGES.get(request.form.get("action", ""))
-    try:
-        if change is None:
-            raise DomainError(registered.CLIENT_WRONG_STATUS)
-        registered.change_status(client_id, change, g.console.actor)
-    except DomainError as exc:
-        return _client_page(client_id, 400, problem=exc.problem)
-    flash(NOTICES[change.name])
-    return redirect(url_for("console.client", client_id=client_id))
-
-
 @bp.post("/clients/<client_id>/secret")
 @require_console(change=True)
 def client_secret(client_id: str):
@@ -92,52 +82,55 @@ def client_secret(client_id: str):
     return redirect(url_for("console.client", client_id=client_id), 303)
 
 
-def _switch(client_id: str, field: str, notices: dict[str, str], apply) -> ResponseReturnValue:
-    """One of the client's switches: the form's ``field`` is a key of ``notices``;
-    ``apply(client_id, choice, actor)`` makes the change (DomainError: the page says why)."""
+# The client's settings the console changes, each by a one-field form posted to
+# /clients/<client_id>/<setting> (endpoint ``console.client_<setting>``): the form field,
+# and how its choice is applied as ``apply(client_id, choice, actor)``.
+SWITCHES: dict[str, tuple[str, Callable[[str, str, str], object]]] = {
+    # approve, suspend or reactivate
+    "status": (
+        "action",
+        lambda client_id, choice, actor: registered.change_status(
+            client_id, registered.STATUS_CHANGES[choice], actor
+        ),
+    ),
+    # exempt a legacy agency from PKCE or require it again
+    "pkce": (
+        "pkce",
+        lambda client_id, choice, actor: registered.set_pkce_exemption(
+            client_id, choice == "exempt", actor
+        ),
+    ),
+    # require pushed authorization requests (RFC 9126) of this client, or not
+    "par": (
+        "par",
+        lambda client_id, choice, actor: registered.set_par_requirement(
+            client_id, choice == "required", actor
+        ),
+    ),
+    # hold the client to the FAPI 2.0 Security Profile, or not
+    "profile": ("profile", registered.set_security_profile),
+}
+
+
+def client_switch(client_id: str, setting: str) -> ResponseReturnValue:
+    """Apply the choice posted for one of the client's ``SWITCHES`` (one it does not take,
+    or a DomainError: the page says why), then say what changed."""
+    field, apply = SWITCHES[setting]
     choice = request.form.get(field, "")
     try:
-        if choice not in notices:
+        if (setting, choice) not in NOTICES:
             raise DomainError(registered.CLIENT_WRONG_STATUS)
         apply(client_id, choice, g.console.actor)
     except DomainError as exc:
         return _client_page(client_id, 400, problem=exc.problem)
-    flash(notices[choice])
+    flash(NOTICES[setting, choice])
     return redirect(url_for("console.client", client_id=client_id))
 
 
-@bp.post("/clients/<client_id>/pkce")
-@require_console(change=True)
-def client_pkce(client_id: str):
-    """Exempt a legacy agency from PKCE or require it again (field ``pkce``)."""
-    return _switch(
-        client_id,
-        "pkce",
-        PKCE_NOTICES,
-        lambda cid, choice, actor: registered.set_pkce_exemption(cid, choice == "exempt", actor),
+for _setting in SWITCHES:
+    bp.add_url_rule(
+        f"/clients/<client_id>/{_setting}",
+        f"client_{_setting}",
+        require_console(change=True)(partial(client_switch, setting=_setting)),
+        methods=["POST"],
     )
-
-
-@bp.post("/clients/<client_id>/par")
-@require_console(change=True)
-def client_par(client_id: str):
-    """Require pushed authorization requests (RFC 9126) of this client, or not (``par``)."""
-    return _switch(
-        client_id,
-        "par",
-        PAR_NOTICES,
-        lambda cid, choice, actor: registered.set_par_requirement(cid, choice == "required", actor),
-    )
-
-
-PROFILE_NOTICES = {
-    "fapi2": N_("Ứng dụng này từ nay theo hồ sơ bảo mật FAPI 2.0."),
-    "standard": N_("Ứng dụng này trở lại hồ sơ bảo mật tiêu chuẩn."),
-}
-
-
-@bp.post("/clients/<client_id>/profile")
-@require_console(change=True)
-def client_profile(client_id: str):
-    """Hold the client to the FAPI 2.0 Security Profile, or not (field ``profile``)."""
-    return _switch(client_id, "profile", PROFILE_NOTICES, registered.set_security_profile)

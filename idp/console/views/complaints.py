@@ -31,7 +31,10 @@ def complaints():
     status = request.args.get("status", "open")
     chosen = status if status in STATUSES else None
     return render_template(
-        "console/complaints.html", complaints=list_complaints(chosen), status=status
+        "console/complaints.html",
+        complaints=list_complaints(chosen),
+        status=status,
+        statuses=STATUSES,
     )
 
 

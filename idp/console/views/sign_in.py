@@ -4,6 +4,8 @@ user-wide lock and its look-alike code step) are ``idp.console.sign_in_rules``."
 
 from __future__ import annotations
 
+from functools import wraps
+
 from flask import redirect, render_template, request, url_for
 
 from idp import audit
@@ -84,29 +86,39 @@ def _second_factor(template: str, pending: ConsoleSession, operator: Operator | 
     return redirect(_next_path())
 
 
+def _second_factor_step(view):
+    """View decorator for the code and enrolment pages: ``view(pending, operator)`` when
+    the pending sign-in is at this page's step; else the login page, or the page of its step
+    (under the lock always the code page, as after the password)."""
+
+    @wraps(view)
+    def at_step():
+        found = _pending()
+        if found is None:
+            return redirect(url_for("console.login"))
+        pending, operator = found
+        to_code = pending.under_lock or operator.totp_confirmed
+        step = "console.code" if to_code else "console.enrol"
+        if step != request.endpoint:
+            return redirect(url_for(step, next=_next_path()))
+        return view(pending, operator)
+
+    return at_step
+
+
 @bp.route("/login/code", methods=["GET", "POST"])
-def code():
+@_second_factor_step
+def code(pending: ConsoleSession, operator: Operator | None):
     """Second factor: the current code from the authenticator app."""
-    found = _pending()
-    if found is None:
-        return redirect(url_for("console.login"))
-    pending, operator = found
-    if not pending.under_lock and not operator.totp_confirmed:
-        return redirect(url_for("console.enrol", next=_next_path()))
     if request.method == "GET":
         return render_template("console/code.html", next=_next_path())
     return _second_factor("console/code.html", pending, operator)
 
 
 @bp.route("/login/enrol", methods=["GET", "POST"])
-def enrol():
+@_second_factor_step
+def enrol(pending: ConsoleSession, operator: Operator):
     """First sign-in: scan the QR code, then confirm with a first code."""
-    found = _pending()
-    if found is None:
-        return redirect(url_for("console.login"))
-    pending, operator = found
-    if pending.under_lock or operator.totp_confirmed:
-        return redirect(url_for("console.code", next=_next_path()))
     try:
         uri = totp.provisioning_uri(operator)
     except DomainError as exc:
