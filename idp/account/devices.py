@@ -17,33 +17,27 @@ from dataclasses import dataclass
 LOCAL = "local"
 UNKNOWN = "unknown"
 
-# (pattern, name): the first match names the browser.
-_BROWSERS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), name)
-    for pattern, name in (
-        (r"\bEdg(?:e|A|iOS)?/", "Microsoft Edge"),
-        (r"\bcoc_coc_browser/|\bCocCoc/", "Cốc Cốc"),
-        (r"\bZalo\b|\bZaloTheme/", "Zalo"),
-        (r"\bOPR/|\bOpera\b", "Opera"),
-        (r"\bSamsungBrowser/", "Samsung Internet"),
-        (r"\bFirefox/|\bFxiOS/", "Firefox"),
-        (r"\bHeadlessChrome/", "Headless Chrome"),
-        (r"\bChrome/|\bCriOS/|\bChromium/", "Chrome"),
-        (r"\bVersion/[\d.]+.*\bSafari/", "Safari"),
-    )
+# (pattern, name): the first match names the browser; then the system likewise.
+_BROWSERS = (
+    (r"\bEdg(?:e|A|iOS)?/", "Microsoft Edge"),
+    (r"\bcoc_coc_browser/|\bCocCoc/", "Cốc Cốc"),
+    (r"\bZalo\b|\bZaloTheme/", "Zalo"),
+    (r"\bOPR/|\bOpera\b", "Opera"),
+    (r"\bSamsungBrowser/", "Samsung Internet"),
+    (r"\bFirefox/|\bFxiOS/", "Firefox"),
+    (r"\bHeadlessChrome/", "Headless Chrome"),
+    (r"\bChrome/|\bCriOS/|\bChromium/", "Chrome"),
+    (r"\bVersion/[\d.]+.*\bSafari/", "Safari"),
 )
-_SYSTEMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), name)
-    for pattern, name in (
-        (r"\bWindows Phone\b", "Windows Phone"),
-        (r"\bWindows\b", "Windows"),
-        (r"\bAndroid\b", "Android"),
-        (r"\biPhone\b|\biPod\b", "iOS"),
-        (r"\biPad\b", "iPadOS"),
-        (r"\bCrOS\b", "ChromeOS"),
-        (r"\bMac OS X\b|\bMacintosh\b", "macOS"),
-        (r"\bLinux\b|\bX11\b", "Linux"),
-    )
+_SYSTEMS = (
+    (r"\bWindows Phone\b", "Windows Phone"),
+    (r"\bWindows\b", "Windows"),
+    (r"\bAndroid\b", "Android"),
+    (r"\biPhone\b|\biPod\b", "iOS"),
+    (r"\biPad\b", "iPadOS"),
+    (r"\bCrOS\b", "ChromeOS"),
+    (r"\bMac OS X\b|\bMacintosh\b", "macOS"),
+    (r"\bLinux\b|\bX11\b", "Linux"),
 )
 
 
@@ -55,8 +49,9 @@ class Device:
     system: str | None
 
 
-def _first(table: tuple[tuple[re.Pattern[str], str], ...], text: str) -> str | None:
-    return next((name for pattern, name in table if pattern.search(text)), None)
+def _first(table: tuple[tuple[str, str], ...], text: str) -> str | None:
+    # re caches the compiled patterns.
+    return next((name for pattern, name in table if re.search(pattern, text)), None)
 
 
 def describe_user_agent(user_agent: str | None) -> Device:
