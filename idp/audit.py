@@ -15,12 +15,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
-from sqlalchemy import JSON, DateTime, Integer, String, event
+from sqlalchemy import JSON, Integer, String, event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from idp import metrics
+from idp.columns import CreatedAt, IntId
 from idp.extensions import db
 
 log = logging.getLogger("idp.audit")
@@ -32,10 +33,8 @@ _SECRET_KEYS = {"password", "password_confirm", "otp", "code", "client_secret", 
 class AuditEvent(db.Model):
     __tablename__ = "audit_event"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=lambda: datetime.now(UTC), index=True
-    )
+    id: Mapped[IntId]
+    at: Mapped[CreatedAt] = mapped_column(index=True)
     event: Mapped[str] = mapped_column(String(64), index=True)
     citizen_id: Mapped[int | None] = mapped_column(Integer, index=True)
     client_id: Mapped[str | None] = mapped_column(String(64), index=True)

@@ -8,16 +8,13 @@ are single-use random strings, so a keyed hash is enough (``idp.account.recovery
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, DateTime, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from idp.columns import CitizenId, CreatedAt, IntId
 from idp.extensions import db
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class AuthenticatorApp(db.Model):
@@ -25,17 +22,15 @@ class AuthenticatorApp(db.Model):
 
     __tablename__ = "authenticator_app"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    citizen_id: Mapped[int] = mapped_column(
-        ForeignKey("citizen.id", ondelete="CASCADE"), unique=True
-    )
+    id: Mapped[IntId]
+    citizen_id: Mapped[CitizenId] = mapped_column(unique=True)
     # Fernet token of the base32 secret, under a key derived from SECRET_KEY.
     secret: Mapped[str] = mapped_column(String(255))
     # None until the first valid code from the app confirms the enrolment.
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The last accepted 30-second time-step: a code is never accepted twice (RFC 6238 §5.2).
     last_step: Mapped[int] = mapped_column(BigInteger, default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[CreatedAt]
 
     @property
     def is_confirmed(self) -> bool:
@@ -47,10 +42,8 @@ class RecoveryCode(db.Model):
 
     __tablename__ = "recovery_code"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    citizen_id: Mapped[int] = mapped_column(
-        ForeignKey("citizen.id", ondelete="CASCADE"), index=True
-    )
+    id: Mapped[IntId]
+    citizen_id: Mapped[CitizenId] = mapped_column(index=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[CreatedAt]

@@ -14,8 +14,6 @@ MAX_AGE = 120
 # Vietnam keeps UTC+7 all year; "today" is the citizen's today, whatever the server's zone.
 VIETNAM_TZ = datetime.timezone(datetime.timedelta(hours=7), "ICT")
 
-_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
-
 DOB_REQUIRED = Problem("date_of_birth.required", "Vui lòng nhập ngày sinh.", FIELD)
 DOB_BAD_FORMAT = Problem(
     "date_of_birth.format",
@@ -50,6 +48,9 @@ def age_on(date_of_birth: datetime.date, day: datetime.date) -> int:
     """Age in whole years on ``day`` (someone born on 29 February ages on 1 March)."""
     before_birthday = (day.month, day.day) < (date_of_birth.month, date_of_birth.day)
     return day.year - date_of_birth.year - int(before_birthday)
+
+
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 
 
 def parse_date_of_birth(raw: str, *, today: datetime.date | None = None) -> datetime.date:

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, date, datetime
+from datetime import date
 
-from sqlalchemy import Boolean, Date, DateTime, Integer, String
+from sqlalchemy import Boolean, Date, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from idp.columns import CreatedAt, IntId, UpdatedAt
 from idp.extensions import db
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def new_subject() -> str:
@@ -23,7 +20,7 @@ def new_subject() -> str:
 class Citizen(db.Model):
     __tablename__ = "citizen"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[IntId]
     subject: Mapped[str] = mapped_column(String(64), unique=True, default=new_subject)
     # The unique constraint is what makes two concurrent registrations yield one account.
     id_number: Mapped[str] = mapped_column(String(12), unique=True)
@@ -36,10 +33,8 @@ class Citizen(db.Model):
     # active | locked (by an operator or a resolved complaint) | disabled
     status: Mapped[str] = mapped_column(String(16), default="active")
     phone_verified: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=_now, onupdate=_now
-    )
+    created_at: Mapped[CreatedAt]
+    updated_at: Mapped[UpdatedAt]
 
     @property
     def is_active(self) -> bool:

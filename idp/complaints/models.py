@@ -9,11 +9,12 @@ is backed up and access-controlled with the rest of the data. Files are small by
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from idp.columns import CreatedAt, IntId
 from idp.extensions import db
 
 OPEN = "open"
@@ -35,14 +36,10 @@ OWNERSHIP = "ownership"
 PHONE_CHANGE = "phone_change"
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 class Complaint(db.Model):
     __tablename__ = "complaint"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[IntId]
     # "KN-<year>-<id, 6 digits>", set in the transaction that inserts the row.
     reference: Mapped[str | None] = mapped_column(String(24), unique=True)
     status: Mapped[str] = mapped_column(String(16), default=OPEN, index=True)
@@ -55,7 +52,7 @@ class Complaint(db.Model):
     description: Mapped[str] = mapped_column(Text)
     # The account that held the identity number when the complaint was filed or resolved.
     citizen_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[CreatedAt]
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     resolution: Mapped[str | None] = mapped_column(String(16))  # one of RESOLUTIONS
     resolution_note: Mapped[str | None] = mapped_column(Text)
@@ -71,7 +68,7 @@ class Complaint(db.Model):
 class ComplaintEvidence(db.Model):
     __tablename__ = "complaint_evidence"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[IntId]
     complaint_id: Mapped[int] = mapped_column(
         ForeignKey("complaint.id", ondelete="CASCADE"), index=True
     )

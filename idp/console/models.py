@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Boolean, DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from idp.columns import CreatedAt, IntId
 from idp.extensions import db
 
 OPERATOR = "operator"  # every console action
@@ -14,14 +15,10 @@ AUDITOR = "auditor"  # read only: lists and audit search
 ROLES = (OPERATOR, AUDITOR)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 class Operator(db.Model):
     __tablename__ = "operator"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[IntId]
     name: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(255))
@@ -34,7 +31,7 @@ class Operator(db.Model):
     last_totp_step: Mapped[int] = mapped_column(Integer, default=0)
     # Failed sign-ins and the lock are counted in the store by name, not here
     # (idp.console.sign_in_rules), alike for names without an operator.
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[CreatedAt]
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     @property

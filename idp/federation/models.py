@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from idp.columns import CitizenId, CreatedAt, IntId
 from idp.extensions import db
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Upstream(db.Model):
@@ -34,7 +31,7 @@ class Upstream(db.Model):
     link_without_password: Mapped[bool] = mapped_column(Boolean, default=False)
     logout_upstream: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[CreatedAt]
 
 
 class UpstreamLink(db.Model):
@@ -50,14 +47,12 @@ class UpstreamLink(db.Model):
         UniqueConstraint("upstream", "citizen_id", name="uq_upstream_link_citizen"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[IntId]
     upstream: Mapped[str] = mapped_column(
         ForeignKey("upstream.name", ondelete="CASCADE"), index=True
     )
     issuer: Mapped[str] = mapped_column(String(255))
     subject: Mapped[str] = mapped_column(String(255))
-    citizen_id: Mapped[int] = mapped_column(
-        ForeignKey("citizen.id", ondelete="CASCADE"), index=True
-    )
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    citizen_id: Mapped[CitizenId] = mapped_column(index=True)
+    created_at: Mapped[CreatedAt]
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import UTC, datetime
 
 from authlib.integrations.sqla_oauth2 import OAuth2ClientMixin
 from authlib.oauth2.rfc6749 import TokenMixin
 from flask import current_app
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, false
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from idp.citizens.models import Citizen
+from idp.columns import CitizenId, CreatedAt, IntId
 from idp.extensions import db
 from idp.oidc.security_profiles import is_fapi2
 from idp.services import clock
@@ -32,7 +32,7 @@ def keyed_hash(value: str) -> str:
 class Client(db.Model, OAuth2ClientMixin):
     __tablename__ = "oauth_client"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[IntId]
     # First-party clients (the provincial portal) skip the consent page.
     trusted: Mapped[bool] = mapped_column(Boolean, default=False)
     # active | pending (waiting for an operator) | suspended | deleted (RFC 7592 delete)
@@ -81,7 +81,7 @@ class Token(db.Model, TokenMixin):
 
     __tablename__ = "oauth_token"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[IntId]
     client_id: Mapped[str] = mapped_column(String(48), index=True)
     citizen_id: Mapped[int | None] = mapped_column(
         ForeignKey("citizen.id", ondelete="CASCADE"), index=True
@@ -145,13 +145,11 @@ class Consent(db.Model):
     __tablename__ = "consent"
     __table_args__ = (db.UniqueConstraint("citizen_id", "client_id", name="uq_consent_citizen"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizen.id", ondelete="CASCADE"))
+    id: Mapped[IntId]
+    citizen_id: Mapped[CitizenId]
     client_id: Mapped[str] = mapped_column(String(48), index=True)
     scopes: Mapped[str] = mapped_column(Text, default="")
-    granted_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=lambda: datetime.now(UTC)
-    )
+    granted_at: Mapped[CreatedAt]
 
     def covers(self, scope: str) -> bool:
         return set(scope.split()) <= set(self.scopes.split())

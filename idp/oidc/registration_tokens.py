@@ -17,10 +17,11 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import DateTime, Integer, String, update
+from sqlalchemy import DateTime, String, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp import audit
+from idp.columns import CreatedAt, IntId, utc_now
 from idp.errors import DomainError, Problem
 from idp.extensions import db
 from idp.oidc.models import keyed_hash
@@ -35,10 +36,6 @@ LIFETIME_INVALID = Problem(
 ).format(min_seconds=MIN_LIFETIME_SECONDS, max_days=MAX_LIFETIME_SECONDS // 86400)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite is naive
 
@@ -46,9 +43,9 @@ def _aware(moment: datetime) -> datetime:
 class InitialAccessToken(db.Model):
     __tablename__ = "initial_access_token"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[IntId]
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[CreatedAt]
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(128))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -56,7 +53,7 @@ class InitialAccessToken(db.Model):
 
     @property
     def is_usable(self) -> bool:
-        return self.used_at is None and _aware(self.expires_at) > _now()
+        return self.used_at is None and _aware(self.expires_at) > utc_now()
 
 
 def issue_token(actor: str, expires_in: int | None = None) -> tuple[str, InitialAccessToken]:
@@ -68,7 +65,7 @@ def issue_token(actor: str, expires_in: int | None = None) -> tuple[str, Initial
     value = secrets.token_urlsafe(32)
     row = InitialAccessToken(
         token_hash=keyed_hash(value),
-        expires_at=_now() + timedelta(seconds=expires_in),
+        expires_at=utc_now() + timedelta(seconds=expires_in),
         created_by=actor,
     )
     db.session.add(row)
@@ -98,9 +95,9 @@ def spend_token(token: InitialAccessToken, client_id: str) -> bool:
         .where(
             InitialAccessToken.id == token.id,
             InitialAccessToken.used_at.is_(None),
-            InitialAccessToken.expires_at > _now(),
+            InitialAccessToken.expires_at > utc_now(),
         )
-        .values(used_at=_now(), used_by_client_id=client_id)
+        .values(used_at=utc_now(), used_by_client_id=client_id)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
@@ -115,10 +112,10 @@ def recent_tokens(limit: int = 50) -> list[InitialAccessToken]:
 class RegistrationAccessToken(db.Model):
     __tablename__ = "registration_access_token"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[IntId]
     client_id: Mapped[str] = mapped_column(String(48), unique=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[CreatedAt]
 
 
 def add_registration_access(client_id: str) -> str:

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from sqlalchemy import DateTime, String
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from idp.columns import UpdatedAt
 from idp.extensions import db
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Subscriber(db.Model):
@@ -21,6 +16,4 @@ class Subscriber(db.Model):
 
     phone: Mapped[str] = mapped_column(String(16), primary_key=True)
     id_number: Mapped[str] = mapped_column(String(12), index=True)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=_now, onupdate=_now
-    )
+    updated_at: Mapped[UpdatedAt]
