@@ -20,7 +20,6 @@ from flask import Blueprint, jsonify, redirect, render_template, request, url_fo
 from werkzeug.wrappers import Response
 
 from idp import audit
-from idp.abuse.sms_pumping import send_otp
 from idp.assurance import reaches
 from idp.citizens.creation import phone_used_by_another
 from idp.citizens.phone import normalize_phone
@@ -34,7 +33,7 @@ from idp.flows.flow import Flow, load_flow, save_flow
 from idp.flows.login import flow as states
 from idp.flows.login.completion import AMR_FEDERATED, complete_login
 from idp.flows.login.views import BEFORE_DONE, LEVEL_NOT_OFFERED, choice_page
-from idp.flows.otp_step import OtpStep, masked
+from idp.flows.otp_step import OtpStep
 from idp.flows.steps import flow_step
 from idp.login_session import UpstreamSession
 from idp.services import services, store
@@ -251,13 +250,13 @@ def phone(flow: Flow):
         if not check_subscriber(number, identity.id_number):
             audit.record("upstream.subscriber_mismatch", upstream=upstream.name)
             return _phone_page(flow, upstream, typed, SUBSCRIBER_MISMATCH.on("phone"), 400)
-        send_otp(flow.id, number, "upstream_account", id_number=identity.id_number)
+        flow.data.new_phone = number  # saved below, once the code is sent
+        _otp_step.send(flow)
     except ServiceUnavailable:
         return _phone_page(flow, upstream, typed, SUBSCRIBER_UNAVAILABLE, 503)
     except DomainError as exc:
         return _phone_page(flow, upstream, typed, exc.problem, 429)
     audit.record("otp.sent", purpose="upstream_account")
-    flow.data.new_phone = number
     flow.state = states.UPSTREAM_OTP
     save_flow(flow)
     return redirect(url_for("federation.otp", flow=flow.id))
@@ -272,21 +271,12 @@ def _confirmed(flow: Flow, accepted) -> Response:
     return _create(flow, upstream, identity, flow.data.new_phone)
 
 
-def _resend(flow: Flow) -> None:
-    identity = flow.data.upstream_identity or {}
-    send_otp(flow.id, flow.data.new_phone, "upstream_account", id_number=identity.get("id_number"))
-    audit.record("otp.sent", purpose="upstream_account", resend=True)
-
-
-_otp_step = OtpStep(
+_otp_step = OtpStep.new_account_phone(
     purpose="upstream_account",
     endpoint="federation.otp",
-    resend_endpoint="federation.resend_otp",
-    heading="Xác thực số điện thoại",
-    masked_phone=masked(lambda flow: flow.data.new_phone),
+    phone=lambda flow: flow.data.new_phone,
+    id_number=lambda flow: (flow.data.upstream_identity or {}).get("id_number"),
     confirmed=_confirmed,
-    resend=_resend,
-    citizen_id=lambda flow: None,  # no account yet
 )
 
 

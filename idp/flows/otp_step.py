@@ -2,23 +2,28 @@
 
 Like ORY Kratos's ``code`` strategy: the flow says how its code is sent, checked and
 timed, whose it is and what a confirmed code leads to (the callables); this does the rest
-the same way for all of them: the page with its countdown, "Xác nhận" with the audit
-events of a confirmation (``otp.failed``, ``otp.verified``), "Gửi lại OTP" under the OTP
-rules (cooldown, hourly limits; ``idp.otp``, ``idp.abuse.sms_pumping``) with its answer
-told once on the page it redirects to.
+the same way for all of them: the first code from the form before the step
+(``first_code_form``, ``OtpStep.send_first``), the page with its countdown, "Xác nhận"
+with the audit events of a confirmation (``otp.failed``, ``otp.verified``), "Gửi lại OTP"
+under the OTP rules (cooldown, hourly limits; ``idp.otp``, ``idp.abuse.sms_pumping``)
+with its answer told once on the page it redirects to.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
 
 from idp import audit
+from idp.abuse.sms_pumping import send_otp
 from idp.citizens.phone import mask_phone
-from idp.errors import DomainError, Problem
+from idp.error_pages import UNAVAILABLE
+from idp.errors import DomainError, Problem, ServiceUnavailable
 from idp.flows.flow import Flow, save_flow
 from idp.flows.steps import FlowSteps, Page, flow_step
 from idp.one_time_notices import leave_notice, leave_problem, take_notices
@@ -26,10 +31,23 @@ from idp.otp import OtpState
 from idp.services import services
 
 RESENT = "Mã OTP mới đã được gửi."
+NEW_PHONE_HEADING = "Xác thực số điện thoại"
 
 
 def _nothing(flow: Flow) -> dict[str, Any]:
     return {}
+
+
+def _always(flow: Flow) -> bool:
+    return True
+
+
+def _flow_citizen_id(flow: Flow) -> int | None:
+    return flow.data.citizen_id
+
+
+def _no_citizen(flow: Flow) -> None:
+    return None
 
 
 def _flow_code_state(flow: Flow) -> OtpState | None:
@@ -44,12 +62,17 @@ def _flow_code_confirm(flow: Flow, entered: str) -> Any:
 class OtpStep:
     purpose: str  # the audit events' purpose
     endpoint: str  # the page and "Xác nhận"
-    resend_endpoint: str  # "Gửi lại OTP"
     confirmed: Callable[[Flow, Any], Page]  # what an accepted code (confirm's value) leads to
-    resend: Callable[[Flow], object]  # raises DomainError when the OTP rules refuse
-    citizen_id: Callable[[Flow], int | None]  # for the audit events
+    # A code, the first and each "Gửi lại OTP"; DomainError when the OTP rules refuse.
+    send: Callable[[Flow], object]
     # The masked number the page names (None: it names none), given the code's clocks.
     masked_phone: Callable[[Flow, OtpState | None], str | None]
+    # "Gửi lại OTP"; by default the page's endpoint with ``resend_`` before its name.
+    resend_endpoint: str = ""
+    # Whether a resend is recorded (``otp.sent`` with ``resend=True``) by the step itself.
+    resend_audited: Callable[[Flow], bool] = field(default=_always)
+    # For the audit events; by default the flow's own ``citizen_id``.
+    citizen_id: Callable[[Flow], int | None] = field(default=_flow_citizen_id)
     # The clocks the page shows, and the check of a code (DomainError when not accepted);
     # by default those of the one code sent for the flow itself (its id is the subject).
     code_state: Callable[[Flow], OtpState | None] = field(default=_flow_code_state)
@@ -59,6 +82,37 @@ class OtpStep:
     url_args: Callable[[Flow], dict[str, Any]] = _nothing  # the endpoints' other arguments
     page_args: Callable[[Flow], dict[str, Any]] = _nothing  # the template's other values
     audit_args: Callable[[Flow], dict[str, Any]] = field(default=_nothing)
+
+    def __post_init__(self) -> None:
+        if not self.resend_endpoint:
+            blueprint, _, name = self.endpoint.partition(".")
+            object.__setattr__(self, "resend_endpoint", f"{blueprint}.resend_{name}")
+
+    @classmethod
+    def new_account_phone(
+        cls,
+        purpose: str,
+        endpoint: str,
+        phone: Callable[[Flow], str],
+        id_number: Callable[[Flow], str | None],
+        confirmed: Callable[[Flow, Any], Page],
+    ) -> OtpStep:
+        """The step confirming the number of an account not made yet: the code goes to
+        ``phone`` under the OTP rules of the identity number ``id_number`` gives, and the
+        page ("Xác thực số điện thoại") names that number."""
+
+        def send(flow: Flow) -> OtpState:
+            return send_otp(flow.id, phone(flow), purpose, id_number=id_number(flow))
+
+        return cls(
+            purpose=purpose,
+            endpoint=endpoint,
+            confirmed=confirmed,
+            send=send,
+            masked_phone=masked(phone),
+            citizen_id=_no_citizen,
+            heading=NEW_PHONE_HEADING,
+        )
 
     def url(self, flow: Flow) -> str:
         """The step's page."""
@@ -137,12 +191,71 @@ class OtpStep:
         """ "Gửi lại OTP": a new code under the OTP rules, or why not, told once on the
         OTP page it redirects to (a reload there never sends again)."""
         try:
-            self.resend(flow)
+            self.send(flow)
         except DomainError as exc:
             leave_problem(exc.problem, 429)
         else:
+            if self.resend_audited(flow):
+                audit.record(
+                    "otp.sent",
+                    citizen_id=self.citizen_id(flow),
+                    purpose=self.purpose,
+                    **self.audit_args(flow),
+                    resend=True,
+                )
             leave_notice(RESENT)
         return redirect(self.url(flow), 303)
+
+    def send_first(
+        self, flow: Flow, state: str, form: Callable[..., Page], event: str, **fields: Any
+    ) -> Page:
+        """The first code from the form page before the step: audited as ``event`` with
+        ``fields``, the flow saved at ``state`` (the step's) and on to the step's page.
+
+        When the OTP rules refuse (429) or the SMS service is down (503), the form page
+        again instead, as ``form(problem=..., status=...)``, and the flow is not saved."""
+        try:
+            self.send(flow)
+        except DomainError as exc:
+            return form(problem=exc.problem, status=429)
+        except ServiceUnavailable:
+            return form(problem=UNAVAILABLE, status=503)
+        audit.record(event, **fields)
+        flow.state = state
+        save_flow(flow)
+        return redirect(self.url(flow))
+
+
+def first_code_form(
+    steps: FlowSteps,
+    template: str,
+    typed_values: Callable[[MultiDict], dict[str, str]],
+    check: Callable[[dict[str, str]], tuple[Any, dict[str, Problem]]],
+) -> Callable[[Callable[..., Page]], Callable[..., Page]]:
+    """Decorate the view of the form before an OTP step (``steps.form`` of ``template``).
+
+    A GET shows the form empty; a POST shows what was typed again with each field's
+    problem (400) unless ``check`` accepts it all. Only then is the view called, as
+    ``view(flow, checked, form)``: ``checked`` is what ``check`` made of the fields and
+    ``form(problems, problem=..., status=...)`` the form again with what was typed (for
+    ``OtpStep.send_first``, which its answer ends with).
+    """
+
+    def decorate(view: Callable[..., Page]) -> Callable[..., Page]:
+        @functools.wraps(view)
+        def form_step(flow: Flow, **url_arguments: Any) -> Page:
+            if request.method == "GET":
+                return steps.form(template, flow, {})
+            typed = typed_values(request.form)
+            checked, problems = check(typed)
+            if checked is None:
+                return steps.form(template, flow, typed, problems, status=400)
+            form = functools.partial(steps.form, template, flow, typed)
+            return view(flow, checked, form, **url_arguments)
+
+        return form_step
+
+    return decorate
 
 
 def move_to(steps: FlowSteps, state: str) -> Callable[[Flow, Any], Page]:

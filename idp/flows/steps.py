@@ -108,6 +108,36 @@ class FlowSteps:
         )
         return page, status
 
+    def password_form(
+        self, template: str, change: Callable[[Flow, str, str], Any]
+    ) -> Callable[[Callable[..., Page]], Callable[..., Page]]:
+        """Decorate the view of a step's new password and its confirmation (``template``).
+
+        A GET shows the form; a POST is ``change(flow, password, confirmation)``, then the
+        view, called as ``view(flow, changed)`` with what ``change`` returned. When it
+        refuses (DomainError), the form again for a problem of either field (400), else
+        the notice page (409)."""
+
+        def decorate(view: Callable[..., Page]) -> Callable[..., Page]:
+            @functools.wraps(view)
+            def password_step(flow: Flow, **url_arguments: Any) -> Page:
+                if request.method == "GET":
+                    return render_template(template, flow=flow)
+                typed = request.form
+                try:
+                    changed = change(
+                        flow, typed.get("password", ""), typed.get("password_confirm", "")
+                    )
+                except DomainError as exc:
+                    if exc.problem.field not in ("password", "password_confirm"):
+                        return self.notice(exc.problem, 409)
+                    return render_template(template, flow=flow, problem=exc.problem), 400
+                return view(flow, changed, **url_arguments)
+
+            return password_step
+
+        return decorate
+
     def guard(self, states: tuple[str, ...], view_args: dict[str, Any]) -> Flow | Page:
         """The flow if it is at one of ``states``; else the page to answer with instead."""
         try:

@@ -115,8 +115,8 @@ _otp_step = OtpStep(
     code_state=phone_change.code_state,
     confirm=phone_change.verify_code,
     confirmed=_confirmed,
-    resend=phone_change.send_code,
-    citizen_id=lambda flow: flow.data.citizen_id,
+    send=phone_change.send_code,
+    resend_audited=lambda flow: False,  # send_code records every code it sends
     url_args=lambda flow: {"which": phone_change.which_number(flow)},
     page_args=lambda flow: {
         "which": phone_change.which_number(flow),

@@ -12,17 +12,13 @@ from __future__ import annotations
 
 import secrets
 
-from flask import current_app
-
-from idp.abuse.sms_pumping import send_otp
 from idp.citizens.models import Citizen
 from idp.citizens.phone import mask_phone
 from idp.errors import DomainError
 from idp.extensions import db
 from idp.flows.flow import Flow
-from idp.flows.recovery.otp_channel import DroppingGateway
-from idp.otp import OTP_EXPIRED, OtpService, OtpState
-from idp.services import services
+from idp.flows.recovery.otp_channel import otp_service, send_real_or_look_alike
+from idp.otp import OTP_EXPIRED, OtpState
 
 PURPOSE = "login"
 
@@ -44,13 +40,6 @@ def start_under_lock(flow: Flow, citizen: Citizen | None, username: str) -> None
         # number) would tell a right password from a wrong one.
         flow.data.decoy_phone = "+849" + "".join(secrets.choice("0123456789") for _ in range(8))
         flow.data.decoy_id_number = username
-
-
-def _service(flow: Flow) -> OtpService:
-    real = services().otp
-    if flow.data.citizen_id is not None:
-        return real
-    return OtpService(real.store, DroppingGateway(), real.policy, current_app.config["SECRET_KEY"])
 
 
 def _read_row_of(id_number: str | None) -> None:
@@ -75,19 +64,15 @@ def send_code(flow: Flow) -> OtpState:
     if citizen is None:
         # The real step reads the citizen's row (its phone) here; so does this one.
         _read_row_of(flow.data.decoy_id_number)
-        return send_otp(
-            flow.id,
-            flow.data.decoy_phone,
-            PURPOSE,
-            id_number=flow.data.decoy_id_number,
-            service=_service(flow),
-        )
-    return send_otp(flow.id, citizen.phone, PURPOSE, id_number=citizen.id_number)
+        phone, id_number = flow.data.decoy_phone, flow.data.decoy_id_number
+    else:
+        phone, id_number = citizen.phone, citizen.id_number
+    return send_real_or_look_alike(flow, phone, PURPOSE, id_number)
 
 
 def confirm_code(flow: Flow, entered: str) -> Citizen:
     """The citizen, once the code is accepted; DomainError otherwise (always, look-alike)."""
-    _service(flow).verify(flow.id, entered)
+    otp_service(flow).verify(flow.id, entered)
     citizen = citizen_of(flow)
     if citizen is None:
         raise DomainError(OTP_EXPIRED)
@@ -96,7 +81,7 @@ def confirm_code(flow: Flow, entered: str) -> Citizen:
 
 def code_state(flow: Flow) -> OtpState | None:
     """The clocks the OTP page shows."""
-    return _service(flow).state(flow.id)
+    return otp_service(flow).state(flow.id)
 
 
 def shown_phone(flow: Flow, state: OtpState | None = None) -> str | None:

@@ -153,22 +153,16 @@ def _otp_under_lock(flow: Flow, citizen: Citizen | None, username: str):
     return redirect(url_for("login.otp", flow=flow.id))
 
 
-def _resend_code(flow: Flow) -> None:
-    otp_channel.send_code(flow)
-    if flow.data.citizen_id is not None:
-        audit.record("otp.sent", citizen_id=flow.data.citizen_id, purpose="login", resend=True)
-
-
 _otp_step = OtpStep(
     purpose=otp_channel.PURPOSE,
     endpoint="login.otp",
-    resend_endpoint="login.resend_otp",
     masked_phone=otp_channel.shown_phone,
     code_state=otp_channel.code_state,
     confirm=otp_channel.confirm_code,
     confirmed=lambda flow, citizen: _complete(flow, citizen),
-    resend=_resend_code,
-    citizen_id=lambda flow: flow.data.citizen_id,
+    send=otp_channel.send_code,
+    # The look-alike step's resends are not recorded.
+    resend_audited=lambda flow: flow.data.citizen_id is not None,
 )
 
 

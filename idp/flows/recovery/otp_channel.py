@@ -30,31 +30,35 @@ def _is_real(flow: Flow) -> bool:
     return flow.data.citizen_id is not None
 
 
-def _service(flow: Flow) -> OtpService:
+def otp_service(flow: Flow) -> OtpService:
+    """The real OTP service for a flow with an account (``citizen_id``); for one without,
+    its look-alike twin (same store, counters and rules; the message is dropped)."""
     real = services().otp
     if _is_real(flow):
         return real
     return OtpService(real.store, DroppingGateway(), real.policy, current_app.config["SECRET_KEY"])
 
 
+def send_real_or_look_alike(
+    flow: Flow, phone_e164: str, purpose: str, id_number: str | None
+) -> OtpState:
+    """Send (without an account, pretend to send) the flow's code through ``otp_service``;
+    the OTP rules apply either way."""
+    return send_otp(flow.id, phone_e164, purpose, id_number=id_number, service=otp_service(flow))
+
+
 def send_code(flow: Flow) -> OtpState:
     """Send (or pretend to send) a code to the phone entered; OTP rules apply either way."""
-    return send_otp(
-        flow.id,
-        flow.data.phone,
-        PURPOSE,
-        id_number=flow.data.id_number,
-        service=_service(flow),
-    )
+    return send_real_or_look_alike(flow, flow.data.phone, PURPOSE, flow.data.id_number)
 
 
 def confirm_code(flow: Flow, entered: str) -> None:
     """Accept the code, or DomainError; a non-match never accepts any code."""
-    _service(flow).verify(flow.id, entered)
+    otp_service(flow).verify(flow.id, entered)
     if not _is_real(flow):
         raise DomainError(OTP_EXPIRED)
 
 
 def code_state(flow: Flow) -> OtpState | None:
     """The clocks the OTP page shows."""
-    return _service(flow).state(flow.id)
+    return otp_service(flow).state(flow.id)

@@ -6,27 +6,23 @@ step the flow is not at changes nothing and says so.
 
 from __future__ import annotations
 
-import functools
+from collections.abc import Callable
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, url_for
 
-from idp import audit
-from idp.error_pages import UNAVAILABLE
-from idp.errors import DomainError, ServiceUnavailable
-from idp.flows.flow import Flow, save_flow
-from idp.flows.otp_step import OtpStep, masked, move_to
+from idp.flows.flow import Flow
+from idp.flows.otp_step import OtpStep, first_code_form, masked, move_to
 from idp.flows.recovery import flow as states
 from idp.flows.recovery.identify import find_account, read_identity, typed_values
 from idp.flows.recovery.otp_channel import code_state, confirm_code, send_code
 from idp.flows.recovery.reset import reset_password
-from idp.flows.steps import FlowSteps, flow_step
+from idp.flows.steps import FlowSteps, Page, flow_step
 
 bp = Blueprint("recovery", __name__)
 
 _steps = FlowSteps(
     states.KIND, states.load_recovery, states.STEP_ENDPOINTS, "provider/recovery/notice.html"
 )
-_notice = _steps.notice
 
 
 @bp.get("/recovery")
@@ -36,46 +32,34 @@ def start():
     return redirect(url_for("recovery.identify", flow=flow.id))
 
 
-_identify_page = functools.partial(_steps.form, "provider/recovery/identify.html")
-
-
 @bp.route("/recovery/identify", methods=["GET", "POST"])
 @flow_step(states.KIND, states.IDENTIFY)
-def identify(flow: Flow):
+@first_code_form(_steps, "provider/recovery/identify.html", typed_values, read_identity)
+def identify(flow: Flow, identity: tuple[str, str], form: Callable[..., Page]) -> Page:
     """User name (CMND/CCCD) and phone; the same answer whether or not they match."""
-    if request.method == "GET":
-        return _identify_page(flow, {})
-    typed = typed_values(request.form)
-    identity, problems = read_identity(typed)
-    if identity is None:
-        return _identify_page(flow, typed, problems, status=400)
     citizen = find_account(*identity)
     flow.data.id_number, flow.data.phone = identity
     flow.data.citizen_id = citizen.id if citizen else None
-    try:
-        send_code(flow)
-    except DomainError as exc:
-        return _identify_page(flow, typed, problem=exc.problem, status=429)
-    except ServiceUnavailable:
-        return _identify_page(flow, typed, problem=UNAVAILABLE, status=503)
-    citizen_id = citizen.id if citizen else None
-    audit.record("recovery.requested", citizen_id=citizen_id, matched=citizen is not None)
-    flow.state = states.OTP
-    save_flow(flow)
-    return redirect(url_for("recovery.otp", flow=flow.id))
+    return _otp_step.send_first(
+        flow,
+        states.OTP,
+        form,
+        "recovery.requested",
+        citizen_id=flow.data.citizen_id,
+        matched=citizen is not None,
+    )
 
 
 _otp_step = OtpStep(
     purpose="recovery",
     endpoint="recovery.otp",
-    resend_endpoint="recovery.resend_otp",
     heading="Quên mật khẩu",
     masked_phone=masked(lambda flow: flow.data.phone),
     code_state=code_state,
     confirm=confirm_code,
     confirmed=move_to(_steps, states.PASSWORD),
-    resend=send_code,
-    citizen_id=lambda flow: flow.data.citizen_id,
+    send=send_code,
+    resend_audited=lambda flow: False,  # only the request is recorded, never a resend
 )
 
 
@@ -86,21 +70,9 @@ _otp_step.mount(bp, "/recovery/otp", states.KIND, states.OTP)
 
 @bp.route("/recovery/password", methods=["GET", "POST"])
 @flow_step(states.KIND, states.PASSWORD)
-def password(flow: Flow):
+@_steps.password_form("provider/recovery/password.html", reset_password)
+def password(flow: Flow, reset: None) -> Page:
     """The new password and its confirmation; then every old session and token ends."""
-    if request.method == "GET":
-        return render_template("provider/recovery/password.html", flow=flow)
-    try:
-        reset_password(
-            flow, request.form.get("password", ""), request.form.get("password_confirm", "")
-        )
-    except DomainError as exc:
-        if exc.problem.field in ("password", "password_confirm"):
-            page = render_template(
-                "provider/recovery/password.html", flow=flow, problem=exc.problem
-            )
-            return page, 400
-        return _notice(exc.problem, 409)
     return redirect(url_for("recovery.done"))
 
 

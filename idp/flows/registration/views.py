@@ -6,20 +6,18 @@ a step the flow is not at changes nothing and says so.
 
 from __future__ import annotations
 
-import functools
+from collections.abc import Callable
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
 from idp import audit
-from idp.abuse.sms_pumping import send_otp
 from idp.citizens.creation import ACCOUNT_EXISTS, account_exists
 from idp.citizens.models import Citizen
-from idp.error_pages import UNAVAILABLE
 from idp.errors import DomainError, ServiceUnavailable
 from idp.extensions import db
 from idp.flows.flow import FLOW_WRONG_STEP, Flow, save_flow
-from idp.flows.otp_step import OtpStep, masked, move_to
+from idp.flows.otp_step import OtpStep, first_code_form, move_to
 from idp.flows.registration import flow as states
 from idp.flows.registration.completion import (
     agency_name,
@@ -27,8 +25,8 @@ from idp.flows.registration.completion import (
     next_address,
     sign_in,
 )
-from idp.flows.registration.details import check_details, typed_values
-from idp.flows.steps import FlowSteps, flow_step
+from idp.flows.registration.details import Details, check_details, typed_values
+from idp.flows.steps import FlowSteps, Page, flow_step
 from idp.login_session import current_login
 from idp.services import services
 from idp.subscribers import SUBSCRIBER_MISMATCH, SUBSCRIBER_UNAVAILABLE, check_subscriber
@@ -79,19 +77,11 @@ def choose_method(flow: Flow):
     return redirect(url_for("registration.details", flow=flow.id))
 
 
-_details_page = functools.partial(_steps.form, "provider/registration/details.html")
-
-
 @bp.route("/register/details", methods=["GET", "POST"])
 @flow_step(states.KIND, states.DETAILS)
-def details(flow: Flow):
+@first_code_form(_steps, "provider/registration/details.html", typed_values, check_details)
+def details(flow: Flow, checked: Details, form: Callable[..., Page]) -> Page:
     """Step 4: the citizen's details; then the "chính chủ" check and the OTP."""
-    if request.method == "GET":
-        return _details_page(flow, {})
-    typed = typed_values(request.form)
-    checked, problems = check_details(typed)
-    if checked is None:
-        return _details_page(flow, typed, problems, status=400)
     if account_exists(checked.id_number):
         audit.record("registration.account_exists")
         flow.data.complaint_prefill = checked.as_dict()  # for the "khiếu nại" link
@@ -100,21 +90,12 @@ def details(flow: Flow):
     try:
         registered = check_subscriber(checked.phone, checked.id_number)
     except ServiceUnavailable:
-        return _details_page(flow, typed, problem=SUBSCRIBER_UNAVAILABLE, status=503)
+        return form(problem=SUBSCRIBER_UNAVAILABLE, status=503)
     if not registered:
         audit.record("registration.subscriber_mismatch")
-        return _details_page(flow, typed, {"phone": SUBSCRIBER_MISMATCH}, status=400)
-    flow.data.details = checked.as_dict()  # saved below, once the code is sent
-    try:
-        _send_code(flow)
-    except DomainError as exc:
-        return _details_page(flow, typed, problem=exc.problem, status=429)
-    except ServiceUnavailable:
-        return _details_page(flow, typed, problem=UNAVAILABLE, status=503)
-    audit.record("otp.sent", purpose="registration")
-    flow.state = states.OTP
-    save_flow(flow)
-    return redirect(url_for("registration.otp", flow=flow.id))
+        return form({"phone": SUBSCRIBER_MISMATCH}, status=400)
+    flow.data.details = checked.as_dict()  # saved once the code is sent
+    return _otp_step.send_first(flow, states.OTP, form, "otp.sent", purpose="registration")
 
 
 @bp.get("/register/exists")
@@ -130,27 +111,12 @@ def exists(flow: Flow) -> ResponseReturnValue:
     return render_template("provider/registration/exists.html", flow=flow, problem=ACCOUNT_EXISTS)
 
 
-def _send_code(flow: Flow) -> None:
-    """A code to the phone of the details (step 4), under the OTP rules: the first and
-    every "Gửi lại OTP"."""
-    details = flow.data.details
-    send_otp(flow.id, details["phone"], "registration", id_number=details["id_number"])
-
-
-def _resend_code(flow: Flow) -> None:
-    _send_code(flow)
-    audit.record("otp.sent", purpose="registration", resend=True)
-
-
-_otp_step = OtpStep(
+_otp_step = OtpStep.new_account_phone(
     purpose="registration",
     endpoint="registration.otp",
-    resend_endpoint="registration.resend_otp",
-    heading="Xác thực số điện thoại",
-    masked_phone=masked(lambda flow: flow.data.details["phone"]),
+    phone=lambda flow: flow.data.details["phone"],
+    id_number=lambda flow: flow.data.details["id_number"],
     confirmed=move_to(_steps, states.PASSWORD),
-    resend=_resend_code,
-    citizen_id=lambda flow: None,  # no account yet
 )
 
 
@@ -158,28 +124,26 @@ _otp_step = OtpStep(
 _otp_step.mount(bp, "/register/otp", states.KIND, states.OTP)
 
 
+def _create(flow: Flow, password: str, confirmation: str) -> Citizen | None:
+    """The new account; None when its identity number has one already."""
+    try:
+        return create_account(flow, password, confirmation)
+    except DomainError as exc:
+        if exc.problem != ACCOUNT_EXISTS:
+            raise
+        return None
+
+
 @bp.route("/register/password", methods=["GET", "POST"])
 @flow_step(states.KIND, states.PASSWORD)
-def password(flow: Flow):
+@_steps.password_form("provider/registration/password.html", _create)
+def password(flow: Flow, citizen: Citizen | None) -> Page:
     """Step 6: the password and its confirmation, "Đăng ký"; the account is created."""
-    if request.method == "GET":
-        return render_template("provider/registration/password.html", flow=flow)
-    try:
-        citizen = create_account(
-            flow, request.form.get("password", ""), request.form.get("password_confirm", "")
+    if citizen is None:
+        page = render_template(
+            "provider/registration/exists.html", flow=None, problem=ACCOUNT_EXISTS
         )
-    except DomainError as exc:
-        if exc.problem == ACCOUNT_EXISTS:
-            page = render_template(
-                "provider/registration/exists.html", flow=None, problem=ACCOUNT_EXISTS
-            )
-            return page, 409
-        if exc.problem.field in ("password", "password_confirm"):
-            page = render_template(
-                "provider/registration/password.html", flow=flow, problem=exc.problem
-            )
-            return page, 400
-        return _notice(exc.problem, 409)
+        return page, 409
     sign_in(citizen)
     services().otp.discard(flow.id)
     # "Đăng ký thành công" is said here, before going back: every agency's citizen hears
