@@ -67,21 +67,21 @@ def create_citizen(
     """
     check_gender(gender)
     born = parse_date_of_birth(date_of_birth)
-    number = validate_identity_number(id_number, date_of_birth=born, gender=gender).number
-    name = normalize_full_name(full_name)
-    phone_e164 = normalize_phone(phone)
-    mail = normalize_email(email or "")
-    if password is not None:
-        check_password(password, password_confirm, identity_number=number, phone_e164=phone_e164)
+    # The rules run in this order (the password last): the first broken one is the one said.
     citizen = Citizen(
-        id_number=number,
-        full_name=name,
+        id_number=validate_identity_number(id_number, date_of_birth=born, gender=gender).number,
+        full_name=normalize_full_name(full_name),
         date_of_birth=born,
         gender=gender,
-        phone=phone_e164,
-        email=mail,
-        password_hash=hash_password(password) if password is not None else NO_PASSWORD,
+        phone=normalize_phone(phone),
+        email=normalize_email(email or ""),
+        password_hash=NO_PASSWORD,
     )
+    if password is not None:
+        check_password(
+            password, password_confirm, identity_number=citizen.id_number, phone_e164=citizen.phone
+        )
+        citizen.password_hash = hash_password(password)
     db.session.add(citizen)
     try:
         db.session.flush()  # the id for the audit row; a taken number fails here

@@ -70,15 +70,16 @@ class Outcome(enum.Enum):
     REGISTER_FIRST = "register_first"  # no account and the upstream may not create one
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class UpstreamIdentity:
-    """What an upstream said about the citizen, checked by our rules."""
+    """What an upstream said about the citizen, checked by our rules: who they are there
+    (and in which of its sessions), then their details."""
 
     upstream: str
     issuer: str
     subject: str
+    sid: str | None = None  # for the upstream's back-channel logout
     id_number: str
-    sid: str | None = None
     full_name: str | None = None
     date_of_birth: str | None = None  # ISO 8601
     gender: str | None = None

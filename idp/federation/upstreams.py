@@ -37,10 +37,6 @@ NAME_INVALID = Problem(
 )
 NAME_TAKEN = Problem("upstream.name_taken", "Đã có nhà cung cấp định danh tên {name}.")
 NOT_FOUND = Problem("upstream.not_found", "Không có nhà cung cấp định danh tên {name}.")
-ISSUER_INVALID = Problem(
-    "upstream.issuer_invalid",
-    "Địa chỉ issuer phải là một URL https không có query hay fragment.",
-)
 CLAIM_INVALID = Problem("upstream.claim_invalid", "Tên claim {claim} không hợp lệ.")
 ACR_INVALID = Problem("upstream.acr_invalid", "Mức đảm bảo phải là một trong: LoA1, LoA2, LoA3.")
 LABEL_INVALID = Problem("upstream.label_invalid", "Vui lòng nhập nhãn hiển thị (tối đa 120 ký tự).")
@@ -73,6 +69,12 @@ class UpstreamSettings:
 def redirect_uri(name: str) -> str:
     """Where the upstream sends the browser back: ``{issuer}/upstream/{name}/callback``."""
     return addresses(name)["redirect_uri"]
+
+
+ISSUER_INVALID = Problem(
+    "upstream.issuer_invalid",
+    "Địa chỉ issuer phải là một URL https không có query hay fragment.",
+)
 
 
 def _check_issuer(issuer: str) -> None:
