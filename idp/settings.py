@@ -152,10 +152,11 @@ class Settings:
     ARGON2_MEMORY_COST: int = setting(19456, minimum=8)
     ARGON2_PARALLELISM: int = setting(1, minimum=1)
     MAX_CONTENT_LENGTH: int = setting(1048576, minimum=1)
+    # Dynamic client registration (idp/oidc/registration.py): whether a registered client
+    # waits for an operator's approval ("pending"), initial access tokens' default
+    # lifetime, https-only metadata URIs (always on in production), and the timeout for
+    # fetching a sector_identifier_uri.
     CLIENT_APPROVAL_REQUIRED: bool = setting(False)
-    # Dynamic client registration (idp/oidc/registration.py): initial access tokens'
-    # default lifetime, https-only metadata URIs (always on in production), and the
-    # timeout for fetching a sector_identifier_uri.
     REGISTRATION_TOKEN_SECONDS: int = setting(86400, minimum=1)
     REGISTRATION_REQUIRE_HTTPS: bool = setting(False)
     SECTOR_IDENTIFIER_TIMEOUT: float = setting(3.0, above=0)
