@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import logging
 
-import requests
-
-from idp.errors import ServiceUnavailable
+from idp.bearer_api import BearerJsonApi
 from webapp import json_limits
 
 log = logging.getLogger("idp.subscribers")
@@ -33,34 +31,18 @@ class CarrierApiCheck:
     """Asks the carrier API whether the phone is registered to the identity number."""
 
     def __init__(self, url: str, token: str, timeout: float):
-        self.url = url
-        self.token = token
-        self.timeout = timeout
-        # One session: its TLS connections are kept alive and reused (idp.sms.http).
-        self._session = requests.Session()
+        self.api = BearerJsonApi("subscriber", "carrier API", url, token, timeout, log)
 
     def is_registered_to(self, phone_e164: str, id_number: str) -> bool:
         """The API's ``match``; ServiceUnavailable when the answer cannot be trusted."""
-        try:
-            response = self._session.post(
-                self.url,
-                json={"phone": phone_e164, "id_number": id_number},
-                headers={"Authorization": f"Bearer {self.token}"},
-                timeout=self.timeout,
-            )
-        except requests.RequestException as exc:
-            log.error("carrier API %s unreachable: %s", self.url, type(exc).__name__)
-            raise ServiceUnavailable("subscriber") from exc
+        response = self.api.post({"phone": phone_e164, "id_number": id_number})
         if response.status_code != 200:
-            log.error("carrier API %s answered HTTP %s", self.url, response.status_code)
-            raise ServiceUnavailable("subscriber")
+            raise self.api.unavailable("answered HTTP %s", response.status_code)
         try:
             body = json_limits.loads(response.content)
         except ValueError as exc:
-            log.error("carrier API %s answered a body that is not JSON within limits", self.url)
-            raise ServiceUnavailable("subscriber") from exc
+            raise self.api.unavailable("answered a body that is not JSON within limits") from exc
         match = body.get("match") if isinstance(body, dict) else None
         if not isinstance(match, bool):
-            log.error("carrier API %s answered without a boolean 'match'", self.url)
-            raise ServiceUnavailable("subscriber")
+            raise self.api.unavailable("answered without a boolean 'match'")
         return match
