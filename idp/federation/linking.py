@@ -17,9 +17,10 @@ birth and gender when given).
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
@@ -33,6 +34,8 @@ from idp.citizens.phone import normalize_phone
 from idp.errors import DomainError, Problem
 from idp.extensions import db
 from idp.federation.models import Upstream, UpstreamLink
+
+T = TypeVar("T")
 
 ID_NUMBER_INVALID = Problem(
     "upstream.id_number_invalid",
@@ -102,18 +105,23 @@ def _text(claims: dict[str, Any], name: str | None) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
+def _if_valid(rule: Callable[[str], T], value: str | None) -> T | None:
+    """An optional claim by our rule, or None when it is missing or breaks the rule (a
+    claim we cannot use is left out, not refused)."""
+    if value is None:
+        return None
+    try:
+        return rule(value)
+    except DomainError:
+        return None
+
+
 def identity_from_claims(
     upstream: Upstream, claims: dict[str, Any], sid: str | None = None
 ) -> UpstreamIdentity:
     """The identity in ``claims`` (ID token and userinfo, merged), checked; DomainError
     when the identity number does not pass our rules."""
-    born = None
-    raw_birthdate = _text(claims, upstream.birthdate_claim)
-    if raw_birthdate:
-        try:
-            born = parse_date_of_birth(raw_birthdate)
-        except DomainError:
-            born = None
+    born = _if_valid(parse_date_of_birth, _text(claims, upstream.birthdate_claim))
     gender = claims.get("gender") if claims.get("gender") in ("male", "female") else None
     try:
         checked = validate_identity_number(
@@ -121,18 +129,8 @@ def identity_from_claims(
         )
     except DomainError:
         raise DomainError(ID_NUMBER_INVALID.format(label=upstream.label)) from None
-    name = None
-    if _text(claims, upstream.name_claim):
-        try:
-            name = normalize_full_name(_text(claims, upstream.name_claim))
-        except DomainError:
-            name = None
-    phone = None
-    if _text(claims, upstream.phone_claim):
-        try:
-            phone = normalize_phone(_text(claims, upstream.phone_claim))
-        except DomainError:
-            phone = None
+    name = _if_valid(normalize_full_name, _text(claims, upstream.name_claim))
+    phone = _if_valid(normalize_phone, _text(claims, upstream.phone_claim))
     return UpstreamIdentity(
         upstream=upstream.name,
         issuer=upstream.issuer,
