@@ -13,6 +13,7 @@ wrongly is ``ServiceUnavailable`` of its service, logged without the request's b
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -20,20 +21,18 @@ import requests
 from idp.errors import ServiceUnavailable
 
 
+@dataclass
 class BearerJsonApi:
     """POSTs JSON to ``url`` with the bearer ``token``; ``name`` (e.g. "SMS gateway")
     names it in the log lines, ``service`` in the ServiceUnavailable it raises."""
 
-    def __init__(
-        self, service: str, name: str, url: str, token: str, timeout: float, log: logging.Logger
-    ):
-        self.service = service
-        self.name = name
-        self.url = url
-        self.token = token
-        self.timeout = timeout
-        self._log = log
-        self._session = requests.Session()
+    service: str
+    name: str
+    url: str
+    token: str
+    timeout: float
+    log: logging.Logger
+    _session: requests.Session = field(default_factory=requests.Session, repr=False)
 
     def post(self, body: dict[str, Any]) -> requests.Response:
         """The API's answer, whatever its status; ServiceUnavailable when there is none."""
@@ -45,10 +44,10 @@ class BearerJsonApi:
                 timeout=self.timeout,
             )
         except requests.RequestException as exc:
-            self._log.error("%s %s unreachable: %s", self.name, self.url, type(exc).__name__)
+            self.log.error("%s %s unreachable: %s", self.name, self.url, type(exc).__name__)
             raise ServiceUnavailable(self.service) from exc
 
     def unavailable(self, why: str, *args: object) -> ServiceUnavailable:
         """The error for an answer that cannot be used, logged as ``"<name> <url> " + why``."""
-        self._log.error("%s %s " + why, self.name, self.url, *args)
+        self.log.error("%s %s " + why, self.name, self.url, *args)
         return ServiceUnavailable(self.service)
