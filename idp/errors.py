@@ -6,7 +6,7 @@ views only render ``problem.message`` and never build error strings themselves.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -37,6 +37,14 @@ class DomainError(Exception):
     def __init__(self, problem: Problem):
         super().__init__(problem.message)
         self.problem = problem
+
+
+def typed_fields(
+    form: Mapping[str, str], fields: Iterable[str], max_length: int, **longer: int
+) -> dict[str, str]:
+    """What was typed in each of ``fields``, cut to ``max_length`` characters (``longer``:
+    a field's own cap), to check and to show back on errors."""
+    return {name: (form.get(name) or "")[: longer.get(name, max_length)] for name in fields}
 
 
 class FormCheck:

@@ -21,13 +21,12 @@ from idp.citizens.names import normalize_full_name
 from idp.citizens.phone import normalize_phone
 from idp.complaints.evidence import EvidenceFile
 from idp.complaints.models import OWNERSHIP, Complaint, ComplaintEvidence
-from idp.errors import DomainError, FormCheck, Problem
+from idp.errors import DomainError, FormCheck, Problem, typed_fields
 from idp.extensions import db
 
 FIELDS = ("id_number", "full_name", "phone", "email", "description")
 DESCRIPTION_MIN = 20
 DESCRIPTION_MAX = 4000
-MAX_FIELD_LENGTH = {"description": DESCRIPTION_MAX + 100}
 
 DESCRIPTION_REQUIRED = Problem(
     "description.required", "Vui lòng mô tả nội dung khiếu nại.", "description"
@@ -57,7 +56,7 @@ class ComplaintForm:
 
 def typed_values(form: MultiDict) -> dict[str, str]:
     """What was typed, per field (cut to a sane length), to show back on errors."""
-    return {name: (form.get(name) or "")[: MAX_FIELD_LENGTH.get(name, 200)] for name in FIELDS}
+    return typed_fields(form, FIELDS, 200, description=DESCRIPTION_MAX + 100)
 
 
 def normalize_description(raw: str) -> str:

@@ -17,7 +17,7 @@ from idp.citizens.phone import mask_phone
 from idp.errors import DomainError
 from idp.extensions import db
 from idp.flows.flow import Flow
-from idp.flows.recovery.otp_channel import otp_service, send_real_or_look_alike
+from idp.flows.look_alike import otp_service, send_real_or_look_alike
 from idp.otp import OTP_EXPIRED, OtpState
 
 PURPOSE = "login"

@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 from idp.citizens.identity_number import normalize_identity_number
 from idp.citizens.models import Citizen
 from idp.citizens.phone import normalize_phone
-from idp.errors import FormCheck, Problem
+from idp.errors import FormCheck, Problem, typed_fields
 from idp.extensions import db
 
 FIELDS = ("username", "phone")
@@ -22,7 +22,7 @@ MAX_FIELD_LENGTH = 40
 
 def typed_values(form: MultiDict) -> dict[str, str]:
     """What was typed, per field, to show back on errors."""
-    return {name: (form.get(name) or "")[:MAX_FIELD_LENGTH] for name in FIELDS}
+    return typed_fields(form, FIELDS, MAX_FIELD_LENGTH)
 
 
 def read_identity(typed: dict[str, str]) -> tuple[tuple[str, str] | None, dict[str, Problem]]:

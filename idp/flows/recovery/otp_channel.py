@@ -8,43 +8,12 @@ look exactly the same to whoever is asking.
 
 from __future__ import annotations
 
-from flask import current_app
-
-from idp.abuse.sms_pumping import send_otp
 from idp.errors import DomainError
 from idp.flows.flow import Flow
-from idp.otp import OTP_EXPIRED, OtpService, OtpState
-from idp.services import services
+from idp.flows.look_alike import is_real, otp_service, send_real_or_look_alike
+from idp.otp import OTP_EXPIRED, OtpState
 
 PURPOSE = "recovery"
-
-
-class DroppingGateway:
-    """An SMS gateway that sends nothing (for the look-alike step of a non-match)."""
-
-    def send(self, to_e164: str, text: str) -> None:
-        """Drop the message."""
-
-
-def _is_real(flow: Flow) -> bool:
-    return flow.data.citizen_id is not None
-
-
-def otp_service(flow: Flow) -> OtpService:
-    """The real OTP service for a flow with an account (``citizen_id``); for one without,
-    its look-alike twin (same store, counters and rules; the message is dropped)."""
-    real = services().otp
-    if _is_real(flow):
-        return real
-    return OtpService(real.store, DroppingGateway(), real.policy, current_app.config["SECRET_KEY"])
-
-
-def send_real_or_look_alike(
-    flow: Flow, phone_e164: str, purpose: str, id_number: str | None
-) -> OtpState:
-    """Send (without an account, pretend to send) the flow's code through ``otp_service``;
-    the OTP rules apply either way."""
-    return send_otp(flow.id, phone_e164, purpose, id_number=id_number, service=otp_service(flow))
 
 
 def send_code(flow: Flow) -> OtpState:
@@ -55,7 +24,7 @@ def send_code(flow: Flow) -> OtpState:
 def confirm_code(flow: Flow, entered: str) -> None:
     """Accept the code, or DomainError; a non-match never accepts any code."""
     otp_service(flow).verify(flow.id, entered)
-    if not _is_real(flow):
+    if not is_real(flow):
         raise DomainError(OTP_EXPIRED)
 
 

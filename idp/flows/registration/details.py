@@ -16,7 +16,7 @@ from idp.citizens.email import normalize_email
 from idp.citizens.identity_number import check_gender, validate_identity_number
 from idp.citizens.names import normalize_full_name
 from idp.citizens.phone import normalize_phone
-from idp.errors import FormCheck, Problem
+from idp.errors import FormCheck, Problem, typed_fields
 
 FIELDS = ("id_number", "full_name", "date_of_birth", "gender", "phone", "email")
 MAX_FIELD_LENGTH = 200
@@ -39,7 +39,7 @@ class Details:
 
 def typed_values(form: MultiDict) -> dict[str, str]:
     """What the citizen typed, per field (cut to a sane length), to show back on errors."""
-    return {name: (form.get(name) or "")[:MAX_FIELD_LENGTH] for name in FIELDS}
+    return typed_fields(form, FIELDS, MAX_FIELD_LENGTH)
 
 
 def check_details(typed: dict[str, str]) -> tuple[Details | None, dict[str, Problem]]:
