@@ -3,7 +3,7 @@
 Like ORY Kratos's ``code`` strategy: the flow says how its code is sent, checked and
 timed, whose it is and what a confirmed code leads to (the callables); this does the rest
 the same way for all of them: the first code from the form before the step
-(``first_code_form``, ``OtpStep.send_first``), the page with its countdown, "Xác nhận"
+(``OtpStep.send_first``, after ``FlowSteps.checked_form``), the page with its countdown, "Xác nhận"
 with the audit events of a confirmation (``otp.failed``, ``otp.verified``), "Gửi lại OTP"
 under the OTP rules (cooldown, hourly limits; ``idp.otp``, ``idp.abuse.sms_pumping``)
 with its answer told once on the page it redirects to.
@@ -11,13 +11,11 @@ with its answer told once on the page it redirects to.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
-from werkzeug.datastructures import MultiDict
 
 from idp import audit
 from idp.abuse.sms_pumping import send_otp
@@ -224,38 +222,6 @@ class OtpStep:
         flow.state = state
         save_flow(flow)
         return redirect(self.url(flow))
-
-
-def first_code_form(
-    steps: FlowSteps,
-    template: str,
-    typed_values: Callable[[MultiDict], dict[str, str]],
-    check: Callable[[dict[str, str]], tuple[Any, dict[str, Problem]]],
-) -> Callable[[Callable[..., Page]], Callable[..., Page]]:
-    """Decorate the view of the form before an OTP step (``steps.form`` of ``template``).
-
-    A GET shows the form empty; a POST shows what was typed again with each field's
-    problem (400) unless ``check`` accepts it all. Only then is the view called, as
-    ``view(flow, checked, form)``: ``checked`` is what ``check`` made of the fields and
-    ``form(problems, problem=..., status=...)`` the form again with what was typed (for
-    ``OtpStep.send_first``, which its answer ends with).
-    """
-
-    def decorate(view: Callable[..., Page]) -> Callable[..., Page]:
-        @functools.wraps(view)
-        def form_step(flow: Flow, **url_arguments: Any) -> Page:
-            if request.method == "GET":
-                return steps.form(template, flow, {})
-            typed = typed_values(request.form)
-            checked, problems = check(typed)
-            if checked is None:
-                return steps.form(template, flow, typed, problems, status=400)
-            form = functools.partial(steps.form, template, flow, typed)
-            return view(flow, checked, form, **url_arguments)
-
-        return form_step
-
-    return decorate
 
 
 def move_to(steps: FlowSteps, state: str) -> Callable[[Flow, Any], Page]:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from idp.errors import DomainError, Problem
@@ -107,6 +108,37 @@ class FlowSteps:
             template, flow=flow, values=values, problems=problems or {}, problem=problem
         )
         return page, status
+
+    def checked_form(
+        self,
+        template: str,
+        typed_values: Callable[[MultiDict], dict[str, str]],
+        check: Callable[[dict[str, str]], tuple[Any, dict[str, Problem]]],
+    ) -> Callable[[Callable[..., Page]], Callable[..., Page]]:
+        """Decorate the view of a step's form (``form`` of ``template``).
+
+        A GET shows the form empty; a POST shows what was typed again with each field's
+        problem (400) unless ``check`` accepts it all. Only then is the view called, as
+        ``view(flow, checked, form)``: ``checked`` is what ``check`` made of the fields and
+        ``form(problems, problem=..., status=...)`` the form again with what was typed (for
+        the view's own refusals, and ``OtpStep.send_first``'s).
+        """
+
+        def decorate(view: Callable[..., Page]) -> Callable[..., Page]:
+            @functools.wraps(view)
+            def form_step(flow: Flow, **url_arguments: Any) -> Page:
+                if request.method == "GET":
+                    return self.form(template, flow, {})
+                typed = typed_values(request.form)
+                checked, problems = check(typed)
+                if checked is None:
+                    return self.form(template, flow, typed, problems, status=400)
+                form = functools.partial(self.form, template, flow, typed)
+                return view(flow, checked, form, **url_arguments)
+
+            return form_step
+
+        return decorate
 
     def password_form(
         self, template: str, change: Callable[[Flow, str, str], Any]

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from flask import Blueprint, redirect, render_template, url_for
 
 from idp.flows.flow import Flow
-from idp.flows.otp_step import OtpStep, first_code_form, masked, move_to
+from idp.flows.otp_step import OtpStep, masked, move_to
 from idp.flows.recovery import flow as states
 from idp.flows.recovery.identify import find_account, read_identity, typed_values
 from idp.flows.recovery.otp_channel import code_state, confirm_code, send_code
@@ -34,7 +34,7 @@ def start():
 
 @bp.route("/recovery/identify", methods=["GET", "POST"])
 @flow_step(states.KIND, states.IDENTIFY)
-@first_code_form(_steps, "provider/recovery/identify.html", typed_values, read_identity)
+@_steps.checked_form("provider/recovery/identify.html", typed_values, read_identity)
 def identify(flow: Flow, identity: tuple[str, str], form: Callable[..., Page]) -> Page:
     """User name (CMND/CCCD) and phone; the same answer whether or not they match."""
     citizen = find_account(*identity)

@@ -17,7 +17,7 @@ from idp.citizens.models import Citizen
 from idp.errors import DomainError, ServiceUnavailable
 from idp.extensions import db
 from idp.flows.flow import FLOW_WRONG_STEP, Flow, save_flow
-from idp.flows.otp_step import OtpStep, first_code_form, move_to
+from idp.flows.otp_step import OtpStep, move_to
 from idp.flows.registration import flow as states
 from idp.flows.registration.completion import (
     agency_name,
@@ -79,7 +79,7 @@ def choose_method(flow: Flow):
 
 @bp.route("/register/details", methods=["GET", "POST"])
 @flow_step(states.KIND, states.DETAILS)
-@first_code_form(_steps, "provider/registration/details.html", typed_values, check_details)
+@_steps.checked_form("provider/registration/details.html", typed_values, check_details)
 def details(flow: Flow, checked: Details, form: Callable[..., Page]) -> Page:
     """Step 4: the citizen's details; then the "chính chủ" check and the OTP."""
     if account_exists(checked.id_number):
