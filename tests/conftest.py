@@ -58,6 +58,34 @@ NEWCOMER_PASSWORD = OTHER_CITIZEN["password"]
 REDIRECT_URI = "http://127.0.0.1:5001/callback"
 
 
+def register_agency_client(app, base: str, name: str, scope: str) -> tuple[str, str]:
+    """A trusted agency served at ``base`` (callback, post-logout and back-channel logout
+    addresses under it), as ``idp clients create`` makes one; its id and secret."""
+    from idp.oidc.clients import create_client
+
+    with app.app_context():
+        return create_client(
+            name=name,
+            redirect_uris=[f"{base}/callback"],
+            post_logout_redirect_uris=[f"{base}/"],
+            backchannel_logout_uri=f"{base}/backchannel-logout",
+            scope=scope,
+            trusted=True,
+            actor="test",
+        )
+
+
+@pytest.fixture
+def env(monkeypatch, tmp_path):
+    """The environment of a CLI run on the test settings, its database and keys in a fresh
+    directory (returned)."""
+    monkeypatch.setenv("IDP_ENV", "test")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setenv("IDP_KEYS_DIR", str(tmp_path / "keys"))
+    return tmp_path
+
+
 @pytest.fixture(scope="session")
 def keys_dir(tmp_path_factory) -> Path:
     from idp.oidc.keys import KeyStore

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.conftest import register_agency_client
+
 UPSTREAM_CLIENT_ID = "dvc-national-idp"
 UPSTREAM_CLIENT_SECRET = "secret-of-the-national-idp-at-the-upstream"
 AGENCY_SCOPE = "openid profile phone citizen_id"
@@ -31,15 +33,4 @@ def add_test_upstream(app, issuer: str, name: str = "vneid", discover: bool = Tr
 
 def register_agency(app, base: str) -> tuple[str, str]:
     """The Đắk Lắk portal's client at the provider, for an agency served at ``base``."""
-    from idp.oidc.clients import create_client
-
-    with app.app_context():
-        return create_client(
-            name="Cổng DVC tỉnh Đắk Lắk",
-            redirect_uris=[f"{base}/callback"],
-            post_logout_redirect_uris=[f"{base}/"],
-            backchannel_logout_uri=f"{base}/backchannel-logout",
-            scope=AGENCY_SCOPE,
-            trusted=True,
-            actor="test",
-        )
+    return register_agency_client(app, base, "Cổng DVC tỉnh Đắk Lắk", AGENCY_SCOPE)

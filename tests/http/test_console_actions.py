@@ -7,20 +7,11 @@ import re
 import shutil
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from tests.conftest import REDIRECT_URI, query_of
 from tests.http.driver import Browser
 from tests.http.test_console import Console, audit_rows, make_operator
 
 ACTOR = "operator:van.hanh"
-
-
-@pytest.fixture
-def console(app) -> Console:
-    console = Console(app)
-    assert console.sign_in(make_operator(app)).status_code == 302
-    return console
 
 
 def confidential_client(app, **kw) -> dict:

@@ -22,13 +22,6 @@ ACTOR = "operator:van.hanh"
 
 
 @pytest.fixture
-def console(app) -> Console:
-    console = Console(app)
-    assert console.sign_in(make_operator(app)).status_code == 302
-    return console
-
-
-@pytest.fixture
 def upstreams(app) -> None:
     add_upstream(app)
     add_upstream(app, "bank", BANK, active=False)

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from tests.conftest import CITIZEN, create_other_citizen
 from tests.http.registration_driver import import_registry
 from tests.http.test_account_phone import NEW_E164, NEW_PHONE, REASON, enter_code
 from tests.http.test_account_profile import AccountBrowser, signed_in_browser
 from tests.http.test_complaint import cli
-from tests.http.test_console import Console, audit_rows, make_operator
+from tests.http.test_console import audit_rows
 from tests.http.test_console_actions import file_complaint
 from tests.http.test_sign_out import agency, assert_dead, assert_told, receiver, signed_in_at
 
@@ -60,13 +58,6 @@ def status_of(app, reference: str) -> str:
 
     with app.app_context():
         return find_complaint(reference).status
-
-
-@pytest.fixture
-def console(app) -> Console:
-    console = Console(app)
-    assert console.sign_in(make_operator(app)).status_code == 302
-    return console
 
 
 def test_console_shows_the_kind_and_applies_a_phone_change(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 import requests
 
-from tests.conftest import CITIZEN, REAL_REDIS, Outbox
+from tests.conftest import CITIZEN, REAL_REDIS, Outbox, register_agency_client
 from tests.live import LiveServer, free_port
 from tests.portal.citizen_browser import CitizenBrowser
 
@@ -50,18 +50,7 @@ def provider(app_factory):
 
 
 def register_portal_client(provider: LiveProvider, base: str, name: str) -> tuple[str, str]:
-    from idp.oidc.clients import create_client
-
-    with provider.app.app_context():
-        return create_client(
-            name=name,
-            redirect_uris=[f"{base}/callback"],
-            post_logout_redirect_uris=[f"{base}/"],
-            backchannel_logout_uri=f"{base}/backchannel-logout",
-            scope=PORTAL_SCOPE,
-            trusted=True,
-            actor="test",
-        )
+    return register_agency_client(provider.app, base, name, PORTAL_SCOPE)
 
 
 def portal_settings(provider_url: str, base: str, client_id: str, secret: str) -> dict:

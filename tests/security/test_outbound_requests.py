@@ -330,11 +330,7 @@ def test_an_rfc7592_update_cannot_move_a_fetched_uri_inward(strict_provider):
 
 # -- the CLI --------------------------------------------------------------------------
 @pytest.fixture
-def cli_env(monkeypatch, tmp_path):
-    monkeypatch.setenv("IDP_ENV", "test")
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    monkeypatch.setenv("IDP_KEYS_DIR", str(tmp_path / "keys"))
+def cli_env(env, monkeypatch):
     return monkeypatch
 
 
